@@ -1,0 +1,173 @@
+"""The typed, frozen deployment settings that ``config.load`` builds from ``config.toml``.
+
+Everything else takes these objects; nothing reads the TOML file directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal
+from pathlib import Path
+
+from workflows.calendar import DateSpec, WorkingCalendar
+from workflows.deadlines import SeriesPolicy
+from workflows.stages import StageType
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"  # "none" | "starttls" | "tls"
+    username: str | None = None
+    password_env: str | None = None
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    transport: str = "maildir"  # "smtp" | "maildir"
+    maildir: Path = Path("var/mail")
+    sender: str = "Koordinierungsstelle Stadtteilarbeit <stadtteilarbeit@example.org>"
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    templates: Path | None = None  # folder with template overrides
+    max_attempts: int = 8
+    retry_base_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    timezone: str = "Europe/Berlin"
+    country: str = "DE"
+    subdivision: str | None = "NI"
+    send_time: time = time(8, 0)
+    shift_due_to_working_day: bool = True
+
+    def working_calendar(self) -> WorkingCalendar:
+        from zoneinfo import ZoneInfo
+
+        return WorkingCalendar(self.country, self.subdivision, ZoneInfo(self.timezone))
+
+
+@dataclass(frozen=True)
+class Koordinierungsstelle:
+    name: str
+    email: str
+    stabsstellenleitung: str  # e-mail address
+    stabsstellenleitung_name: str = "Stabsstellenleitung"
+    ablage: str | None = None  # filing unit (51.12), e-mail address
+    ort: str = "Lüneburg"
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    id: str
+    name: str
+    type: StageType
+    due: DateSpec
+    opens: DateSpec | None = None
+    requires: tuple[str, ...] = ()  # resolved: default is the previous stage
+    leitfaden: Path | None = None  # conversation guide, sent with invitations
+    vorlage: Path | None = None  # template/form sent with reminders (report, proof of funds)
+    remind_before_days: tuple[int, ...] | None = None  # None: the policy's default
+    escalate_after_days: tuple[int, ...] | None = None
+    meeting_reminder_days: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    remind_before_days: tuple[int, ...] = (28, 7)
+    escalate_after_days: tuple[int, ...] = (1, 14)
+    meeting_reminder_days: tuple[int, ...] = (7,)
+    digest: int | None = 0  # weekday of the weekly overview (0 = Monday), None = off
+
+    def series_for(self, stage: StageSpec) -> SeriesPolicy:
+        return SeriesPolicy(
+            remind_before_days=self.remind_before_days
+            if stage.remind_before_days is None
+            else stage.remind_before_days,
+            escalate_after_days=self.escalate_after_days
+            if stage.escalate_after_days is None
+            else stage.escalate_after_days,
+        )
+
+    def meeting_days_for(self, stage: StageSpec) -> tuple[int, ...]:
+        if stage.meeting_reminder_days is None:
+            return self.meeting_reminder_days
+        return stage.meeting_reminder_days
+
+
+@dataclass(frozen=True)
+class Traeger:
+    id: str
+    name: str
+    leitung: str  # name of the management contact
+    leitung_email: str
+    rechtsform: str | None = None
+    sitz: str | None = None
+    anschrift: str | None = None
+    telefon: str | None = None
+    email: str | None = None
+    vertretungsberechtigt: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stadtteil:
+    id: str
+    name: str
+    beschreibung: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    rolle: str = "Stadtteilmanagement"  # e.g. "Stadtteilmanagement", "Hansestadt (Tandem)"
+
+
+@dataclass(frozen=True)
+class Pairing:
+    id: str
+    traeger: str
+    stadtteil: str
+    contacts: tuple[Contact, ...]
+    start: date
+    end: date | None = None
+    handlungsfeld: str = "Stadtteilmanagement"
+    angebot: str | None = None  # offer name / type, e.g. "Stadtteilkoordination"
+    tandem: bool = False
+
+    def active_in(self, year: int) -> bool:
+        return self.start.year <= year and (self.end is None or self.end.year >= year)
+
+
+@dataclass(frozen=True)
+class VerwendungsnachweisRules:
+    verwaltung_max_anteil: Decimal = Decimal("0.13")
+    sachkosten_max: Decimal = Decimal("7000.00")
+    gemeinwesenarbeit_max: Decimal = Decimal("6000.00")
+    max_angebote: int = 12
+    aufbewahrung_jahre: int = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path  # the config file
+    base_dir: Path  # relative paths in the config are relative to this folder
+    database_url: str
+    mail: MailSettings
+    calendar: CalendarSettings
+    koordinierungsstelle: Koordinierungsstelle
+    stages: tuple[StageSpec, ...]
+    policy: Policy
+    traeger: dict[str, Traeger]
+    stadtteile: dict[str, Stadtteil]
+    pairings: dict[str, Pairing]
+    verwendungsnachweis: VerwendungsnachweisRules = field(
+        default_factory=VerwendungsnachweisRules
+    )
+    var_dir: Path = Path("var")
+
+    def stage(self, stage_id: str) -> StageSpec | None:
+        return next((s for s in self.stages if s.id == stage_id), None)

@@ -1,0 +1,1 @@
+"""zyklus package."""

@@ -1,0 +1,87 @@
+"""Notification points of a stage and the catch-up choice: pure functions of facts, policy, now.
+
+A stage's reminders and escalations form one *series* ordered in time. After downtime only the
+latest point that is due is sent; the earlier missed ones are skipped (SPEC §6 "catch-up").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from workflows.calendar import WorkingCalendar
+
+ERINNERUNG = "erinnerung"
+ESKALATION = "eskalation"
+TERMINERINNERUNG = "terminerinnerung"
+
+
+@dataclass(frozen=True)
+class SeriesPolicy:
+    remind_before_days: tuple[int, ...] = (28, 7)
+    escalate_after_days: tuple[int, ...] = (1, 14)
+
+
+@dataclass(frozen=True, order=True)
+class Point:
+    """One notification point: ``kind`` at ``level`` on working day ``on``, counted from ``anchor``."""
+
+    on: date
+    kind: str
+    level: int
+    anchor: date  # the effective due date (or the meeting date) it counts from
+
+
+def deadline_series(due: date, policy: SeriesPolicy, calendar: WorkingCalendar) -> list[Point]:
+    """Reminders (previous working day) and escalations (next working day) of one due date."""
+    points: list[Point] = []
+    for level, days in enumerate(sorted(policy.remind_before_days, reverse=True), start=1):
+        on = calendar.previous_working_day(due - timedelta(days=days))
+        points.append(Point(on, ERINNERUNG, level, due))
+    for level, days in enumerate(sorted(policy.escalate_after_days), start=1):
+        on = calendar.next_working_day(due + timedelta(days=days))
+        points.append(Point(on, ESKALATION, level, due))
+    return sorted(points)
+
+
+def meeting_reminders(
+    meeting_day: date, days_before: Sequence[int], calendar: WorkingCalendar
+) -> list[Point]:
+    points = [
+        Point(calendar.previous_working_day(meeting_day - timedelta(days=days)), TERMINERINNERUNG,
+              level, meeting_day)
+        for level, days in enumerate(sorted(days_before, reverse=True), start=1)
+    ]
+    return sorted(points)
+
+
+def send_instant(point: Point, send_time: time, calendar: WorkingCalendar) -> datetime:
+    return calendar.at(point.on, send_time)
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    send: Point | None
+    skip: tuple[Point, ...]
+
+
+def choose_due(
+    points: Iterable[Point],
+    now: datetime,
+    send_time: time,
+    calendar: WorkingCalendar,
+    window: tuple[date, date | None] | None = None,
+) -> CatchUp:
+    """Of the points whose send instant has passed, send the latest and skip the earlier ones.
+
+    ``window`` is the pairing's active period (start, end): points outside it are ignored.
+    """
+    due = [p for p in points if send_instant(p, send_time, calendar) <= now]
+    if window is not None:
+        start, end = window
+        due = [p for p in due if p.on >= start and (end is None or p.on <= end)]
+    if not due:
+        return CatchUp(None, ())
+    due.sort()
+    return CatchUp(due[-1], tuple(due[:-1]))

@@ -1,0 +1,94 @@
+"""Fire stage events through one shared ``transitions`` machine per stage type.
+
+``transitions`` cannot bind to a SQLModel row (LIBRARY_NOTES), and one machine per cycle would not
+scale. So each stage type gets one ``Machine(model=None)``; an event is fired on a throw-away
+adapter that only holds the current status string. The caller persists the returned status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from transitions import Machine, MachineError
+
+from workflows.stages import (
+    DONE_STATUSES,
+    EVENT_LABELS,
+    PREPARATORY_EVENTS,
+    STATUS_LABELS,
+    STATUSES,
+    TRANSITIONS,
+    StageType,
+)
+
+
+class TransitionRefused(Exception):
+    """A domain refusal: the event is not allowed now. The message is German, for the user."""
+
+
+@dataclass
+class _StageAdapter:
+    state: str
+    prerequisites_done: bool
+
+
+@cache
+def machine_for(stage_type: StageType) -> Machine:
+    machine = Machine(
+        model=None,
+        states=list(STATUSES[stage_type]),
+        initial=None,
+        auto_transitions=False,
+        send_event=False,
+    )
+    for event, sources, dest in TRANSITIONS[stage_type]:
+        conditions = [] if event in PREPARATORY_EVENTS else ["prerequisites_done"]
+        machine.add_transition(event, list(sources), dest, conditions=conditions)
+    not_done = [s for s in STATUSES[stage_type] if s not in DONE_STATUSES]
+    machine.add_transition("waive", not_done, "entfallen")
+    return machine
+
+
+@dataclass(frozen=True)
+class StageView:
+    """What the guard needs to know about one stage of one cycle."""
+
+    stage_name: str
+    stage_type: StageType
+    status: str
+
+
+def fire(stage: StageView, event: str, open_prerequisites: Sequence[str] = ()) -> str:
+    """Return the new status after ``event`` or raise ``TransitionRefused`` (German message).
+
+    ``open_prerequisites`` names the required stages that are not done yet.
+    """
+    label = EVENT_LABELS.get(event, event)
+    status_label = STATUS_LABELS.get(stage.status, stage.status)
+    machine = machine_for(stage.stage_type)
+    if event not in machine.events:
+        raise TransitionRefused(
+            f"{stage.stage_name}: „{label}“ ist für diese Art von Stufe nicht möglich."
+        )
+    adapter = _StageAdapter(state=stage.status, prerequisites_done=not open_prerequisites)
+    machine.add_model(adapter, initial=stage.status)
+    try:
+        if event not in machine.get_triggers(stage.status):
+            raise TransitionRefused(
+                f"{stage.stage_name}: „{label}“ ist im Status „{status_label}“ nicht möglich."
+            )
+        try:
+            moved = adapter.trigger(event)  # type: ignore[attr-defined]
+        except MachineError as exc:  # pragma: no cover - guarded above
+            raise TransitionRefused(f"{stage.stage_name}: {exc.value}") from exc
+        if not moved:
+            names = ", ".join(open_prerequisites)
+            raise TransitionRefused(
+                f"{stage.stage_name}: „{label}“ ist noch nicht möglich, "
+                f"zuerst muss abgeschlossen sein: {names}."
+            )
+        return adapter.state
+    finally:
+        machine.remove_model(adapter)

@@ -1,0 +1,96 @@
+"""Stage types and their status graphs, as data.
+
+Each stage type has a small graph of statuses; the events that move between them are the CLI
+commands of SPEC §11. ``waive`` (-> ``entfallen``) is allowed from every status that is not done.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StageType(StrEnum):
+    MEETING = "meeting"
+    GROUP_MEETING = "group_meeting"
+    REPORT = "report"
+    PROOF_OF_FUNDS = "proof_of_funds"
+
+
+OFFEN = "offen"
+ENTFALLEN = "entfallen"
+DONE_STATUSES = frozenset({"durchgefuehrt", "angenommen", "abgelegt", ENTFALLEN})
+
+STATUSES: dict[StageType, tuple[str, ...]] = {
+    StageType.MEETING: (OFFEN, "terminiert", "durchgefuehrt", ENTFALLEN),
+    StageType.GROUP_MEETING: (OFFEN, "terminiert", "durchgefuehrt", ENTFALLEN),
+    StageType.REPORT: (OFFEN, "eingereicht", "zurueckgegeben", "angenommen", ENTFALLEN),
+    StageType.PROOF_OF_FUNDS: (
+        OFFEN,
+        "eingereicht",
+        "zurueckgegeben",
+        "geprueft",
+        "zur_kenntnis_genommen",
+        "abgelegt",
+        ENTFALLEN,
+    ),
+}
+
+# (event, sources, destination)
+Transition = tuple[str, tuple[str, ...], str]
+
+_MEETING: tuple[Transition, ...] = (
+    ("schedule", (OFFEN, "terminiert"), "terminiert"),
+    ("complete", (OFFEN, "terminiert"), "durchgefuehrt"),
+)
+_SUBMISSION: tuple[Transition, ...] = (
+    ("submit", (OFFEN, "zurueckgegeben"), "eingereicht"),
+    ("return", ("eingereicht",), "zurueckgegeben"),
+)
+TRANSITIONS: dict[StageType, tuple[Transition, ...]] = {
+    StageType.MEETING: _MEETING,
+    StageType.GROUP_MEETING: _MEETING,
+    StageType.REPORT: (*_SUBMISSION, ("accept", ("eingereicht",), "angenommen")),
+    StageType.PROOF_OF_FUNDS: (
+        *_SUBMISSION,
+        ("check", ("eingereicht",), "geprueft"),
+        ("acknowledge", ("geprueft",), "zur_kenntnis_genommen"),
+        ("file", ("zur_kenntnis_genommen",), "abgelegt"),
+    ),
+}
+
+# Events that only prepare a stage; they do not need the prerequisites to be done.
+PREPARATORY_EVENTS = frozenset({"schedule", "waive"})
+
+STATUS_LABELS: dict[str, str] = {
+    OFFEN: "offen",
+    "terminiert": "terminiert",
+    "durchgefuehrt": "durchgeführt",
+    "eingereicht": "eingereicht",
+    "zurueckgegeben": "zurückgegeben",
+    "angenommen": "angenommen",
+    "geprueft": "geprüft",
+    "zur_kenntnis_genommen": "zur Kenntnis genommen",
+    "abgelegt": "abgelegt",
+    ENTFALLEN: "entfallen",
+}
+
+EVENT_LABELS: dict[str, str] = {
+    "schedule": "terminieren",
+    "complete": "als durchgeführt erfassen",
+    "submit": "einreichen",
+    "return": "zurückgeben",
+    "accept": "annehmen",
+    "check": "rechnerisch prüfen",
+    "acknowledge": "zur Kenntnis nehmen",
+    "file": "ablegen",
+    "waive": "entfallen lassen",
+    "extend": "verlängern",
+}
+
+
+def is_done(status: str) -> bool:
+    return status in DONE_STATUSES
+
+
+def events_of(stage_type: StageType) -> frozenset[str]:
+    return frozenset(event for event, _, _ in TRANSITIONS[stage_type]) | {"waive"}
