@@ -1,0 +1,198 @@
+"""The outgoing e-mail value object and its MIME form.
+
+``OutgoingEmail`` is what the outbox stores (see ``to_payload``/``from_payload`` for a JSON-safe
+form) and what ``delivery.drain`` sends. Headers are made safe here: every header value passes
+through ``clean_header``, so CR/LF and other control characters never reach the wire.
+The Message-ID is derived from the notification's idempotency key(s) (``message_id_for``), so a
+resend after a crash carries the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.utils import format_datetime
+
+_ADDRESS = re.compile(r"^(?P<name>.*)<(?P<addr>[^<>]+)>\s*$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9.-]+$")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a message; ``content_type`` may carry parameters (``method=REQUEST``)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One message as the outbox keeps it. Addresses are ``"Name <addr>"`` or bare ``addr``."""
+
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    text: str
+    html: str | None
+    message_id: str
+    date: datetime
+    attachments: tuple[Attachment, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.date.tzinfo is None or self.date.utcoffset() is None:
+            raise ValueError("OutgoingEmail.date must be timezone-aware")
+        if not self.to and not self.cc:
+            raise ValueError("OutgoingEmail needs at least one recipient")
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """Envelope recipients (bare addresses of To and Cc, without duplicates, in order)."""
+        seen: dict[str, None] = {}
+        for value in (*self.to, *self.cc):
+            seen.setdefault(parse_address(value).addr_spec, None)
+        return tuple(seen)
+
+
+def clean_header(value: str) -> str:
+    """One safe header line: control characters (CR, LF, TAB, NUL, U+2028, …) become spaces,
+    runs of whitespace collapse to one space, and the ends are stripped."""
+    chars = (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in value)
+    return " ".join("".join(chars).split())
+
+
+def parse_address(value: str) -> Address:
+    """``"Jürgen Müller <j.mueller@example.org>"`` or ``"j@example.org"`` as a checked Address.
+
+    Commas and quotes in the display name are fine. Raises ``ValueError`` for a bad address.
+    """
+    cleaned = clean_header(value)
+    match = _ADDRESS.match(cleaned)
+    if match:
+        name = match["name"].strip().strip('"').strip()
+        addr = match["addr"].strip()
+    else:
+        name, addr = "", cleaned
+    if not addr or "@" not in addr or " " in addr:
+        raise ValueError(f"Ungültige E-Mail-Adresse: {cleaned!r}")
+    try:
+        return Address(display_name=name, addr_spec=addr)
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"Ungültige E-Mail-Adresse: {cleaned!r}") from exc
+
+
+def message_id_for(keys: Sequence[str], domain: str) -> str:
+    """A deterministic Message-ID over the sorted idempotency keys: ``<hex32@domain>``."""
+    if not keys:
+        raise ValueError("message_id_for needs at least one key")
+    domain = clean_header(domain).strip("<>@ ")
+    if not _DOMAIN.match(domain):
+        raise ValueError(f"Ungültige Domain für die Message-ID: {domain!r}")
+    digest = hashlib.sha256("\x1e".join(sorted(keys)).encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def domain_of(address: str) -> str:
+    """The domain part of an address (e.g. of the sender, for ``message_id_for``)."""
+    return parse_address(address).domain
+
+
+def to_mime(email: OutgoingEmail) -> EmailMessage:
+    """The MIME message: text/plain (+ text/html alternative) and attachments, UTF-8 throughout."""
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = parse_address(email.sender)
+    if email.to:
+        msg["To"] = tuple(parse_address(a) for a in email.to)
+    if email.cc:
+        msg["Cc"] = tuple(parse_address(a) for a in email.cc)
+    msg["Subject"] = clean_header(email.subject)
+    msg["Date"] = format_datetime(email.date)
+    msg["Message-ID"] = clean_header(email.message_id)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if email.html is not None:
+        msg.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for attachment in email.attachments:
+        _attach(msg, attachment)
+    return msg
+
+
+def _attach(msg: EmailMessage, attachment: Attachment) -> None:
+    probe = Message()
+    probe["Content-Type"] = clean_header(attachment.content_type)
+    maintype, subtype = probe.get_content_maintype(), probe.get_content_subtype()
+    params = {k: v for k, v in (probe.get_params() or [])[1:] if isinstance(v, str)}
+    msg.add_attachment(
+        attachment.data,
+        maintype=maintype,
+        subtype=subtype,
+        filename=clean_header(attachment.filename),
+        params=params,
+    )
+
+
+def to_payload(email: OutgoingEmail) -> dict[str, object]:
+    """A JSON-safe dict (attachments base64) for storing the message in the outbox."""
+    return {
+        "sender": email.sender,
+        "to": list(email.to),
+        "cc": list(email.cc),
+        "subject": email.subject,
+        "text": email.text,
+        "html": email.html,
+        "message_id": email.message_id,
+        "date": email.date.isoformat(),
+        "attachments": [
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "data": base64.b64encode(a.data).decode("ascii"),
+            }
+            for a in email.attachments
+        ],
+    }
+
+
+def from_payload(payload: Mapping[str, object]) -> OutgoingEmail:
+    """The inverse of ``to_payload``."""
+
+    def text(key: str) -> str:
+        value = payload[key]
+        if not isinstance(value, str):
+            raise ValueError(f"payload field {key!r} must be a string")
+        return value
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = payload.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"payload field {key!r} must be a list of strings")
+        return tuple(value)
+
+    html = payload.get("html")
+    raw_attachments = payload.get("attachments") or []
+    if not isinstance(raw_attachments, list):
+        raise ValueError("payload field 'attachments' must be a list")
+    attachments = tuple(
+        Attachment(str(a["filename"]), str(a["content_type"]), base64.b64decode(str(a["data"])))
+        for a in raw_attachments
+    )
+    return OutgoingEmail(
+        sender=text("sender"),
+        to=strings("to"),
+        cc=strings("cc"),
+        subject=text("subject"),
+        text=text("text"),
+        html=html if isinstance(html, str) else None,
+        message_id=text("message_id"),
+        date=datetime.fromisoformat(text("date")),
+        attachments=attachments,
+    )

@@ -1,0 +1,145 @@
+"""E-mail content: Jinja2 template triplets rendered into subject, text and HTML.
+
+Each kind has ``<kind>-subject.txt``, ``<kind>-body.txt`` and ``<kind>-body.html`` in
+``notifications/templates/``; a folder passed as ``override_dir`` is searched first, so a deployment
+can replace any single file. Bodies extend ``_layout-body.txt`` / ``_layout-body.html`` and put
+their content into the block ``inhalt``; a bundle (``Renderer.bundle``) reuses exactly that block
+of each part, without the greeting and signature.
+
+Context contract (the integrator fills it; unknown extra keys are ignored):
+
+- every kind: ``kind`` (str), ``koordinierungsstelle`` {``name``, ``email``}
+- stage notifications (erinnerung, eskalation, einladung, terminerinnerung,
+  eingangsbestaetigung): ``level`` (int, 1..), ``stage`` {``id``, ``name``, ``type``: meeting |
+  group_meeting | report | proof_of_funds}, ``pairing`` {``id``, ``angebot``, ``handlungsfeld``
+  (both may be None)}, ``traeger`` {``name``, ``leitung`` (str or None)}, ``stadtteil`` {``name``},
+  ``year`` (int), ``due`` (date: the effective due date), ``days`` (int: >0 days left, 0 due today,
+  <0 days overdue), ``meeting`` ({``start``: aware datetime, ``location``: str or None} or None;
+  required for einladung and terminerinnerung), ``recipients_role`` (str, e.g. "kontakte",
+  "leitung", "stabsstellenleitung", "koordinierungsstelle"), ``attachments`` (list of file names
+  attached to this message). Optional: ``verschoben`` (bool; einladung for a re-scheduled meeting).
+- ``wochenuebersicht``: ``week`` (ISO week label, "2026-W14"), ``rows`` (list of {``pairing``,
+  ``traeger``, ``stadtteil``, ``stage``, ``status`` (str), ``due`` (date), ``overdue_days``
+  (int, 0 if not overdue)}), ``counts`` {``zyklen``, ``ueberfaellig``, ``bald_faellig``} (ints).
+- ``zustellfehler``: ``failed`` {``subject`` (str), ``to`` (list of str or str), ``error`` (str),
+  ``attempts`` (int)}.
+- ``Renderer.bundle``: ``stadtteile`` (list of Stadtteil names, in order) and
+  ``koordinierungsstelle``.
+
+Datetimes are shown in Europe/Berlin; naive datetimes are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from notifications.filters import FILTERS
+
+KINDS = (
+    "erinnerung",
+    "eskalation",
+    "einladung",
+    "terminerinnerung",
+    "eingangsbestaetigung",
+    "wochenuebersicht",
+    "zustellfehler",
+)
+BUNDLE_KIND = "sammelnachricht"
+_NEEDS_MEETING = ("einladung", "terminerinnerung")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One rendered notification. ``*_section`` is the body without greeting and signature."""
+
+    subject: str
+    text: str
+    html: str
+    text_section: str = ""
+    html_section: str = ""
+
+
+class UnknownKind(ValueError):
+    """No template triplet exists for the requested kind."""
+
+
+class Renderer:
+    """Renders template triplets; ``override_dir`` (if given) wins over the package templates."""
+
+    def __init__(self, override_dir: Path | None = None) -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if override_dir is not None:
+            loaders.append(jinja2.FileSystemLoader(str(override_dir)))
+        loaders.append(jinja2.PackageLoader("notifications", "templates"))
+        self._env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self._env.filters.update(FILTERS)
+
+    def render(self, kind: str, context: Mapping[str, Any]) -> Rendered:
+        """Render the triplet of ``kind`` with ``context`` (see the module docstring)."""
+        if kind in _NEEDS_MEETING and not context.get("meeting"):
+            raise ValueError(f"{kind} needs a meeting in the context")
+        ctx = {**context, "kind": kind}
+        return self._render_triplet(kind, ctx)
+
+    def bundle(self, parts: Sequence[Rendered], context: Mapping[str, Any]) -> Rendered:
+        """Combine several notifications for the same recipients into one message.
+
+        A single part is returned unchanged. ``context`` needs ``stadtteile`` and
+        ``koordinierungsstelle``.
+        """
+        if not parts:
+            raise ValueError("bundle needs at least one part")
+        if len(parts) == 1:
+            return parts[0]
+        items = [
+            {
+                "subject": part.subject,
+                "text": part.text_section or part.text,
+                "html": Markup(part.html_section or part.html),
+            }
+            for part in parts
+        ]
+        ctx = {**context, "kind": BUNDLE_KIND, "parts": items, "count": len(items)}
+        return self._render_triplet(BUNDLE_KIND, ctx)
+
+    def _render_triplet(self, kind: str, ctx: dict[str, Any]) -> Rendered:
+        subject = " ".join(self._template(f"{kind}-subject.txt").render(ctx).split())
+        text, text_section = self._body(f"{kind}-body.txt", ctx)
+        html, html_section = self._body(f"{kind}-body.html", ctx)
+        return Rendered(subject, text, html, text_section, html_section)
+
+    def _template(self, name: str) -> jinja2.Template:
+        try:
+            return self._env.get_template(name)
+        except jinja2.TemplateNotFound as exc:
+            raise UnknownKind(f"Keine Vorlage {name!r} gefunden") from exc
+
+    def _body(self, name: str, ctx: dict[str, Any]) -> tuple[str, str]:
+        template = self._template(name)
+        full = _tidy(template.render(ctx))
+        block = template.blocks.get("inhalt")
+        if block is None:
+            return full, full
+        section = _tidy("".join(block(template.new_context(ctx))))
+        return full, section
+
+
+def _tidy(text: str) -> str:
+    """Strip trailing spaces, collapse runs of blank lines, end with exactly one newline."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)) + "\n"
