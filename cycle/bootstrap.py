@@ -1,0 +1,89 @@
+"""The composition root: settings, engine, clock and calendar for one command.
+
+Nothing here runs at import; ``bootstrap()`` builds the adapters a command needs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from cycle.clock import Clock, FixedClock, SystemClock, local_date, parse_instant
+from cycle.errors import UsageError
+from cycle.settings import Settings
+from workflows.calendar import WorkingCalendar
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    environ: Mapping[str, str]
+
+    @cached_property
+    def engine(self) -> Engine:
+        from cycle.db import make_engine
+
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        return self.settings.calendar.working_calendar()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self, now: datetime | None = None) -> date:
+        return local_date(now or self.now(), self.calendar.timezone)
+
+    def actor(self, by: str | None) -> str:
+        if by:
+            return by
+        return self.environ.get("ZYKLUS_USER") or _os_user()
+
+    @property
+    def var_dir(self) -> Path:
+        return self.settings.var_dir
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unbekannt"
+
+
+def config_path(option: str | None, environ: Mapping[str, str]) -> Path:
+    return Path(option or environ.get("ZYKLUS_CONFIG") or "config.toml")
+
+
+def make_clock(option: str | None, environ: Mapping[str, str]) -> Clock:
+    text = option or environ.get("ZYKLUS_NOW")
+    if not text:
+        return SystemClock()
+    try:
+        return FixedClock(parse_instant(text))
+    except ValueError as exc:
+        raise UsageError(f"--now: {exc}") from None
+
+
+def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | None = None) -> App:
+    from cycle.config import ConfigError, load
+
+    env = dict(os.environ if environ is None else environ)
+    clock = make_clock(now, env)
+    path = config_path(config, env)
+    if not path.is_file():
+        raise UsageError(f"Konfiguration nicht gefunden: {path} (--config oder $ZYKLUS_CONFIG)")
+    try:
+        settings = load(path, env)
+    except ConfigError as exc:
+        raise UsageError(*[f"{path}: {p}" for p in exc.problems]) from None
+    return App(settings=settings, clock=clock, environ=env)

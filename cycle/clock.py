@@ -1,0 +1,59 @@
+"""The one clock adapter. Nothing else in zyklus reads the wall clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    instant: datetime
+
+    def __post_init__(self) -> None:
+        if self.instant.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+def parse_instant(text: str, tz: ZoneInfo = BERLIN) -> datetime:
+    """Parse ``--now``/``--at`` values: ISO date or datetime; naive values are local (``tz``)."""
+    value = text.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"„{text}“ ist kein Zeitpunkt (erwartet z. B. 2026-04-02T08:00)") from None
+    if len(value) == 10:  # a date only
+        parsed = datetime.combine(parsed.date(), time(0, 0))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def parse_date(text: str) -> date:
+    value = text.strip()
+    for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%d.%m.%Y").date()):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    raise ValueError(f"„{text}“ ist kein Datum (erwartet 2026-03-31 oder 31.03.2026)")
+
+
+def local_date(instant: datetime, tz: ZoneInfo = BERLIN) -> date:
+    return instant.astimezone(tz).date()

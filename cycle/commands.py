@@ -1,0 +1,140 @@
+"""Run one parsed CLI command: bootstrap the app, call the handler, print German output."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from cycle.bootstrap import App, bootstrap
+from cycle.errors import UsageError
+
+
+def _print(lines: list[str]) -> int:
+    for line in lines:
+        print(line)
+    return 0
+
+
+def cmd_init(app: App, _args: argparse.Namespace) -> int:
+    from cycle import cycles, db, masterdata
+    from cycle.uow import transaction
+
+    db.upgrade(app.engine)
+    now, actor = app.now(), app.actor(None)
+    with transaction(app.engine) as session:
+        changed = masterdata.sync(session, app.settings, now, actor)
+        refreshed = cycles.refresh_due_dates(session, app.settings, app.calendar, now)
+        opened = cycles.open_cycles(session, app.settings, app.calendar, app.today(now).year,
+                                    now, actor)
+    print(f"Datenbank bereit: {_safe_url(app.settings.database_url)}")
+    print(f"Stammdaten: {len(app.settings.pairings)} Partnerschaften, "
+          f"{changed} Änderungen übernommen.")
+    if refreshed:
+        print(f"Fristen neu berechnet: {refreshed}")
+    print(f"Zyklen {app.today(now).year} eröffnet: {len(opened)}")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def ensure_schema(app: App) -> None:
+    from cycle import db
+
+    if not db.schema_is_current(app.engine):
+        raise UsageError("Die Datenbank ist nicht eingerichtet oder veraltet: "
+                         "bitte zuerst „zyklus init“ ausführen.")
+
+
+def cmd_status(app: App, args: argparse.Namespace) -> int:
+    from cycle import overview, status_view
+    from cycle.tables_out import to_csv, to_json, use_colour
+    from cycle.uow import reading
+
+    now = app.now()
+    today = app.today(now)
+    year = args.year or today.year
+    with reading(app.engine) as session:
+        rows = overview.load(session, app.settings, year, today, args.traeger, args.stadtteil,
+                             args.overdue)
+    tz = app.calendar.timezone
+    if args.format == "json":
+        print(to_json(overview.as_json(rows, now, year, tz)))
+    elif args.format == "csv":
+        print(to_csv(status_view.CSV_HEADERS, status_view.csv_rows(rows, tz)), end="")
+    else:
+        print(f"Qualitätszyklus {year} · Stand {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr")
+        if not rows:
+            print("Keine Zyklen für diese Auswahl.")
+            return 0
+        print(status_view.render_table(rows, app.settings, today.toordinal(), use_colour(), tz))
+        overdue = sum(1 for r in rows if r.overdue)
+        print(f"{len(rows)} Zyklen, davon {overdue} mit überfälligen Stufen.")
+    return 0
+
+
+def cmd_event(app: App, args: argparse.Namespace) -> int:
+    from cycle import ending, handlers
+
+    c = args.command
+    if c == "schedule":
+        return _print(handlers.schedule(app, args.pairing, args.year, args.stage, args.at,
+                                        args.location, args.by))
+    if c == "complete":
+        return _print(handlers.complete(app, args.pairing, args.year, args.stage, args.on,
+                                        args.by, args.note, args.evidence, args.participants))
+    if c == "submit":
+        return _print(handlers.submit(app, args.pairing, args.year, args.stage, args.file,
+                                      args.on, args.by, args.trotzdem))
+    if c in ("accept", "check", "acknowledge", "file"):
+        return _print(handlers.simple(app, c, args.pairing, args.year, args.stage, args.by,
+                                      args.reason, args.on))
+    if c == "return":
+        return _print(handlers.give_back(app, args.pairing, args.year, args.stage, args.reason,
+                                         args.due, args.by))
+    if c == "extend":
+        return _print(handlers.extend(app, args.pairing, args.year, args.stage, args.until,
+                                      args.reason, args.by))
+    if c == "waive":
+        return _print(handlers.waive(app, args.pairing, args.year, args.stage, args.reason,
+                                     args.by))
+    if c == "end":
+        return _print(ending.end_pairing(app, args.pairing, args.on, args.reason,
+                                         args.successor, args.by))
+    raise UsageError(f"unbekannter Befehl {c}")
+
+
+def cmd_audit(app: App, args: argparse.Namespace) -> int:
+    from cycle import audit_view
+
+    if args.action == "verify":
+        return audit_view.verify(app)
+    return audit_view.listing(app, args.pairing, args.year, args.format)
+
+
+def cmd_report(app: App, args: argparse.Namespace) -> int:
+    from cycle import audit_view
+
+    if args.report == "abschluss":
+        return audit_view.abschluss(app, args.pairing, args.year, args.format)
+    raise UsageError(f"unbekannter Bericht {args.report}")
+
+
+COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
+    "init": cmd_init,
+    "status": cmd_status,
+    "audit": cmd_audit,
+    "report": cmd_report,
+    **{c: cmd_event for c in ("schedule", "complete", "submit", "accept", "check", "acknowledge",
+                              "file", "return", "extend", "waive", "end")},
+}
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    app = bootstrap(args.config, args.now)
+    if args.command != "init":
+        ensure_schema(app)
+    return COMMANDS[args.command](app, args)

@@ -1,0 +1,24 @@
+"""Alembic environment: runs on the connection ``cycle.db.upgrade`` passes in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import cycle.tables  # noqa: F401  (registers the tables)
+from sqlmodel import SQLModel
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only for `alembic revision --autogenerate`
+    from cycle.db import make_engine
+
+    url = context.config.get_main_option("sqlalchemy.url") or "sqlite:///var/alembic.db"
+    connection = make_engine(url).connect()
+
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=True,
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

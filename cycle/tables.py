@@ -1,0 +1,173 @@
+"""SQLModel tables. Instants are aware UTC, deadlines are DATE, money is integer cents.
+
+The database is the source of truth: master data imported from the config, one ``Cycle`` per
+pairing and year, one ``StageState`` per cycle and stage, the hash-chained ``AuditEntry`` log,
+logical ``Notification`` rows (one per idempotency key) and the ``OutboxMessage`` rows that
+bundle them for delivery.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TraegerRow(SQLModel, table=True):
+    __tablename__ = "traeger"
+    id: str = Field(primary_key=True)
+    name: str
+    data: dict[str, Any] = _json()
+
+
+class StadtteilRow(SQLModel, table=True):
+    __tablename__ = "stadtteil"
+    id: str = Field(primary_key=True)
+    name: str
+    data: dict[str, Any] = _json()
+
+
+class PairingRow(SQLModel, table=True):
+    __tablename__ = "pairing"
+    id: str = Field(primary_key=True)
+    traeger_id: str = Field(foreign_key="traeger.id")
+    stadtteil_id: str = Field(foreign_key="stadtteil.id")
+    handlungsfeld: str
+    start: date
+    end: date | None = None  # contract end from the config
+    ended_on: date | None = None  # set by `zyklus end`
+    end_reason: str | None = None
+    successor_id: str | None = None
+    data: dict[str, Any] = _json()
+
+
+class Cycle(SQLModel, table=True):
+    __tablename__ = "cycle"
+    __table_args__ = (UniqueConstraint("pairing_id", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: str = Field(foreign_key="pairing.id", index=True)
+    year: int = Field(index=True)
+    ended_on: date | None = None
+    created_at: datetime
+
+
+class StageState(SQLModel, table=True):
+    __tablename__ = "stage_state"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "stage_id"),
+        Index("ix_stage_state_open_due", "status", "due"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id")
+    stage_id: str
+    position: int
+    status: str = "offen"
+    due: date  # the effective due date (after § 193 BGB, or the extension)
+    extended_until: date | None = None
+    scheduled_at: datetime | None = None
+    location: str | None = None
+    sequence: int = 0  # iCalendar SEQUENCE, raised on every re-scheduling
+    done_on: date | None = None
+    updated_at: datetime
+    facts: dict[str, Any] = _json()  # participants, evidence, submission, gaps …
+
+
+class Evidence(SQLModel, table=True):
+    __tablename__ = "evidence"
+    sha256: str = Field(primary_key=True)
+    filename: str
+    size: int
+    stored_at: datetime
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    actor: str
+    action: str
+    pairing_id: str | None = Field(default=None, index=True)
+    year: int | None = None
+    stage_id: str | None = None
+    before: str | None = None
+    after: str | None = None
+    payload: str = "{}"  # canonical JSON
+    prev_hash: str
+    hash: str = Field(unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """One row: the count and hash of the newest audit entry. Doubles as the append lock."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    count: int = 0
+    hash: str
+
+
+class Notification(SQLModel, table=True):
+    """One logical notification, unique by its idempotency key; sent, skipped or bundled."""
+
+    __tablename__ = "notification"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str
+    level: int = 0
+    pairing_id: str | None = None
+    year: int | None = None
+    stage_id: str | None = None
+    anchor: date | None = None  # effective due date or meeting date
+    send_at: datetime
+    status: str = "pending"  # pending | bundled | skipped
+    message_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+    recipients: dict[str, Any] = _json()  # {"to": [...], "cc": [...]}
+    subject: str = ""
+    created_at: datetime
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One e-mail to deliver (possibly a bundle of notifications), stored before sending."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True)
+    kind: str
+    to: str  # comma-separated addresses
+    cc: str = ""
+    subject: str
+    body_text: str
+    body_html: str | None = None
+    attachments: dict[str, Any] = _json()  # {"files": [{filename, content_type, data_b64}]}
+    status: str = "pending"  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_until: datetime | None = None
+    lease_owner: str | None = None
+    last_error: str | None = None
+    refused: dict[str, Any] = _json()
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class Meta(SQLModel, table=True):
+    """Small key/value facts about the installation (e.g. the imported master-data fingerprint)."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
