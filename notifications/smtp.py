@@ -1,0 +1,146 @@
+"""SMTP delivery with aiosmtplib: one connection reused for a whole drain.
+
+Security is ``"none"`` (plain, no opportunistic STARTTLS), ``"starttls"`` (usually port 587) or
+``"tls"`` (implicit TLS, usually 465). aiosmtplib's ``timeout`` bounds each socket operation;
+every connect and send is additionally bounded as a whole with ``asyncio.timeout``. A dropped
+connection (idle timeout, 421) is re-opened before the next send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Sequence
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from notifications.transport_base import ContextManaged, DeliveryError, Security, SendResult
+
+_SECURITY = ("none", "starttls", "tls")
+
+
+class SmtpTransport(ContextManaged):
+    """Send over SMTP; errors are classified as in ``transport_base``."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        *,
+        send_timeout: float | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        if security not in _SECURITY:
+            raise ValueError(f"security must be one of {_SECURITY}, not {security!r}")
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password = username, password
+        self.timeout = timeout
+        self.send_timeout = send_timeout if send_timeout is not None else 4 * timeout
+        self.tls_context = tls_context
+        self.local_hostname = local_hostname
+        self._client: aiosmtplib.SMTP | None = None
+        self.connections = 0  # how many connections were opened (for tests and statistics)
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            timeout=self.timeout,
+            use_tls=self.security == "tls",
+            start_tls=self.security == "starttls",
+            tls_context=self.tls_context,
+            local_hostname=self.local_hostname,
+        )
+
+    @property
+    def is_connected(self) -> bool:
+        return self._client is not None and self._client.is_connected
+
+    async def open(self) -> None:
+        """Connect and log in unless connected; raises ``DeliveryError(connection=True)``."""
+        if self.is_connected:
+            return
+        self._client = None
+        client = self._new_client()
+        where = f"{self.host}:{self.port}"
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                await client.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            client.close()
+            raise DeliveryError(
+                f"Anmeldung am SMTP-Server {where} fehlgeschlagen ({exc.code} {exc.message}). "
+                "Bitte Benutzername und Passwort in der Konfiguration prüfen.",
+                permanent=False,
+                connection=True,
+            ) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()
+            reason = str(exc) or type(exc).__name__
+            raise DeliveryError(
+                f"SMTP-Server {where} nicht erreichbar: {reason}", permanent=False, connection=True
+            ) from exc
+        self._client = client
+        self.connections += 1
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            client.close()
+
+    async def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> SendResult:
+        if not recipients:
+            raise DeliveryError("Die Nachricht hat keine Empfänger.", permanent=True)
+        await self.open()  # re-connects after an idle disconnect
+        client = self._client
+        assert client is not None
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                errors, _ = await client.send_message(
+                    msg, sender=sender, recipients=list(recipients)
+                )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            answers = {r.recipient: f"{r.code} {r.message}" for r in exc.recipients}
+            permanent = all(r.code >= 500 for r in exc.recipients)
+            raise DeliveryError(
+                "Alle Empfänger wurden abgelehnt: " + _describe(answers), permanent=permanent
+            ) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            # aiosmtplib sends RSET after a refused transaction; the connection stays usable.
+            raise DeliveryError(
+                f"Der SMTP-Server hat die Nachricht abgelehnt: {exc.code} {exc.message}",
+                permanent=exc.code >= 500,
+            ) from exc
+        except (aiosmtplib.SMTPNotSupported, ValueError) as exc:
+            raise DeliveryError(
+                f"Die Nachricht kann so nicht versendet werden: {exc}", permanent=True
+            ) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            await self._drop()
+            reason = str(exc) or type(exc).__name__
+            raise DeliveryError(
+                f"Verbindung zum SMTP-Server unterbrochen: {reason}", permanent=False
+            ) from exc
+        return SendResult({addr: f"{r.code} {r.message}" for addr, r in errors.items()})
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+def _describe(answers: dict[str, str]) -> str:
+    return "; ".join(f"{addr}: {answer}" for addr, answer in answers.items())

@@ -1,0 +1,69 @@
+"""The transport port: what every transport returns or raises.
+
+Error contract: ``send`` returns a ``SendResult`` (partially refused recipients included, not
+raised) or raises ``DeliveryError``. ``permanent=True`` means retrying cannot help (5xx, every
+recipient refused with 5xx); ``permanent=False`` means try again later (4xx, network, timeouts,
+authentication). ``connection=True`` marks errors where the server could not be reached at all, so
+the caller can defer the rest of its batch without trying each message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from types import TracebackType
+from typing import Literal, Protocol, Self
+
+Security = Literal["none", "starttls", "tls"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """``refused`` maps each refused recipient to the server's answer (``"550 …"``)."""
+
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+class DeliveryError(Exception):
+    """Delivery failed; ``permanent`` says whether a retry could ever succeed."""
+
+    def __init__(self, message: str, *, permanent: bool, connection: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.connection = connection
+
+
+class Transport(Protocol):
+    """Open once, send many, close once (also usable as ``async with``)."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def send(
+        self, msg: EmailMessage, sender: str, recipients: Sequence[str]
+    ) -> SendResult: ...
+
+
+class ContextManaged:
+    """Default ``open``/``close`` and ``async with`` support for transports."""
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
