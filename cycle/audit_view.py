@@ -13,7 +13,7 @@ from cycle.errors import Refused, UsageError
 from cycle.tables import AuditEntry, Cycle, StageState
 from cycle.tables_out import table, to_csv, to_json
 from cycle.uow import reading
-from workflows.stages import STATUS_LABELS, is_done
+from workflows.stages import EVENT_LABELS, STATUS_LABELS, is_done
 
 HEADERS = ["id", "at", "actor", "action", "pairing", "year", "stage", "before", "after",
            "payload", "hash"]
@@ -91,7 +91,8 @@ def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
                      stage["erledigt_am"] or "–", steps, "\n".join(stage["nachweise"]) or "–"])
     print(table(["Stufe", "Status", "erledigt am", "Schritte", "Nachweis (SHA-256)"], body))
     print(("Hash-Kette intakt" if chain.ok else f"WARNUNG: {chain.problem}")
-          + f" · {len(entries)} Protokolleinträge · erstellt {app.now().astimezone(tz):%d.%m.%Y %H:%M}")
+          + f" · {len(entries)} Protokolleinträge"
+          + f" · erstellt {app.now().astimezone(tz):%d.%m.%Y %H:%M}")
     return 0
 
 
@@ -103,7 +104,7 @@ def _record(app: App, pairing: str, year: int, cycle: Cycle, rows: dict[str, Sta
         row = rows.get(spec.id)
         if row is None:
             continue
-        steps = [{"aktion": e.action, "am": _event_day(e, tz), "durch": e.actor,
+        steps = [{"aktion": EVENT_LABELS.get(e.action, e.action), "am": _event_day(e, tz), "durch": e.actor,
                   "protokoll_nr": e.id, "hash": e.hash}
                  for e in entries if e.stage_id == spec.id]
         proofs = []

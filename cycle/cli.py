@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from cycle import cli_german
 
@@ -161,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `zyklus status | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except Exception as exc:  # never a traceback to the user
         return _internal_error(exc)
 
@@ -180,5 +184,3 @@ def _internal_error(exc: BaseException) -> int:
         print("Details mit ZYKLUS_DEBUG=1.", file=sys.stderr)
     return 3
 
-
-Handler = Callable[[Any], int]

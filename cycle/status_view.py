@@ -40,7 +40,7 @@ def render_table(rows: list[CycleRow], settings: Settings, today_ordinal: int,
             cell = row.stages.get(stage.id)
             cells.append(_cell(cell, cell.due.toordinal() - today_ordinal, colour) if cell else "–")
         body.append([f"{row.pairing}\n{row.stadtteil}", row.traeger, state, *cells])
-    return table(headers, body)
+    return table(headers, body, [22, 26, 16, *[None] * len(settings.stages)])
 
 
 def csv_rows(rows: list[CycleRow], tz: object) -> list[list[object]]:

@@ -121,17 +121,22 @@ class AuditHead(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """One logical notification, unique by its idempotency key; sent, skipped or bundled."""
+    """One logical notification, unique by its idempotency key; bundled into a message or skipped."""
 
     __tablename__ = "notification"
+    __table_args__ = (
+        Index("ix_notification_point", "cycle_id", "stage_id", "anchor", "kind", "level"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     kind: str
     level: int = 0
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id")
     pairing_id: str | None = None
     year: int | None = None
     stage_id: str | None = None
     anchor: date | None = None  # effective due date or meeting date
+    point_on: date | None = None  # the working day the point falls on
     send_at: datetime
     status: str = "pending"  # pending | bundled | skipped
     message_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
@@ -141,19 +146,20 @@ class Notification(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One e-mail to deliver (possibly a bundle of notifications), stored before sending."""
+    """One e-mail to deliver (possibly a bundle of notifications), stored before sending.
+
+    ``payload`` is ``notifications.message.to_payload`` of the complete message, so a resend
+    after a crash is byte-for-byte the same message with the same Message-ID.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(unique=True)
     kind: str
-    to: str  # comma-separated addresses
-    cc: str = ""
+    to: str  # for listings: the To and Cc addresses
     subject: str
-    body_text: str
-    body_html: str | None = None
-    attachments: dict[str, Any] = _json()  # {"files": [{filename, content_type, data_b64}]}
+    payload: dict[str, Any] = _json()
     status: str = "pending"  # pending | sent | failed
     attempts: int = 0
     next_attempt_at: datetime

@@ -84,7 +84,8 @@ EVENT_LABELS: dict[str, str] = {
     "acknowledge": "zur Kenntnis nehmen",
     "file": "ablegen",
     "waive": "entfallen lassen",
-    "extend": "verlängern",
+    "extend": "Frist verlängern",
+    "uebernahme": "übernommen",
 }
 
 

@@ -67,11 +67,8 @@ def upgrade() -> None:
         sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("to", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("cc", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("body_text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("body_html", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("attachments", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -101,33 +98,6 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_traeger")),
     )
-    op.create_table(
-        "notification",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("level", sa.Integer(), nullable=False),
-        sa.Column("pairing_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("year", sa.Integer(), nullable=True),
-        sa.Column("stage_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("anchor", sa.Date(), nullable=True),
-        sa.Column("send_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("message_id", sa.Integer(), nullable=True),
-        sa.Column("recipients", sa.JSON(), nullable=False),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["message_id"], ["outbox.id"], name=op.f("fk_notification_message_id_outbox")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
-        sa.UniqueConstraint("key", name=op.f("uq_notification_key")),
-    )
-    with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_notification_message_id"), ["message_id"], unique=False
-        )
-
     op.create_table(
         "pairing",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -166,6 +136,43 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cycle_year"), ["year"], unique=False)
 
     op.create_table(
+        "notification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("cycle_id", sa.Integer(), nullable=True),
+        sa.Column("pairing_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("year", sa.Integer(), nullable=True),
+        sa.Column("stage_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("anchor", sa.Date(), nullable=True),
+        sa.Column("point_on", sa.Date(), nullable=True),
+        sa.Column("send_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=True),
+        sa.Column("recipients", sa.JSON(), nullable=False),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cycle_id"], ["cycle.id"], name=op.f("fk_notification_cycle_id_cycle")
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["outbox.id"], name=op.f("fk_notification_message_id_outbox")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
+        sa.UniqueConstraint("key", name=op.f("uq_notification_key")),
+    )
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notification_message_id"), ["message_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_notification_point",
+            ["cycle_id", "stage_id", "anchor", "kind", "level"],
+            unique=False,
+        )
+
+    op.create_table(
         "stage_state",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("cycle_id", sa.Integer(), nullable=False),
@@ -198,16 +205,17 @@ def downgrade() -> None:
         batch_op.drop_index("ix_stage_state_open_due")
 
     op.drop_table("stage_state")
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_point")
+        batch_op.drop_index(batch_op.f("ix_notification_message_id"))
+
+    op.drop_table("notification")
     with op.batch_alter_table("cycle", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cycle_year"))
         batch_op.drop_index(batch_op.f("ix_cycle_pairing_id"))
 
     op.drop_table("cycle")
     op.drop_table("pairing")
-    with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_notification_message_id"))
-
-    op.drop_table("notification")
     op.drop_table("traeger")
     op.drop_table("stadtteil")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
