@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -9,18 +10,25 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from cycle.documents import (
+    Abzeichnung,
     Angebotszeile,
     Personalzeile,
     Problem,
     Unterschrift,
     Verwendungsnachweis,
+    VerwendungsnachweisDokument,
+    Zeichnungsweg,
     aufbewahren_bis,
     euro,
     parse,
     parse_and_validate,
     validate,
+    verwendungsnachweis_html,
+    verwendungsnachweis_markdown,
+    verwendungsnachweis_pdf,
 )
 from cycle.settings import VerwendungsnachweisRules
 
@@ -435,3 +443,95 @@ def test_any_third_decimal_is_refused(value: int, mill: int) -> None:
     problems = parse_and_validate(text, 2026, RULES, SUBMITTED)
     assert isinstance(problems, list)
     assert any(p.field == "weitere_einnahmen" and "Nachkommastellen" in p.message for p in problems)
+
+
+# --- the filled form --------------------------------------------------------------------------
+
+
+def document(chain: Zeichnungsweg | None = None) -> VerwendungsnachweisDokument:
+    return VerwendungsnachweisDokument(
+        pairing_id="awo-kaltenmoor",
+        traeger="AWO Kreisverband Lüneburg e.V.",
+        stadtteil="Kaltenmoor",
+        jahr=2026,
+        nachweis=replace(valid(), erlaeuterung="Rückzahlung <nicht verbrauchter> Mittel & Zinsen"),
+        zeichnungsweg=chain or Zeichnungsweg(),
+        eingereicht_am=date(2027, 5, 21),
+    )
+
+
+CHECKED = Zeichnungsweg(rechnerisch_geprueft=Abzeichnung(date(2027, 6, 2), "Anna Köhler"))
+
+
+def test_the_markdown_form_shows_every_section_the_schlussrechnung_and_the_chain() -> None:
+    text = verwendungsnachweis_markdown(document(CHECKED))
+    for heading in (
+        "## 1. Personalkosten = 73.000,00 €",
+        "## 2. Verwaltungs- und Leitungskosten (Pauschale, max. 13 % der Personalkosten)",
+        "## 3. Arbeitsplatzbezogene Sachkosten (max. 7.000,00 €)",
+        "## 4. Kosten für präventive Angebote der Gemeinwesenarbeit",
+        "## 5. Schlussrechnung",
+        "## 6. Rechtsverbindliche Unterschrift",
+    ):
+        assert heading in text
+    assert "| Özdemir | Jörg | Erzieher | S 8a | 0,5 | 21.000,00 € |" in text
+    assert "| 2. | Nachbarschaftscafé | 3.300,00 € |" in text
+    assert "| Kostensumme | 94.790,00 € |" in text
+    assert "| Differenz +/- | 3.210,00 € |" in text
+    assert "Belege aufzubewahren bis 31.12.2036" in text
+    assert "Stadtteilarbeit | rechnerisch geprüft | 02.06.2027 | Anna Köhler |" in text
+    assert "| 05 Stabsstellenleitung | zur Kenntnis genommen: offen | – | – |" in text
+    assert "| 51.12 | zum Vorgang / abgelegt: offen | – | – |" in text
+    assert "Erika Muster, AWO Kreisverband Lüneburg e.V." in text
+
+
+def test_a_completed_chain_shows_every_step_with_date_and_name() -> None:
+    chain = replace(
+        CHECKED,
+        zur_kenntnis_genommen=Abzeichnung(date(2027, 6, 9), "Dr. B. Leitung"),
+        abgelegt=Abzeichnung(date(2027, 6, 16), "51.12 Ablage"),
+    )
+    text = verwendungsnachweis_markdown(document(chain))
+    assert "offen" not in text
+    assert "| 51.12 | zum Vorgang / abgelegt | 16.06.2027 | 51.12 Ablage |" in text
+
+
+def test_the_html_form_is_escaped_and_printable() -> None:
+    page = verwendungsnachweis_html(document(CHECKED))
+    assert page.startswith("<!DOCTYPE html>")
+    assert "@page" in page and "@media print" in page
+    assert "Rückzahlung &lt;nicht verbrauchter&gt; Mittel &amp; Zinsen" in page
+    assert "<nicht verbrauchter>" not in page
+    assert '<td class="right">94.790,00 €</td>' in page
+    assert "Belege aufzubewahren bis 31.12.2036" in page
+
+
+def test_the_pdf_form_carries_umlauts_amounts_and_the_retention_date() -> None:
+    data = verwendungsnachweis_pdf(document(CHECKED))
+    assert data.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for fragment in (
+        "Verwendungsnachweis für das Stadtteilmanagement",
+        "Özdemir",
+        "Nachbarschaftscafé",
+        "Zuschuss der Hansestadt Lüneburg",
+        "94.790,00 EUR",
+        "3.210,00 EUR",
+        "Belege aufzubewahren bis 31.12.2036",
+        "rechnerisch geprüft",
+        "Anna Köhler",
+        "zur Kenntnis genommen: offen",
+    ):
+        assert fragment in text, fragment
+
+
+def test_the_pdf_is_the_same_for_the_same_document() -> None:
+    assert verwendungsnachweis_pdf(document(CHECKED)) == verwendungsnachweis_pdf(document(CHECKED))
+
+
+def test_characters_outside_latin1_do_not_break_the_pdf() -> None:
+    doc = replace(document(), traeger="Verein „Miteinander“ – Ayşe & Łukasz e.V.")
+    reader = PdfReader(io.BytesIO(verwendungsnachweis_pdf(doc)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert 'Verein "Miteinander" - Ayse & Lukasz e.V.' in text

@@ -21,6 +21,11 @@ from cycle.documents.model import (
 )
 from cycle.documents.money import datum, euro
 from cycle.documents.verwendungsnachweis import parse, parse_and_validate, validate
+from cycle.documents.verwendungsnachweis_doc import (
+    verwendungsnachweis_html,
+    verwendungsnachweis_markdown,
+    verwendungsnachweis_pdf,
+)
 
 __all__ = [
     "Abzeichnung",
@@ -42,4 +47,7 @@ __all__ = [
     "parse",
     "parse_and_validate",
     "validate",
+    "verwendungsnachweis_html",
+    "verwendungsnachweis_markdown",
+    "verwendungsnachweis_pdf",
 ]

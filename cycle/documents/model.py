@@ -139,6 +139,8 @@ class VerwendungsnachweisDokument:
         "Hansestadt Lüneburg",
         "Stabsstelle 05",
         "Koordinierungsstelle Stadtteilarbeit",
+        "Klosterhof",
+        "21335 Lüneburg",
     )
 
 

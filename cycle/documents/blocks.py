@@ -1,0 +1,96 @@
+"""A tiny neutral document model (headings, paragraphs, guiding text, tables) and its Markdown.
+
+The Verwendungsnachweis and the Jahresbericht skeleton are built once as blocks and rendered to
+Markdown, HTML, PDF or DOCX from there, so the formats cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Heading:
+    kind: ClassVar[str] = "heading"
+    level: int  # 1 = document title
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    kind: ClassVar[str] = "paragraph"
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Guide:
+    """Guiding questions and hints: shown in italics, never counted as a report's content.
+
+    A line starting with ``- `` is a bullet.
+    """
+
+    kind: ClassVar[str] = "guide"
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    kind: ClassVar[str] = "table"
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[int, ...] = ()  # right-aligned columns (amounts)
+    widths: tuple[int, ...] = ()  # relative column widths for print; () = equal
+
+    def align(self, column: int) -> str:
+        return "right" if column in self.numeric else "left"
+
+
+Block = Heading | Paragraph | Guide | Table
+
+
+def markdown(blocks: Iterable[Block]) -> str:
+    """GitHub-flavoured Markdown; guides become italic block quotes."""
+    parts = [_markdown(block) for block in blocks]
+    return "\n\n".join(parts) + "\n"
+
+
+def _markdown(block: Block) -> str:
+    if isinstance(block, Heading):
+        return f"{'#' * block.level} {block.text}"
+    if isinstance(block, Paragraph):
+        text = _inline(block.text)
+        return f"**{text}**" if block.strong and text else text
+    if isinstance(block, Guide):
+        return "\n".join(_guide_line(line) for line in block.lines)
+    return _table(block)
+
+
+def _guide_line(line: str) -> str:
+    if not line:
+        return ">"
+    if line.startswith("- "):
+        return f"> - *{_inline(line[2:])}*"
+    return f"> *{_inline(line)}*"
+
+
+def _table(table: Table) -> str:
+    def row(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+    rule = (
+        "|"
+        + "|".join("---:" if i in table.numeric else "---" for i in range(len(table.header)))
+        + "|"
+    )
+    return "\n".join([row(table.header), rule, *(row(r) for r in table.rows)])
+
+
+def _inline(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cell(text: str) -> str:
+    return _inline(text).replace("|", "\\|")
