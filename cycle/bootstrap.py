@@ -48,6 +48,10 @@ class App:
             return by
         return self.environ.get("ZYKLUS_USER") or _os_user()
 
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     @property
     def var_dir(self) -> Path:
         return self.settings.var_dir
@@ -85,5 +89,6 @@ def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | 
     try:
         settings = load(path, env)
     except ConfigError as exc:
-        raise UsageError(*[f"{path}: {p}" for p in exc.problems]) from None
+        raise UsageError(*[p if p.startswith(str(path)) else f"{path}: {p}"
+                           for p in exc.problems]) from None
     return App(settings=settings, clock=clock, environ=env)

@@ -135,6 +135,9 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
 
 def dispatch(args: argparse.Namespace) -> int:
     app = bootstrap(args.config, args.now)
-    if args.command != "init":
-        ensure_schema(app)
-    return COMMANDS[args.command](app, args)
+    try:
+        if args.command != "init":
+            ensure_schema(app)
+        return COMMANDS[args.command](app, args)
+    finally:
+        app.close()

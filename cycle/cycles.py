@@ -44,7 +44,7 @@ def open_cycles(
     ids = dict(session.execute(
         select(Cycle.pairing_id, Cycle.id)
         .where(Cycle.year == year).where(col(Cycle.pairing_id).in_(pairing_ids))
-    ).tuples().all())
+    ).all())
     dues = {s.id: default_due(s, year, settings, cal) for s in settings.stages}
     session.execute(insert(StageState), [
         {"cycle_id": ids[p], "stage_id": s.id, "position": pos, "status": "offen",

@@ -157,9 +157,12 @@ def submit(app: App, pairing: str, year: int, stage_id: str, file: Path, on: dat
     data = evidence.read_input(file, "FILE")
     from cycle import submissions
 
-    checked = submissions.check(app, stage, year, file.name, data, day, despite_gaps)
+    notes: list[str] = []
 
     def mutate(target: Target, session: Session) -> dict[str, Any]:
+        # The content check runs after the order guard: "too early" is the clearer message.
+        checked = submissions.check(app, stage, year, file.name, data, day, despite_gaps)
+        notes.extend(checked.notes)
         stored = evidence.store(session, app.var_dir, file.name, data, app.now())
         target.row.facts = {**target.row.facts, "einreichung": {
             "sha256": stored.sha256, "datei": stored.filename, "am": day.isoformat(),
@@ -167,4 +170,4 @@ def submit(app: App, pairing: str, year: int, stage_id: str, file: Path, on: dat
         return {"datei": stored.filename, "sha256": stored.sha256, **checked.facts}
 
     spec = EventSpec("submit", pairing, year, stage_id, app.actor(by), on=day)
-    return describe(fire_event(app, spec, mutate), f" am {day:%d.%m.%Y}") + checked.notes
+    return describe(fire_event(app, spec, mutate), f" am {day:%d.%m.%Y}") + notes
