@@ -140,8 +140,7 @@ def export(entries: Iterable[CalendarEntry], name: str, *, now: datetime) -> byt
             event.add("description", entry.description)
         if isinstance(start, date) and not isinstance(start, datetime):
             event.add("transp", "TRANSPARENT")  # a deadline does not block the day
-        cal.add_component(_berlin_timezone())
-    cal.add_component(event)
+        cal.add_component(event)
     return bytes(cal.to_ical())
 
 

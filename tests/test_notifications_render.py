@@ -1,0 +1,316 @@
+"""German e-mail content: every template kind, the filters, bundles and overrides."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import pytest
+
+from notifications import filters
+from notifications.render import KINDS, Renderer, Rendered, UnknownKind
+
+BERLIN = ZoneInfo("Europe/Berlin")
+AUFTAKT = {"id": "auftaktgespraech", "name": "Auftaktgespräch", "type": "meeting"}
+FACHTAG = {"id": "fachtag", "name": "Fachtag", "type": "group_meeting"}
+JAHRESBERICHT = {"id": "jahresbericht", "name": "Jahresbericht", "type": "report"}
+VN = {"id": "verwendungsnachweis", "name": "Verwendungsnachweis", "type": "proof_of_funds"}
+MEETING = {
+    "start": datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("UTC")),
+    "location": "Stadtteilhaus",
+}
+
+
+def sample(kind: str, **changes: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "kind": kind,
+        "level": 1,
+        "stage": JAHRESBERICHT,
+        "pairing": {"id": "kaltenmoor", "angebot": None, "handlungsfeld": None},
+        "traeger": {"name": "AWO Kreisverband Lüneburg", "leitung": "Jürgen Müller"},
+        "stadtteil": {"name": "Kaltenmoor"},
+        "year": 2026,
+        "due": date(2026, 3, 31),
+        "days": 28,
+        "meeting": None,
+        "koordinierungsstelle": {
+            "name": "Koordinierungsstelle Stadtteilarbeit",
+            "email": "stadtteilarbeit@example.org",
+        },
+        "recipients_role": "kontakte",
+        "attachments": ["jahresbericht-vorlage.docx"],
+        "week": "2026-W14",
+        "rows": [
+            {
+                "pairing": "kaltenmoor",
+                "traeger": "AWO",
+                "stadtteil": "Kaltenmoor",
+                "stage": "Auftaktgespräch",
+                "status": "offen",
+                "due": date(2026, 3, 31),
+                "overdue_days": 2,
+            }
+        ],
+        "counts": {"zyklen": 8, "ueberfaellig": 1, "bald_faellig": 3},
+        "failed": {
+            "subject": "Erinnerung: Jahresbericht Kaltenmoor",
+            "to": ["a@example.org", "b@example.org"],
+            "error": "550 5.1.1 Benutzer unbekannt",
+            "attempts": 3,
+        },
+    }
+    if kind in ("einladung", "terminerinnerung"):
+        context.update(stage=AUFTAKT, meeting=MEETING, attachments=["leitfaden.md", "termin.ics"])
+    context.update(changes)
+    return context
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_a_one_line_subject_a_text_and_an_html_body(
+    renderer: Renderer, kind: str
+) -> None:
+    out = renderer.render(kind, sample(kind))
+    assert out.subject and "\n" not in out.subject and len(out.subject) < 130
+    assert out.text.startswith("Guten Tag,\n") and out.text.endswith("\n")
+    assert "\n\n\n" not in out.text
+    assert out.html.startswith("<!DOCTYPE html>") and '<html lang="de">' in out.html
+    assert out.text_section and out.text_section in out.text
+    assert "Guten Tag" not in out.text_section
+
+
+@pytest.mark.parametrize(
+    "kind", ["erinnerung", "eskalation", "einladung", "terminerinnerung", "eingangsbestaetigung"]
+)
+def test_stage_notifications_name_stage_stadtteil_and_traeger_and_are_signed(
+    renderer: Renderer, kind: str
+) -> None:
+    out = renderer.render(kind, sample(kind))
+    for text in (out.subject, out.text, out.html):
+        assert "Kaltenmoor" in text
+        assert "AWO Kreisverband Lüneburg" in text
+    assert out.text.rstrip().endswith(
+        "Koordinierungsstelle Stadtteilarbeit\nstadtteilarbeit@example.org"
+    )
+
+
+def test_a_report_reminder_says_what_to_send_to_whom_and_when(renderer: Renderer) -> None:
+    out = renderer.render("erinnerung", sample("erinnerung"))
+    assert out.subject == (
+        "Erinnerung: Jahresbericht Kaltenmoor (AWO Kreisverband Lüneburg) – "
+        "fällig am 31.03.2026, noch 28 Tage"
+    )
+    assert "Dienstag, 31.03.2026 – noch 28 Tage" in out.text
+    assert "Bitte senden Sie den Jahresbericht 2026 bis zum 31.03.2026 an die " in out.text
+    assert "(stadtteilarbeit@example.org)" in out.text
+    assert "- jahresbericht-vorlage.docx" in out.text
+
+
+@pytest.mark.parametrize(
+    ("days", "phrase"),
+    [
+        (28, "noch 28 Tage"),
+        (1, "noch 1 Tag"),
+        (0, "heute fällig"),
+        (-1, "seit 1 Tag überfällig"),
+        (-14, "seit 14 Tagen überfällig"),
+    ],
+)
+def test_days_left_or_overdue_read_correctly_in_singular_and_plural(
+    renderer: Renderer, days: int, phrase: str
+) -> None:
+    assert filters.frist(days) == phrase
+    kind = "erinnerung" if days >= 0 else "eskalation"
+    out = renderer.render(kind, sample(kind, days=days))
+    assert phrase in out.subject and phrase in out.text
+
+
+def test_a_first_escalation_asks_to_catch_up_without_a_past_deadline(renderer: Renderer) -> None:
+    out = renderer.render("eskalation", sample("eskalation", days=-1))
+    assert out.subject.startswith("Frist überschritten: Jahresbericht Kaltenmoor")
+    assert "ist am 31.03.2026 abgelaufen" in out.text
+    assert "so bald wie möglich" in out.text
+    assert "bis zum 31.03.2026" not in out.text
+
+
+def test_a_later_escalation_to_the_stabsstellenleitung_is_a_sober_note(renderer: Renderer) -> None:
+    context = sample("eskalation", level=2, days=-14, recipients_role="stabsstellenleitung")
+    out = renderer.render("eskalation", context)
+    assert out.subject == (
+        "Erhebliche Fristüberschreitung: Jahresbericht Kaltenmoor (AWO Kreisverband Lüneburg) "
+        "– seit 14 Tagen überfällig"
+    )
+    assert "Leitung: Jürgen Müller" in out.text
+    assert "Die Frist endete am 31.03.2026." in out.text
+    assert "Ein Handeln Ihrerseits ist derzeit nicht erforderlich" in out.text
+    assert "Bitte senden Sie" not in out.text
+
+
+def test_an_invitation_gives_the_local_time_and_mentions_the_attached_leitfaden(
+    renderer: Renderer,
+) -> None:
+    out = renderer.render("einladung", sample("einladung"))
+    # 09:00 UTC is 10:00 in Berlin (CET)
+    assert out.subject == (
+        "Einladung: Auftaktgespräch Kaltenmoor (AWO Kreisverband Lüneburg) "
+        "am Dienstag, 10.03.2026, 10:00 Uhr"
+    )
+    assert "Wann:  Dienstag, 10.03.2026, 10:00 Uhr" in out.text
+    assert "Wo:    Stadtteilhaus" in out.text
+    assert "Im Anhang finden Sie den Leitfaden" in out.text
+    assert "Leitfaden" in out.html and "10.03.2026, 10:00 Uhr" in out.html
+
+
+def test_a_rescheduled_group_meeting_says_so_and_needs_no_pairing_in_the_subject(
+    renderer: Renderer,
+) -> None:
+    summer = {"start": datetime(2026, 6, 9, 9, 30, tzinfo=BERLIN), "location": None}
+    context = sample("einladung", stage=FACHTAG, meeting=summer, verschoben=True)
+    out = renderer.render("einladung", context)
+    assert out.subject == "Neuer Termin: Fachtag am Dienstag, 09.06.2026, 09:30 Uhr"
+    assert "wird noch bekannt gegeben" in out.text
+    assert "ersetzt den bisherigen Eintrag" in out.text
+
+
+def test_an_invitation_without_a_meeting_is_refused(renderer: Renderer) -> None:
+    with pytest.raises(ValueError):
+        renderer.render("einladung", sample("einladung", meeting=None))
+
+
+def test_a_proof_of_funds_confirmation_explains_the_next_steps(renderer: Renderer) -> None:
+    out = renderer.render("eingangsbestaetigung", sample("eingangsbestaetigung", stage=VN))
+    assert out.subject == (
+        "Eingangsbestätigung: Verwendungsnachweis 2026 Kaltenmoor (AWO Kreisverband Lüneburg)"
+    )
+    assert "rechnerisch" in out.text and "Stabsstellenleitung zur Kenntnis" in out.text
+
+
+def test_the_weekly_overview_lists_overdue_stages_with_german_dates(renderer: Renderer) -> None:
+    out = renderer.render("wochenuebersicht", sample("wochenuebersicht"))
+    assert out.subject == "Wochenübersicht Qualitätszyklus KW 14/2026: 1 überfällig, 3 bald fällig"
+    line = (
+        "- Kaltenmoor (AWO): Auftaktgespräch – offen – Frist 31.03.2026 – seit 2 Tagen überfällig"
+    )
+    assert line in out.text
+    assert '<td style="padding: 4px 8px;">31.03.2026</td>' in out.html
+    empty = renderer.render("wochenuebersicht", sample("wochenuebersicht", rows=[]))
+    assert "alles im Plan" in empty.text
+
+
+def test_a_delivery_failure_report_names_subject_recipients_and_error(renderer: Renderer) -> None:
+    out = renderer.render("zustellfehler", sample("zustellfehler"))
+    assert out.subject == "Zustellfehler: „Erinnerung: Jahresbericht Kaltenmoor“ nicht zugestellt"
+    assert "nach 3 Zustellversuchen" in out.text
+    assert "a@example.org, b@example.org" in out.text
+    single = sample("zustellfehler")
+    single["failed"] = {**single["failed"], "attempts": 1, "to": "a@example.org"}
+    assert "nach 1 Zustellversuch nicht" in renderer.render("zustellfehler", single).text
+
+
+def test_html_bodies_escape_names_but_text_bodies_keep_them(renderer: Renderer) -> None:
+    context = sample("erinnerung", traeger={"name": "Kinder & Jugend <e.V.>", "leitung": None})
+    out = renderer.render("erinnerung", context)
+    assert "Kinder &amp; Jugend &lt;e.V.&gt;" in out.html
+    assert "<e.V.>" not in out.html
+    assert "Kinder & Jugend <e.V.>" in out.text
+
+
+def test_a_missing_context_key_is_an_error_not_an_empty_string(renderer: Renderer) -> None:
+    context = sample("erinnerung")
+    del context["stadtteil"]
+    with pytest.raises(jinja2.UndefinedError):
+        renderer.render("erinnerung", context)
+
+
+def test_an_unknown_kind_is_refused(renderer: Renderer) -> None:
+    with pytest.raises(UnknownKind):
+        renderer.render("gibtsnicht", sample("erinnerung"))
+
+
+def test_a_bundle_combines_parts_into_one_friendly_message(renderer: Renderer) -> None:
+    parts = [
+        renderer.render("erinnerung", sample("erinnerung")),
+        renderer.render("erinnerung", sample("erinnerung", stadtteil={"name": "Bockelsberg"})),
+        renderer.render("eskalation", sample("eskalation", days=-3, stage=AUFTAKT)),
+    ]
+    context = {
+        "stadtteile": ["Kaltenmoor", "Bockelsberg"],
+        "koordinierungsstelle": sample("erinnerung")["koordinierungsstelle"],
+    }
+    out = renderer.bundle(parts, context)
+    assert out.subject == "Qualitätszyklus: 3 Hinweise für Kaltenmoor, Bockelsberg"
+    assert out.text.count("Guten Tag,") == 1
+    assert out.text.count("Mit freundlichen Grüßen") == 1
+    for index, part in enumerate(parts, start=1):
+        assert f"{index}. {part.subject}" in out.text
+        assert part.text_section.strip() in out.text
+        assert part.html_section.strip() in out.html
+    assert "seit 3 Tagen überfällig" in out.text
+
+
+def test_a_bundle_subject_stays_short_with_many_stadtteile(renderer: Renderer) -> None:
+    part = renderer.render("erinnerung", sample("erinnerung"))
+    names = ["Kaltenmoor", "Bockelsberg", "Kreideberg", "Ebensberg", "Hanseviertel"]
+    context = {"stadtteile": names, "koordinierungsstelle": {"name": "K", "email": "k@example.org"}}
+    out = renderer.bundle([part, part], context)
+    assert out.subject == (
+        "Qualitätszyklus: 2 Hinweise für Kaltenmoor, Bockelsberg, Kreideberg und 2 weitere"
+    )
+
+
+def test_a_bundle_of_one_is_the_part_itself(renderer: Renderer) -> None:
+    part = renderer.render("erinnerung", sample("erinnerung"))
+    assert renderer.bundle([part], {"stadtteile": ["Kaltenmoor"]}) is part
+    with pytest.raises(ValueError):
+        renderer.bundle([], {})
+
+
+def test_an_override_folder_replaces_single_templates(tmp_path: Path) -> None:
+    (tmp_path / "erinnerung-subject.txt").write_text(
+        "Hallo {{ stadtteil.name }}: {{ due|datum }}", encoding="utf-8"
+    )
+    out = Renderer(tmp_path).render("erinnerung", sample("erinnerung"))
+    assert out.subject == "Hallo Kaltenmoor: 31.03.2026"
+    assert "Bitte senden Sie den Jahresbericht" in out.text  # body still from the package
+
+
+def test_rendered_parts_are_plain_values() -> None:
+    assert Rendered("a", "b", "c") == Rendered("a", "b", "c", "", "")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (date(2026, 3, 31), "31.03.2026"),
+        (datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC")), "29.03.2026"),
+        (datetime(2026, 12, 31, 23, 30, tzinfo=ZoneInfo("UTC")), "01.01.2027"),
+    ],
+)
+def test_datum_shows_the_berlin_date(value: date, expected: str) -> None:
+    assert filters.datum(value) == expected
+
+
+def test_datumzeit_and_wochentag_follow_daylight_saving_time() -> None:
+    winter = datetime(2026, 3, 28, 9, 0, tzinfo=ZoneInfo("UTC"))
+    summer = datetime(2026, 3, 30, 8, 0, tzinfo=ZoneInfo("UTC"))
+    assert filters.datumzeit(winter) == "28.03.2026, 10:00 Uhr"
+    assert filters.datumzeit(summer) == "30.03.2026, 10:00 Uhr"
+    assert filters.wochentag(winter) == "Samstag"
+    assert filters.wochentag(date(2026, 3, 31)) == "Dienstag"
+    with pytest.raises(ValueError):
+        filters.datumzeit(datetime(2026, 3, 28, 9, 0))
+
+
+def test_week_labels_and_counts_read_naturally() -> None:
+    assert filters.kalenderwoche("2026-W01") == "KW 1/2026"
+    assert filters.kalenderwoche("Sonderwoche") == "Sonderwoche"
+    assert filters.anzahl(1, "Hinweis", "Hinweise") == "1 Hinweis"
+    assert filters.anzahl(2, "Hinweis", "Hinweise") == "2 Hinweise"
+    assert filters.tage(1) == "1 Tag" and filters.tage(7) == "7 Tage"
