@@ -71,7 +71,7 @@ class SinkHandler:
         with self._lock:
             self.refuse_remaining, self.refuse_reply = count, reply
 
-    async def handle_MAIL(  # noqa: N802 (aiosmtpd hook name)
+    async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
         with self._lock:
@@ -82,7 +82,7 @@ class SinkHandler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(  # noqa: N802
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         with self._lock:
@@ -92,7 +92,7 @@ class SinkHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
         raw = raw if isinstance(raw, bytes) else raw.encode("utf-8")
         message = BytesParser(policy=policy.default).parsebytes(raw)

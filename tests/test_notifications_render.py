@@ -11,7 +11,7 @@ import jinja2
 import pytest
 
 from notifications import filters
-from notifications.render import KINDS, Renderer, Rendered, UnknownKind
+from notifications.render import KINDS, Rendered, Renderer, UnknownKind
 
 BERLIN = ZoneInfo("Europe/Berlin")
 AUFTAKT = {"id": "auftaktgespraech", "name": "Auftaktgespräch", "type": "meeting"}
