@@ -34,8 +34,9 @@ def _default(value: object) -> str:
 
 
 def canonical(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=_default)
+    return json.dumps(
+        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default
+    )
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,23 @@ class Change:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _digest(prev_hash: str, entry_id: int, at: datetime, actor: str, change: Change,
-            payload_json: str) -> str:
-    body = canonical({
-        "id": entry_id, "at": at, "actor": actor, "action": change.action,
-        "pairing_id": change.pairing_id, "year": change.year, "stage_id": change.stage_id,
-        "before": change.before, "after": change.after, "payload": payload_json,
-    })
+def _digest(
+    prev_hash: str, entry_id: int, at: datetime, actor: str, change: Change, payload_json: str
+) -> str:
+    body = canonical(
+        {
+            "id": entry_id,
+            "at": at,
+            "actor": actor,
+            "action": change.action,
+            "pairing_id": change.pairing_id,
+            "year": change.year,
+            "stage_id": change.stage_id,
+            "before": change.before,
+            "after": change.after,
+            "payload": payload_json,
+        }
+    )
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
@@ -81,15 +92,25 @@ def append(session: Session, now: datetime, actor: str, changes: Iterable[Change
         entry_id = head.count + 1
         payload_json = canonical(change.payload)
         digest = _digest(head.hash, entry_id, at, actor, change, payload_json)
-        rows.append({
-            "id": entry_id, "at": at, "actor": actor, "action": change.action,
-            "pairing_id": change.pairing_id, "year": change.year, "stage_id": change.stage_id,
-            "before": change.before, "after": change.after, "payload": payload_json,
-            "prev_hash": head.hash, "hash": digest,
-        })
+        rows.append(
+            {
+                "id": entry_id,
+                "at": at,
+                "actor": actor,
+                "action": change.action,
+                "pairing_id": change.pairing_id,
+                "year": change.year,
+                "stage_id": change.stage_id,
+                "before": change.before,
+                "after": change.after,
+                "payload": payload_json,
+                "prev_hash": head.hash,
+                "hash": digest,
+            }
+        )
         head.count, head.hash = entry_id, digest
     if rows:
-        session.bulk_insert_mappings(AuditEntry, rows)  # type: ignore[arg-type]
+        session.bulk_insert_mappings(AuditEntry, rows)
         session.add(head)
     return len(rows)
 
@@ -109,21 +130,31 @@ def verify(session: Session) -> Verification:
     prev, expected_id = GENESIS, 1
     for entry in session.exec(select(AuditEntry).order_by(AuditEntry.id)):  # type: ignore[arg-type]
         if entry.id != expected_id:
-            return Verification(False, expected_id - 1,
-                                f"Eintrag {expected_id} fehlt (gefunden: Eintrag {entry.id}).")
-        change = Change(entry.action, entry.pairing_id, entry.year, entry.stage_id,
-                        entry.before, entry.after)
+            return Verification(
+                False,
+                expected_id - 1,
+                f"Eintrag {expected_id} fehlt (gefunden: Eintrag {entry.id}).",
+            )
+        change = Change(
+            entry.action, entry.pairing_id, entry.year, entry.stage_id, entry.before, entry.after
+        )
         if entry.prev_hash != prev:
-            return Verification(False, expected_id - 1,
-                                f"Eintrag {entry.id}: Verkettung zum Vorgänger ist gebrochen.")
+            return Verification(
+                False,
+                expected_id - 1,
+                f"Eintrag {entry.id}: Verkettung zum Vorgänger ist gebrochen.",
+            )
         if _digest(prev, entry.id, entry.at, entry.actor, change, entry.payload) != entry.hash:
-            return Verification(False, expected_id - 1,
-                                f"Eintrag {entry.id} ({entry.action}) wurde verändert.")
+            return Verification(
+                False, expected_id - 1, f"Eintrag {entry.id} ({entry.action}) wurde verändert."
+            )
         prev, expected_id = entry.hash, expected_id + 1
     head = session.get(AuditHead, 1)
     count = expected_id - 1
     if head is not None and (head.count != count or head.hash != prev):
-        return Verification(False, count,
-                            f"Eintrag {count + 1} bis {head.count} fehlen (Ende des Protokolls "
-                            "wurde gelöscht).")
+        return Verification(
+            False,
+            count,
+            f"Eintrag {count + 1} bis {head.count} fehlen (Ende des Protokolls wurde gelöscht).",
+        )
     return Verification(True, count)

@@ -89,6 +89,7 @@ def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | 
     try:
         settings = load(path, env)
     except ConfigError as exc:
-        raise UsageError(*[p if p.startswith(str(path)) else f"{path}: {p}"
-                           for p in exc.problems]) from None
+        raise UsageError(
+            *[p if p.startswith(str(path)) else f"{path}: {p}" for p in exc.problems]
+        ) from None
     return App(settings=settings, clock=clock, environ=env)

@@ -56,12 +56,19 @@ def _by(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="zyklus", description="Qualitätszyklus Stadtteil- und "
-                    "Quartiersmanagement: Fristen, Erinnerungen, Status und Nachweise.")
-    parser.add_argument("--config", metavar="PATH", help="Konfiguration (Standard: ./config.toml "
-                        "oder $ZYKLUS_CONFIG)")
-    parser.add_argument("--now", metavar="ISO", help="Uhr einfrieren, z. B. 2026-04-02T08:00 "
-                        "(auch $ZYKLUS_NOW)")
+    parser = Parser(
+        prog="zyklus",
+        description="Qualitätszyklus Stadtteil- und "
+        "Quartiersmanagement: Fristen, Erinnerungen, Status und Nachweise.",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="Konfiguration (Standard: ./config.toml oder $ZYKLUS_CONFIG)",
+    )
+    parser.add_argument(
+        "--now", metavar="ISO", help="Uhr einfrieren, z. B. 2026-04-02T08:00 (auch $ZYKLUS_NOW)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     sub.add_parser("init", help="Datenbank anlegen/aktualisieren, Stammdaten importieren")
@@ -84,20 +91,32 @@ def build_parser() -> Parser:
     p.add_argument("--on", type=_date, metavar="DATE")
     p.add_argument("--note", metavar="TEXT")
     p.add_argument("--evidence", type=Path, metavar="FILE", help="Protokoll o. Ä.")
-    p.add_argument("--participants", nargs="+", default=[], metavar="NAME",
-                   help="Teilnehmende (Namen, mit Komma getrennt, oder eine Anzahl)")
+    p.add_argument(
+        "--participants",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="Teilnehmende (Namen, mit Komma getrennt, oder eine Anzahl)",
+    )
     _by(p)
 
     p = sub.add_parser("submit", help="Jahresbericht oder Verwendungsnachweis einreichen")
     _cycle_args(p)
     p.add_argument("file", metavar="FILE", type=Path)
     p.add_argument("--on", type=_date, metavar="DATE")
-    p.add_argument("--trotzdem", action="store_true",
-                   help="Jahresbericht trotz fehlender Abschnitte annehmen (Lücken werden protokolliert)")
+    p.add_argument(
+        "--trotzdem",
+        action="store_true",
+        help="Jahresbericht trotz fehlender Abschnitte annehmen (Lücken werden protokolliert)",
+    )
     _by(p)
 
-    for name, text in (("accept", "Bericht annehmen"), ("check", "rechnerisch prüfen"),
-                       ("acknowledge", "zur Kenntnis nehmen"), ("file", "ablegen (zum Vorgang)")):
+    for name, text in (
+        ("accept", "Bericht annehmen"),
+        ("check", "rechnerisch prüfen"),
+        ("acknowledge", "zur Kenntnis nehmen"),
+        ("file", "ablegen (zum Vorgang)"),
+    ):
         p = sub.add_parser(name, help=text)
         _cycle_args(p)
         p.add_argument("--on", type=_date, metavar="DATE")
@@ -183,4 +202,3 @@ def _internal_error(exc: BaseException) -> int:
     else:
         print("Details mit ZYKLUS_DEBUG=1.", file=sys.stderr)
     return 3
-

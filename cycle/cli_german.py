@@ -11,8 +11,7 @@ MESSAGES = {
     "show this help message and exit": "diese Hilfe anzeigen und beenden",
     "the following arguments are required: %s": "folgende Angaben fehlen: %s",
     "unrecognized arguments: %s": "unbekannte Argumente: %s",
-    "invalid choice: %(value)r (choose from %(choices)s)":
-        "ungültige Auswahl: %(value)r (möglich: %(choices)s)",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ungültige Auswahl: %(value)r (möglich: %(choices)s)",
     "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
     "expected one argument": "erwartet einen Wert",
     "expected at most one argument": "erwartet höchstens einen Wert",
@@ -21,8 +20,7 @@ MESSAGES = {
     "%(prog)s: error: %(message)s\n": "%(prog)s: Fehler: %(message)s\n",
     "one of the arguments %s is required": "eines der Argumente %s ist nötig",
     "not allowed with argument %s": "nicht zusammen mit %s erlaubt",
-    "ambiguous option: %(option)s could match %(matches)s":
-        "mehrdeutige Option: %(option)s passt zu %(matches)s",
+    "ambiguous option: %(option)s could match %(matches)s": "mehrdeutige Option: %(option)s passt zu %(matches)s",
     "ignored explicit argument %r": "unerwarteter Wert %r",
 }
 

@@ -24,11 +24,14 @@ def cmd_init(app: App, _args: argparse.Namespace) -> int:
     with transaction(app.engine) as session:
         changed = masterdata.sync(session, app.settings, now, actor)
         refreshed = cycles.refresh_due_dates(session, app.settings, app.calendar, now)
-        opened = cycles.open_cycles(session, app.settings, app.calendar, app.today(now).year,
-                                    now, actor)
+        opened = cycles.open_cycles(
+            session, app.settings, app.calendar, app.today(now).year, now, actor
+        )
     print(f"Datenbank bereit: {_safe_url(app.settings.database_url)}")
-    print(f"Stammdaten: {len(app.settings.pairings)} Partnerschaften, "
-          f"{changed} Änderungen übernommen.")
+    print(
+        f"Stammdaten: {len(app.settings.pairings)} Partnerschaften, "
+        f"{changed} Änderungen übernommen."
+    )
     if refreshed:
         print(f"Fristen neu berechnet: {refreshed}")
     print(f"Zyklen {app.today(now).year} eröffnet: {len(opened)}")
@@ -45,8 +48,10 @@ def ensure_schema(app: App) -> None:
     from cycle import db
 
     if not db.schema_is_current(app.engine):
-        raise UsageError("Die Datenbank ist nicht eingerichtet oder veraltet: "
-                         "bitte zuerst „zyklus init“ ausführen.")
+        raise UsageError(
+            "Die Datenbank ist nicht eingerichtet oder veraltet: "
+            "bitte zuerst „zyklus init“ ausführen."
+        )
 
 
 def cmd_status(app: App, args: argparse.Namespace) -> int:
@@ -58,8 +63,9 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
     today = app.today(now)
     year = args.year or today.year
     with reading(app.engine) as session:
-        rows = overview.load(session, app.settings, year, today, args.traeger, args.stadtteil,
-                             args.overdue)
+        rows = overview.load(
+            session, app.settings, year, today, args.traeger, args.stadtteil, args.overdue
+        )
     tz = app.calendar.timezone
     if args.format == "json":
         print(to_json(overview.as_json(rows, now, year, tz)))
@@ -81,29 +87,57 @@ def cmd_event(app: App, args: argparse.Namespace) -> int:
 
     c = args.command
     if c == "schedule":
-        return _print(handlers.schedule(app, args.pairing, args.year, args.stage, args.at,
-                                        args.location, args.by))
+        return _print(
+            handlers.schedule(
+                app, args.pairing, args.year, args.stage, args.at, args.location, args.by
+            )
+        )
     if c == "complete":
-        return _print(handlers.complete(app, args.pairing, args.year, args.stage, args.on,
-                                        args.by, args.note, args.evidence, args.participants))
+        return _print(
+            handlers.complete(
+                app,
+                args.pairing,
+                args.year,
+                args.stage,
+                args.on,
+                args.by,
+                args.note,
+                args.evidence,
+                args.participants,
+            )
+        )
     if c == "submit":
-        return _print(handlers.submit(app, args.pairing, args.year, args.stage, args.file,
-                                      args.on, args.by, args.trotzdem))
+        return _print(
+            handlers.submit(
+                app, args.pairing, args.year, args.stage, args.file, args.on, args.by, args.trotzdem
+            )
+        )
     if c in ("accept", "check", "acknowledge", "file"):
-        return _print(handlers.simple(app, c, args.pairing, args.year, args.stage, args.by,
-                                      args.reason, args.on))
+        return _print(
+            handlers.simple(
+                app, c, args.pairing, args.year, args.stage, args.by, args.reason, args.on
+            )
+        )
     if c == "return":
-        return _print(handlers.give_back(app, args.pairing, args.year, args.stage, args.reason,
-                                         args.due, args.by))
+        return _print(
+            handlers.give_back(
+                app, args.pairing, args.year, args.stage, args.reason, args.due, args.by
+            )
+        )
     if c == "extend":
-        return _print(handlers.extend(app, args.pairing, args.year, args.stage, args.until,
-                                      args.reason, args.by))
+        return _print(
+            handlers.extend(
+                app, args.pairing, args.year, args.stage, args.until, args.reason, args.by
+            )
+        )
     if c == "waive":
-        return _print(handlers.waive(app, args.pairing, args.year, args.stage, args.reason,
-                                     args.by))
+        return _print(
+            handlers.waive(app, args.pairing, args.year, args.stage, args.reason, args.by)
+        )
     if c == "end":
-        return _print(ending.end_pairing(app, args.pairing, args.on, args.reason,
-                                         args.successor, args.by))
+        return _print(
+            ending.end_pairing(app, args.pairing, args.on, args.reason, args.successor, args.by)
+        )
     raise UsageError(f"unbekannter Befehl {c}")
 
 
@@ -128,8 +162,22 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "status": cmd_status,
     "audit": cmd_audit,
     "report": cmd_report,
-    **{c: cmd_event for c in ("schedule", "complete", "submit", "accept", "check", "acknowledge",
-                              "file", "return", "extend", "waive", "end")},
+    **{
+        c: cmd_event
+        for c in (
+            "schedule",
+            "complete",
+            "submit",
+            "accept",
+            "check",
+            "acknowledge",
+            "file",
+            "return",
+            "extend",
+            "waive",
+            "end",
+        )
+    },
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
@@ -19,15 +20,20 @@ def default_due(stage: StageSpec, year: int, settings: Settings, cal: WorkingCal
 
 
 def open_cycles(
-    session: Session, settings: Settings, cal: WorkingCalendar, year: int, now: datetime,
-    actor: str, only: set[str] | None = None,
+    session: Session,
+    settings: Settings,
+    cal: WorkingCalendar,
+    year: int,
+    now: datetime,
+    actor: str,
+    only: set[str] | None = None,
 ) -> list[str]:
     """Create the missing cycles of ``year`` for every active pairing; returns their pairing ids."""
     start_of_year, end_of_year = date(year, 1, 1), date(year, 12, 31)
-    existing = select(Cycle.pairing_id).where(Cycle.year == year)
+    existing = select(col(Cycle.pairing_id)).where(col(Cycle.year) == year)
     query = (
-        select(PairingRow.id)
-        .where(PairingRow.start <= end_of_year)
+        select(col(PairingRow.id))
+        .where(col(PairingRow.start) <= end_of_year)
         .where((col(PairingRow.end).is_(None)) | (col(PairingRow.end) >= start_of_year))
         .where((col(PairingRow.ended_on).is_(None)) | (col(PairingRow.ended_on) >= start_of_year))
         .where(col(PairingRow.id).not_in(existing))
@@ -38,24 +44,48 @@ def open_cycles(
     pairing_ids = list(session.execute(query).scalars())
     if not pairing_ids:
         return []
-    session.execute(insert(Cycle), [
-        {"pairing_id": p, "year": year, "created_at": now} for p in pairing_ids
-    ])
-    ids = dict(session.execute(
-        select(Cycle.pairing_id, Cycle.id)
-        .where(Cycle.year == year).where(col(Cycle.pairing_id).in_(pairing_ids))
-    ).all())
+    session.execute(
+        insert(Cycle), [{"pairing_id": p, "year": year, "created_at": now} for p in pairing_ids]
+    )
+    ids: dict[str, Any] = dict(
+        session.execute(
+            select(col(Cycle.pairing_id), col(Cycle.id))
+            .where(col(Cycle.year) == year)
+            .where(col(Cycle.pairing_id).in_(pairing_ids))
+        ).all()
+    )
     dues = {s.id: default_due(s, year, settings, cal) for s in settings.stages}
-    session.execute(insert(StageState), [
-        {"cycle_id": ids[p], "stage_id": s.id, "position": pos, "status": "offen",
-         "due": dues[s.id], "updated_at": now, "facts": {}}
-        for p in pairing_ids for pos, s in enumerate(settings.stages)
-    ])
-    audit.append(session, now, actor, (
-        audit.Change("zyklus_eroeffnet", p, year, after="offen",
-                     payload={"stufen": {s: d.isoformat() for s, d in dues.items()}})
-        for p in pairing_ids
-    ))
+    session.execute(
+        insert(StageState),
+        [
+            {
+                "cycle_id": ids[p],
+                "stage_id": s.id,
+                "position": pos,
+                "status": "offen",
+                "due": dues[s.id],
+                "updated_at": now,
+                "facts": {},
+            }
+            for p in pairing_ids
+            for pos, s in enumerate(settings.stages)
+        ],
+    )
+    audit.append(
+        session,
+        now,
+        actor,
+        (
+            audit.Change(
+                "zyklus_eroeffnet",
+                p,
+                year,
+                after="offen",
+                payload={"stufen": {s: d.isoformat() for s, d in dues.items()}},
+            )
+            for p in pairing_ids
+        ),
+    )
     return pairing_ids
 
 
@@ -63,18 +93,18 @@ def refresh_due_dates(
     session: Session, settings: Settings, cal: WorkingCalendar, now: datetime
 ) -> int:
     """Re-derive non-extended due dates after a change of the stage list or the calendar."""
-    years = session.execute(select(Cycle.year).distinct()).scalars().all()
+    years = session.execute(select(col(Cycle.year)).distinct()).scalars().all()
     changed = 0
     for year in years:
-        cycle_ids = select(Cycle.id).where(Cycle.year == year)
+        cycle_ids = select(col(Cycle.id)).where(col(Cycle.year) == year)
         for stage in settings.stages:
             due = default_due(stage, year, settings, cal)
             result = session.execute(
                 update(StageState)
                 .where(col(StageState.cycle_id).in_(cycle_ids))
-                .where(StageState.stage_id == stage.id)
+                .where(col(StageState.stage_id) == stage.id)
                 .where(col(StageState.extended_until).is_(None))
-                .where(StageState.due != due)
+                .where(col(StageState.due) != due)
                 .values(due=due, updated_at=now)
             )
             changed += int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -84,16 +84,24 @@ def load_targets(session: Session, app: App, spec: EventSpec, now: datetime) -> 
     ids = _pairing_ids(app, spec.pairing_arg)
     if spec.year > app.today(now).year + 1:
         raise Refused(f"YEAR: Für {spec.year} gibt es noch keine Zyklen.")
-    open_cycles(session, app.settings, app.calendar, spec.year, now, "zyklus",
-                only=set(ids) if ids is not None else None)
+    open_cycles(
+        session,
+        app.settings,
+        app.calendar,
+        spec.year,
+        now,
+        "zyklus",
+        only=set(ids) if ids is not None else None,
+    )
     query = select(Cycle, PairingRow).join(PairingRow).where(Cycle.year == spec.year)
     if ids is not None:
         query = query.where(col(Cycle.pairing_id).in_(ids))
     found = {c.pairing_id: (c, p) for c, p in session.exec(query)}
     missing = [p for p in (ids or []) if p not in found]
     if missing:
-        raise Refused(*[f"{p}: kein Zyklus im Jahr {spec.year} (Partnerschaft nicht aktiv)."
-                        for p in missing])
+        raise Refused(
+            *[f"{p}: kein Zyklus im Jahr {spec.year} (Partnerschaft nicht aktiv)." for p in missing]
+        )
     cycle_ids = [c.id for c, _ in found.values()]
     rows: dict[int, dict[str, StageState]] = {}
     for row in session.exec(select(StageState).where(col(StageState.cycle_id).in_(cycle_ids))):
@@ -122,26 +130,31 @@ def _guard(app: App, target: Target, stage: StageSpec, event: str) -> str:
             )
         return target.row.status
     names = {s.id: s.name for s in app.settings.stages}
-    open_required = [names.get(r, r) for r in stage.requires
-                     if r in target.stages and not is_done(target.stages[r].status)]
+    open_required = [
+        names.get(r, r)
+        for r in stage.requires
+        if r in target.stages and not is_done(target.stages[r].status)
+    ]
     try:
         return fire(StageView(stage.name, stage.type, target.row.status), event, open_required)
     except TransitionRefused as exc:
         raise TransitionRefused(f"{label} · {exc}") from None
 
 
-def fire_event(app: App, spec: EventSpec, mutate: Mutation | None = None,
-               skip_done: bool = False) -> list[Outcome]:
+def fire_event(
+    app: App, spec: EventSpec, mutate: Mutation | None = None, skip_done: bool = False
+) -> list[Outcome]:
     """Apply the event to every target or to none; returns what changed."""
     stage = resolve_stage(app, spec.stage_id)
     now = app.now()
     with transaction(app.engine) as session:
         targets = load_targets(session, app, spec, now)
         if skip_done and spec.pairing_arg == ALL:
-            targets = [t for t in targets
-                       if not is_done(t.row.status) and t.cycle.ended_on is None]
+            targets = [t for t in targets if not is_done(t.row.status) and t.cycle.ended_on is None]
         if not targets:
-            raise Refused(f"{stage.name} {spec.year}: kein offener Zyklus für „{spec.pairing_arg}“.")
+            raise Refused(
+                f"{stage.name} {spec.year}: kein offener Zyklus für „{spec.pairing_arg}“."
+            )
         problems: list[str] = []
         moves: list[tuple[Target, str]] = []
         for target in targets:
@@ -163,8 +176,14 @@ def fire_event(app: App, spec: EventSpec, mutate: Mutation | None = None,
                 payload["am"] = spec.on
             if spec.note:
                 payload["notiz"] = spec.note
-            audit.record(session, now, spec.actor, audit.Change(
-                spec.event, target.pairing.id, spec.year, stage.id, before, new_status, payload))
+            audit.record(
+                session,
+                now,
+                spec.actor,
+                audit.Change(
+                    spec.event, target.pairing.id, spec.year, stage.id, before, new_status, payload
+                ),
+            )
             notify.on_stage_event(session, app, target, stage, spec.event, now)
             outcomes.append(Outcome(target.pairing.id, spec.year, stage, before, new_status))
         return outcomes
@@ -173,7 +192,10 @@ def fire_event(app: App, spec: EventSpec, mutate: Mutation | None = None,
 def describe(outcomes: Sequence[Outcome], detail: str = "") -> list[str]:
     lines = []
     for o in outcomes:
-        move = (f"{STATUS_LABELS.get(o.before, o.before)} → {STATUS_LABELS.get(o.after, o.after)}"
-                if o.before != o.after else STATUS_LABELS.get(o.after, o.after))
+        move = (
+            f"{STATUS_LABELS.get(o.before, o.before)} → {STATUS_LABELS.get(o.after, o.after)}"
+            if o.before != o.after
+            else STATUS_LABELS.get(o.after, o.after)
+        )
         lines.append(f"{o.pairing_id} {o.year} · {o.stage.name}: {move}{detail}")
     return lines

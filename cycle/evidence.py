@@ -28,8 +28,9 @@ def read_input(path: Path, argument: str) -> bytes:
     except FileNotFoundError:
         raise UsageError(f"{argument}: Datei nicht gefunden: {path}") from None
     except OSError as exc:
-        raise UsageError(f"{argument}: Datei kann nicht gelesen werden: {path} ({exc.strerror})")\
-            from None
+        raise UsageError(
+            f"{argument}: Datei kann nicht gelesen werden: {path} ({exc.strerror})"
+        ) from None
 
 
 def store(session: Session, var_dir: Path, filename: str, data: bytes, now: datetime) -> StoredFile:

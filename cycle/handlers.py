@@ -20,7 +20,9 @@ def _not_future(app: App, on: date | None, argument: str = "--on") -> date:
     if on is None:
         return today
     if on > today:
-        raise UsageError(f"{argument}: {on:%d.%m.%Y} liegt in der Zukunft (heute: {today:%d.%m.%Y}).")
+        raise UsageError(
+            f"{argument}: {on:%d.%m.%Y} liegt in der Zukunft (heute: {today:%d.%m.%Y})."
+        )
     return on
 
 
@@ -29,8 +31,15 @@ def _require_meeting(app: App, stage_id: str) -> None:
         raise UsageError(f"STAGE: {stage_id} ist kein Termin (Gespräch oder Fachtag).")
 
 
-def schedule(app: App, pairing: str, year: int, stage_id: str, at: datetime,
-             location: str | None, by: str | None) -> list[str]:
+def schedule(
+    app: App,
+    pairing: str,
+    year: int,
+    stage_id: str,
+    at: datetime,
+    location: str | None,
+    by: str | None,
+) -> list[str]:
     _require_meeting(app, stage_id)
     if at.tzinfo is None:
         raise UsageError("--at: Zeitpunkt ohne Zeitzone")
@@ -41,17 +50,32 @@ def schedule(app: App, pairing: str, year: int, stage_id: str, at: datetime,
         target.row.location = location
         if previous is not None:
             target.row.sequence += 1
-        return {"termin": at, "ort": location, "vorheriger_termin": previous,
-                "sequence": target.row.sequence}
+        return {
+            "termin": at,
+            "ort": location,
+            "vorheriger_termin": previous,
+            "sequence": target.row.sequence,
+        }
 
     spec = EventSpec("schedule", pairing, year, stage_id, app.actor(by))
     outcomes = fire_event(app, spec, mutate, skip_done=True)
     when = at.astimezone(app.calendar.timezone)
-    return describe(outcomes, f" am {when:%d.%m.%Y, %H:%M} Uhr" + (f", {location}" if location else ""))
+    return describe(
+        outcomes, f" am {when:%d.%m.%Y, %H:%M} Uhr" + (f", {location}" if location else "")
+    )
 
 
-def complete(app: App, pairing: str, year: int, stage_id: str, on: date | None, by: str | None,
-             note: str | None, evidence_file: Path | None, participants: list[str]) -> list[str]:
+def complete(
+    app: App,
+    pairing: str,
+    year: int,
+    stage_id: str,
+    on: date | None,
+    by: str | None,
+    note: str | None,
+    evidence_file: Path | None,
+    participants: list[str],
+) -> list[str]:
     _require_meeting(app, stage_id)
     day = _not_future(app, on)
     data = evidence.read_input(evidence_file, "--evidence") if evidence_file else None
@@ -80,8 +104,16 @@ def _participants(values: list[str]) -> tuple[list[str], int | None]:
     return names, (len(names) or None)
 
 
-def simple(app: App, event: str, pairing: str, year: int, stage_id: str, by: str | None,
-           reason: str | None = None, on: date | None = None) -> list[str]:
+def simple(
+    app: App,
+    event: str,
+    pairing: str,
+    year: int,
+    stage_id: str,
+    by: str | None,
+    reason: str | None = None,
+    on: date | None = None,
+) -> list[str]:
     """accept, check, acknowledge, file."""
     day = _not_future(app, on)
 
@@ -97,8 +129,15 @@ def simple(app: App, event: str, pairing: str, year: int, stage_id: str, by: str
     return describe(fire_event(app, spec, mutate))
 
 
-def give_back(app: App, pairing: str, year: int, stage_id: str, reason: str | None,
-              due: date | None, by: str | None) -> list[str]:
+def give_back(
+    app: App,
+    pairing: str,
+    year: int,
+    stage_id: str,
+    reason: str | None,
+    due: date | None,
+    by: str | None,
+) -> list[str]:
     if not reason:
         raise UsageError("--reason: Bitte einen Grund für die Rückgabe angeben.")
     if due is not None and due < app.today():
@@ -114,15 +153,18 @@ def give_back(app: App, pairing: str, year: int, stage_id: str, reason: str | No
     return describe(fire_event(app, spec, mutate))
 
 
-def extend(app: App, pairing: str, year: int, stage_id: str, until: date, reason: str,
-           by: str | None) -> list[str]:
+def extend(
+    app: App, pairing: str, year: int, stage_id: str, until: date, reason: str, by: str | None
+) -> list[str]:
     if not reason.strip():
         raise UsageError("--reason: Eine Fristverlängerung braucht einen Grund.")
 
     def mutate(target: Target, _session: Session) -> dict[str, Any]:
         if until <= target.row.due:
-            raise Refused(f"--until: {until:%d.%m.%Y} liegt nicht nach der bisherigen Frist "
-                          f"{target.row.due:%d.%m.%Y}.")
+            raise Refused(
+                f"--until: {until:%d.%m.%Y} liegt nicht nach der bisherigen Frist "
+                f"{target.row.due:%d.%m.%Y}."
+            )
         previous = target.row.due
         target.row.due = until
         target.row.extended_until = until
@@ -132,8 +174,9 @@ def extend(app: App, pairing: str, year: int, stage_id: str, until: date, reason
     return describe(fire_event(app, spec, mutate), f", neue Frist {until:%d.%m.%Y}")
 
 
-def waive(app: App, pairing: str, year: int, stage_id: str, reason: str,
-          by: str | None) -> list[str]:
+def waive(
+    app: App, pairing: str, year: int, stage_id: str, reason: str, by: str | None
+) -> list[str]:
     if not reason.strip():
         raise UsageError("--reason: Eine Stufe entfällt nur mit Begründung.")
 
@@ -146,8 +189,16 @@ def waive(app: App, pairing: str, year: int, stage_id: str, reason: str,
     return describe(fire_event(app, spec, mutate))
 
 
-def submit(app: App, pairing: str, year: int, stage_id: str, file: Path, on: date | None,
-           by: str | None, despite_gaps: bool = False) -> list[str]:
+def submit(
+    app: App,
+    pairing: str,
+    year: int,
+    stage_id: str,
+    file: Path,
+    on: date | None,
+    by: str | None,
+    despite_gaps: bool = False,
+) -> list[str]:
     stage = resolve_stage(app, stage_id)
     if stage.type not in (StageType.REPORT, StageType.PROOF_OF_FUNDS):
         raise UsageError(f"STAGE: {stage_id} ist kein Bericht und kein Verwendungsnachweis.")
@@ -164,9 +215,15 @@ def submit(app: App, pairing: str, year: int, stage_id: str, file: Path, on: dat
         checked = submissions.check(app, stage, year, file.name, data, day, despite_gaps)
         notes.extend(checked.notes)
         stored = evidence.store(session, app.var_dir, file.name, data, app.now())
-        target.row.facts = {**target.row.facts, "einreichung": {
-            "sha256": stored.sha256, "datei": stored.filename, "am": day.isoformat(),
-            **checked.facts}}
+        target.row.facts = {
+            **target.row.facts,
+            "einreichung": {
+                "sha256": stored.sha256,
+                "datei": stored.filename,
+                "am": day.isoformat(),
+                **checked.facts,
+            },
+        }
         return {"datei": stored.filename, "sha256": stored.sha256, **checked.facts}
 
     spec = EventSpec("submit", pairing, year, stage_id, app.actor(by), on=day)

@@ -33,18 +33,27 @@ def _stadtteil(s: Stadtteil) -> dict[str, Any]:
 
 def _pairing(p: Pairing) -> dict[str, Any]:
     data = json.loads(canonical(asdict(p)))
-    return {"id": p.id, "traeger_id": p.traeger, "stadtteil_id": p.stadtteil,
-            "handlungsfeld": p.handlungsfeld, "start": p.start, "end": p.end, "data": data}
+    return {
+        "id": p.id,
+        "traeger_id": p.traeger,
+        "stadtteil_id": p.stadtteil,
+        "handlungsfeld": p.handlungsfeld,
+        "start": p.start,
+        "end": p.end,
+        "data": data,
+    }
 
 
 def fingerprint(settings: Settings) -> str:
-    body = canonical({
-        "traeger": [_traeger(t) for t in settings.traeger.values()],
-        "stadtteile": [_stadtteil(s) for s in settings.stadtteile.values()],
-        "pairings": [_pairing(p) for p in settings.pairings.values()],
-        "stages": [(s.id, str(s.due)) for s in settings.stages],
-        "calendar": asdict(settings.calendar),
-    })
+    body = canonical(
+        {
+            "traeger": [_traeger(t) for t in settings.traeger.values()],
+            "stadtteile": [_stadtteil(s) for s in settings.stadtteile.values()],
+            "pairings": [_pairing(p) for p in settings.pairings.values()],
+            "stages": [(s.id, str(s.due)) for s in settings.stages],
+            "calendar": asdict(settings.calendar),
+        }
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -54,7 +63,11 @@ def is_current(session: Session, settings: Settings) -> bool:
 
 
 def _sync_table(
-    session: Session, model: Any, wanted: list[dict[str, Any]], kind: str, now: datetime,
+    session: Session,
+    model: Any,
+    wanted: list[dict[str, Any]],
+    kind: str,
+    now: datetime,
     actor: str,
 ) -> list[audit.Change]:
     changes: list[audit.Change] = []
@@ -64,31 +77,52 @@ def _sync_table(
         pairing = values["id"] if kind == "pairing" else None
         if row is None:
             session.add(model(**values))
-            changes.append(audit.Change(f"{kind}_angelegt", pairing, after=values["id"],
-                                        payload={"neu": values}))
+            changes.append(
+                audit.Change(
+                    f"{kind}_angelegt", pairing, after=values["id"], payload={"neu": values}
+                )
+            )
             continue
         before = {k: getattr(row, k) for k in values}
         if canonical(before) != canonical(values):
-            diff = {k: {"vorher": before[k], "nachher": v} for k, v in values.items()
-                    if canonical({"v": before[k]}) != canonical({"v": v})}
+            diff = {
+                k: {"vorher": before[k], "nachher": v}
+                for k, v in values.items()
+                if canonical({"v": before[k]}) != canonical({"v": v})
+            }
             for key, value in values.items():
                 setattr(row, key, value)
             session.add(row)
-            changes.append(audit.Change(f"{kind}_geaendert", pairing, after=values["id"],
-                                        payload={"aenderungen": diff}))
+            changes.append(
+                audit.Change(
+                    f"{kind}_geaendert", pairing, after=values["id"], payload={"aenderungen": diff}
+                )
+            )
     return changes
 
 
 def sync(session: Session, settings: Settings, now: datetime, actor: str) -> int:
     """Upsert master data from the config; returns the number of audited changes."""
-    changes = _sync_table(session, TraegerRow, [_traeger(t) for t in settings.traeger.values()],
-                          "traeger", now, actor)
-    changes += _sync_table(session, StadtteilRow,
-                           [_stadtteil(s) for s in settings.stadtteile.values()],
-                           "stadtteil", now, actor)
+    changes = _sync_table(
+        session, TraegerRow, [_traeger(t) for t in settings.traeger.values()], "traeger", now, actor
+    )
+    changes += _sync_table(
+        session,
+        StadtteilRow,
+        [_stadtteil(s) for s in settings.stadtteile.values()],
+        "stadtteil",
+        now,
+        actor,
+    )
     session.flush()
-    changes += _sync_table(session, PairingRow, [_pairing(p) for p in settings.pairings.values()],
-                           "pairing", now, actor)
+    changes += _sync_table(
+        session,
+        PairingRow,
+        [_pairing(p) for p in settings.pairings.values()],
+        "pairing",
+        now,
+        actor,
+    )
     audit.append(session, now, actor, changes)
     meta = session.get(Meta, FINGERPRINT_KEY) or Meta(key=FINGERPRINT_KEY, value="")
     meta.value = fingerprint(settings)

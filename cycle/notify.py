@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from cycle.settings import StageSpec
 
 
-def on_stage_event(session: Session, app: App, target: Target, stage: StageSpec, event: str,
-                   now: datetime) -> None:
+def on_stage_event(
+    session: Session, app: App, target: Target, stage: StageSpec, event: str, now: datetime
+) -> None:
     return None

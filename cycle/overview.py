@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cycle.settings import Settings
 from cycle.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
@@ -49,23 +49,36 @@ def cycle_state(stages: list[StageCell], ended_on: date | None) -> str:
     return next((c.stage_id for c in stages if not c.done), "abgeschlossen")
 
 
-def load(session: Session, settings: Settings, year: int, today: date,
-         traeger: str | None = None, stadtteil: str | None = None,
-         overdue_only: bool = False) -> list[CycleRow]:
+def load(
+    session: Session,
+    settings: Settings,
+    year: int,
+    today: date,
+    traeger: str | None = None,
+    stadtteil: str | None = None,
+    overdue_only: bool = False,
+) -> list[CycleRow]:
     query = (
-        select(Cycle.pairing_id, Cycle.ended_on, TraegerRow.id, TraegerRow.name,
-               StadtteilRow.id, StadtteilRow.name, StageState)
-        .join(PairingRow, PairingRow.id == Cycle.pairing_id)  # type: ignore[arg-type]
-        .join(TraegerRow, TraegerRow.id == PairingRow.traeger_id)  # type: ignore[arg-type]
-        .join(StadtteilRow, StadtteilRow.id == PairingRow.stadtteil_id)  # type: ignore[arg-type]
-        .join(StageState, StageState.cycle_id == Cycle.id)  # type: ignore[arg-type]
-        .where(Cycle.year == year)
-        .order_by(Cycle.pairing_id, StageState.position)  # type: ignore[arg-type]
+        select(
+            col(Cycle.pairing_id),
+            col(Cycle.ended_on),
+            col(TraegerRow.id),
+            col(TraegerRow.name),
+            col(StadtteilRow.id),
+            col(StadtteilRow.name),
+            StageState,
+        )
+        .join(PairingRow, col(PairingRow.id) == col(Cycle.pairing_id))
+        .join(TraegerRow, col(TraegerRow.id) == col(PairingRow.traeger_id))
+        .join(StadtteilRow, col(StadtteilRow.id) == col(PairingRow.stadtteil_id))
+        .join(StageState, col(StageState.cycle_id) == col(Cycle.id))
+        .where(col(Cycle.year) == year)
+        .order_by(col(Cycle.pairing_id), col(StageState.position))
     )
     if traeger:
-        query = query.where(PairingRow.traeger_id == traeger)
+        query = query.where(col(PairingRow.traeger_id) == traeger)
     if stadtteil:
-        query = query.where(PairingRow.stadtteil_id == stadtteil)
+        query = query.where(col(PairingRow.stadtteil_id) == stadtteil)
     known = {s.id for s in settings.stages}
     grouped: dict[str, tuple[tuple[Any, ...], list[StageCell]]] = {}
     for pairing_id, ended_on, t_id, t_name, s_id, s_name, row in session.execute(query):
@@ -73,14 +86,31 @@ def load(session: Session, settings: Settings, year: int, today: date,
             continue
         done = is_done(row.status)
         overdue = 0 if done or ended_on is not None else max(0, (today - row.due).days)
-        cell = StageCell(row.stage_id, row.status, done, row.due, row.done_on, overdue,
-                         row.scheduled_at, row.extended_until is not None)
+        cell = StageCell(
+            row.stage_id,
+            row.status,
+            done,
+            row.due,
+            row.done_on,
+            overdue,
+            row.scheduled_at,
+            row.extended_until is not None,
+        )
         head = (pairing_id, ended_on, t_id, t_name, s_id, s_name)
         grouped.setdefault(pairing_id, (head, []))[1].append(cell)
     rows = []
     for (pairing_id, ended_on, t_id, t_name, s_id, s_name), cells in grouped.values():
-        row = CycleRow(pairing_id, t_name, t_id, s_name, s_id, year,
-                       cycle_state(cells, ended_on), ended_on, {c.stage_id: c for c in cells})
+        row = CycleRow(
+            pairing_id,
+            t_name,
+            t_id,
+            s_name,
+            s_id,
+            year,
+            cycle_state(cells, ended_on),
+            ended_on,
+            {c.stage_id: c for c in cells},
+        )
         if not overdue_only or row.overdue:
             rows.append(row)
     return rows
@@ -89,7 +119,9 @@ def load(session: Session, settings: Settings, year: int, today: date,
 def as_json(rows: list[CycleRow], now: datetime, year: int, tz: Any) -> dict[str, Any]:
     def cell(c: StageCell) -> dict[str, Any]:
         return {
-            "status": c.status, "done": c.done, "due": c.due.isoformat(),
+            "status": c.status,
+            "done": c.done,
+            "due": c.due.isoformat(),
             "done_on": c.done_on.isoformat() if c.done_on else None,
             "overdue_days": c.overdue_days,
             "scheduled_at": c.scheduled_at.astimezone(tz).isoformat() if c.scheduled_at else None,
@@ -97,12 +129,18 @@ def as_json(rows: list[CycleRow], now: datetime, year: int, tz: Any) -> dict[str
         }
 
     return {
-        "now": now.astimezone(tz).isoformat(), "year": year,
+        "now": now.astimezone(tz).isoformat(),
+        "year": year,
         "cycles": [
-            {"pairing": r.pairing, "traeger": r.traeger, "stadtteil": r.stadtteil,
-             "year": r.year, "state": r.state,
-             "ended_on": r.ended_on.isoformat() if r.ended_on else None,
-             "stages": {k: cell(v) for k, v in r.stages.items()}}
+            {
+                "pairing": r.pairing,
+                "traeger": r.traeger,
+                "stadtteil": r.stadtteil,
+                "year": r.year,
+                "state": r.state,
+                "ended_on": r.ended_on.isoformat() if r.ended_on else None,
+                "stages": {k: cell(v) for k, v in r.stages.items()},
+            }
             for r in rows
         ],
     }

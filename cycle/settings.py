@@ -164,9 +164,7 @@ class Settings:
     traeger: dict[str, Traeger]
     stadtteile: dict[str, Stadtteil]
     pairings: dict[str, Pairing]
-    verwendungsnachweis: VerwendungsnachweisRules = field(
-        default_factory=VerwendungsnachweisRules
-    )
+    verwendungsnachweis: VerwendungsnachweisRules = field(default_factory=VerwendungsnachweisRules)
     var_dir: Path = Path("var")
 
     def stage(self, stage_id: str) -> StageSpec | None:

@@ -8,8 +8,20 @@ from cycle.tables_out import DIM, GREEN, RED, YELLOW, german_date, paint, table
 from workflows.stages import STATUS_LABELS
 
 SOON_DAYS = 28
-CSV_HEADERS = ["pairing", "traeger", "stadtteil", "year", "state", "stage", "status", "done",
-               "due", "done_on", "overdue_days", "scheduled_at"]
+CSV_HEADERS = [
+    "pairing",
+    "traeger",
+    "stadtteil",
+    "year",
+    "state",
+    "stage",
+    "status",
+    "done",
+    "due",
+    "done_on",
+    "overdue_days",
+    "scheduled_at",
+]
 
 
 def _cell(cell: StageCell, today_days_left: int, colour: bool) -> str:
@@ -25,8 +37,9 @@ def _cell(cell: StageCell, today_days_left: int, colour: bool) -> str:
     return paint(f"{label}\n{due}", YELLOW if today_days_left <= SOON_DAYS else DIM, colour)
 
 
-def render_table(rows: list[CycleRow], settings: Settings, today_ordinal: int,
-                 colour: bool, tz: object) -> str:
+def render_table(
+    rows: list[CycleRow], settings: Settings, today_ordinal: int, colour: bool, tz: object
+) -> str:
     headers = ["Partnerschaft", "Träger", "Stand", *[s.name for s in settings.stages]]
     body = []
     for row in rows:
@@ -47,9 +60,22 @@ def csv_rows(rows: list[CycleRow], tz: object) -> list[list[object]]:
     out: list[list[object]] = []
     for row in rows:
         for cell in row.stages.values():
-            out.append([row.pairing, row.traeger, row.stadtteil, row.year, row.state,
-                        cell.stage_id, cell.status, cell.done, cell.due.isoformat(),
-                        cell.done_on.isoformat() if cell.done_on else "", cell.overdue_days,
-                        cell.scheduled_at.astimezone(tz).isoformat()  # type: ignore[arg-type]
-                        if cell.scheduled_at else ""])
+            out.append(
+                [
+                    row.pairing,
+                    row.traeger,
+                    row.stadtteil,
+                    row.year,
+                    row.state,
+                    cell.stage_id,
+                    cell.status,
+                    cell.done,
+                    cell.due.isoformat(),
+                    cell.done_on.isoformat() if cell.done_on else "",
+                    cell.overdue_days,
+                    cell.scheduled_at.astimezone(tz).isoformat()  # type: ignore[arg-type]
+                    if cell.scheduled_at
+                    else "",
+                ]
+            )
     return out

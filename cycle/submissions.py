@@ -16,6 +16,7 @@ class Checked:
     notes: list[str] = field(default_factory=list)  # German lines for the user
 
 
-def check(app: App, stage: StageSpec, year: int, filename: str, data: bytes, on: date,
-          despite_gaps: bool) -> Checked:
+def check(
+    app: App, stage: StageSpec, year: int, filename: str, data: bytes, on: date, despite_gaps: bool
+) -> Checked:
     return Checked()

@@ -121,7 +121,7 @@ class AuditHead(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """One logical notification, unique by its idempotency key; bundled into a message or skipped."""
+    """One logical notification, unique by its idempotency key; bundled or skipped."""
 
     __tablename__ = "notification"
     __table_args__ = (

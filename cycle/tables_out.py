@@ -23,12 +23,20 @@ def paint(text: str, colour: str, enabled: bool) -> str:
     return f"{colour}{text}{RESET}" if enabled and text else text
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
-          widths: Sequence[int | None] | None = None) -> str:
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[int | None] | None = None,
+) -> str:
     from tabulate import tabulate
 
-    return tabulate(rows, headers=list(headers), tablefmt="simple_grid", disable_numparse=True,
-                    maxcolwidths=list(widths) if widths else None)
+    return tabulate(
+        rows,
+        headers=list(headers),
+        tablefmt="simple_grid",
+        disable_numparse=True,
+        maxcolwidths=list(widths) if widths else None,
+    )
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

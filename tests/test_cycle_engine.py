@@ -53,31 +53,54 @@ def test_a_report_before_the_meetings_is_refused_and_changes_nothing(zyklus: Run
     report = tmp_path / "bericht.pdf"
     report.write_bytes(b"%PDF-1.4 fake")
     before = _audit_count(zyklus, "2026-01-05T09:00")
-    result = zyklus("submit", "kaltenmoor", "2026", "jahresbericht", str(report),
-                    now="2026-02-01T09:00")
+    result = zyklus(
+        "submit", "kaltenmoor", "2026", "jahresbericht", str(report), now="2026-02-01T09:00"
+    )
     assert result.code == 1
     assert "Auswertungsgespräch" in result.err and "Traceback" not in result.err
-    assert _status(zyklus, "2026-02-01T09:00")["kaltenmoor"]["stages"]["jahresbericht"][
-        "status"] == "offen"
+    assert (
+        _status(zyklus, "2026-02-01T09:00")["kaltenmoor"]["stages"]["jahresbericht"]["status"]
+        == "offen"
+    )
     assert _audit_count(zyklus, "2026-02-01T09:00") == before
 
 
 def test_schedule_then_complete_moves_the_auftaktgespraech_to_durchgefuehrt(zyklus: Run):
     zyklus("init", now="2026-01-05T09:00")
-    scheduled = zyklus("schedule", "kaltenmoor", "2026", "auftaktgespraech",
-                       "--at", "2026-03-10T10:00", "--location", "Stadtteilhaus",
-                       now="2026-02-01T09:00")
+    scheduled = zyklus(
+        "schedule",
+        "kaltenmoor",
+        "2026",
+        "auftaktgespraech",
+        "--at",
+        "2026-03-10T10:00",
+        "--location",
+        "Stadtteilhaus",
+        now="2026-02-01T09:00",
+    )
     assert scheduled.code == 0, scheduled.err
     stage = _status(zyklus, "2026-02-01T09:00")["kaltenmoor"]["stages"]["auftaktgespraech"]
     assert stage["status"] == "terminiert"
     assert stage["scheduled_at"] == "2026-03-10T10:00:00+01:00"
-    done = zyklus("complete", "kaltenmoor", "2026", "auftaktgespraech", "--on", "2026-03-10",
-                  "--participants", "A. Muster, B. Beispiel", now="2026-03-11T09:00")
+    done = zyklus(
+        "complete",
+        "kaltenmoor",
+        "2026",
+        "auftaktgespraech",
+        "--on",
+        "2026-03-10",
+        "--participants",
+        "A. Muster, B. Beispiel",
+        now="2026-03-11T09:00",
+    )
     assert done.code == 0, done.err
     cycle = _status(zyklus, "2026-03-11T09:00")["kaltenmoor"]
     stage = cycle["stages"]["auftaktgespraech"]
-    assert (stage["status"], stage["done"], stage["done_on"]) == ("durchgefuehrt", True,
-                                                                   "2026-03-10")
+    assert (stage["status"], stage["done"], stage["done_on"]) == (
+        "durchgefuehrt",
+        True,
+        "2026-03-10",
+    )
     assert cycle["state"] == "fachtag"
 
 
@@ -92,14 +115,17 @@ def test_a_stage_due_on_reformationstag_saturday_moves_to_monday(zyklus: Run, wo
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace('due = "09-30"', 'due = "10-31"', 1), encoding="utf-8")
     zyklus("init", now="2026-01-05T09:00")
-    assert _status(zyklus, "2026-01-05T09:00")["kaltenmoor"]["stages"]["fachtag"]["due"] \
+    assert (
+        _status(zyklus, "2026-01-05T09:00")["kaltenmoor"]["stages"]["fachtag"]["due"]
         == "2026-11-02"
+    )
 
 
 def test_audit_verify_detects_an_edited_row(zyklus: Run, workspace: Path):
     zyklus("init", now="2026-01-05T09:00")
-    zyklus("waive", "hanseviertel", "2026", "fachtag", "--reason", "Krankheit",
-           now="2026-02-01T09:00")
+    zyklus(
+        "waive", "hanseviertel", "2026", "fachtag", "--reason", "Krankheit", now="2026-02-01T09:00"
+    )
     assert zyklus("audit", "verify", now="2026-02-01T09:00").code == 0
     with sqlite3.connect(workspace / "var" / "zyklus.db") as db:
         db.execute("UPDATE audit SET actor = 'jemand' WHERE id = 3")
@@ -121,8 +147,9 @@ def test_audit_verify_detects_a_deleted_row_and_a_deleted_tail(zyklus: Run, work
     assert middle.code == 1 and "Eintrag 2 fehlt" in middle.out
 
 
-def test_a_config_with_an_unknown_traeger_and_a_misspelt_key_fails_init(zyklus: Run,
-                                                                       workspace: Path):
+def test_a_config_with_an_unknown_traeger_and_a_misspelt_key_fails_init(
+    zyklus: Run, workspace: Path
+):
     config = workspace / "config.toml"
     text = config.read_text(encoding="utf-8")
     text = text.replace('traeger = "awo"', 'traeger = "gibtsnicht"', 1)
@@ -154,9 +181,12 @@ def test_bad_arguments_get_german_messages_and_exit_two(zyklus: Run):
 
 
 def test_the_help_does_not_import_the_database_layer():
-    code = ("import sys; from cycle.cli import build_parser; build_parser().format_help();"
-            "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'jinja2', 'holidays', "
-            "'transitions') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys; from cycle.cli import build_parser; build_parser().format_help();"
+        "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'jinja2', 'holidays', "
+        "'transitions') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

@@ -25,7 +25,7 @@ class SeriesPolicy:
 
 @dataclass(frozen=True, order=True)
 class Point:
-    """One notification point: ``kind`` at ``level`` on working day ``on``, counted from ``anchor``."""
+    """A notification point: ``kind`` at ``level`` on working day ``on``, counted from ``anchor``."""
 
     on: date
     kind: str
@@ -49,8 +49,12 @@ def meeting_reminders(
     meeting_day: date, days_before: Sequence[int], calendar: WorkingCalendar
 ) -> list[Point]:
     points = [
-        Point(calendar.previous_working_day(meeting_day - timedelta(days=days)), TERMINERINNERUNG,
-              level, meeting_day)
+        Point(
+            calendar.previous_working_day(meeting_day - timedelta(days=days)),
+            TERMINERINNERUNG,
+            level,
+            meeting_day,
+        )
         for level, days in enumerate(sorted(days_before, reverse=True), start=1)
     ]
     return sorted(points)

@@ -7,9 +7,10 @@ adapter that only holds the current status string. The caller persists the retur
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from transitions import Machine, MachineError
 
@@ -44,9 +45,11 @@ def machine_for(stage_type: StageType) -> Machine:
         send_event=False,
     )
     for event, sources, dest in TRANSITIONS[stage_type]:
-        conditions = [] if event in PREPARATORY_EVENTS else ["prerequisites_done"]
-        machine.add_transition(event, list(sources), dest, conditions=conditions)
-    not_done = [s for s in STATUSES[stage_type] if s not in DONE_STATUSES]
+        conditions: list[str | Callable[..., bool | None]] = (
+            [] if event in PREPARATORY_EVENTS else ["prerequisites_done"]
+        )
+        machine.add_transition(event, list[Any](sources), dest, conditions=conditions)
+    not_done: list[Any] = [s for s in STATUSES[stage_type] if s not in DONE_STATUSES]
     machine.add_transition("waive", not_done, "entfallen")
     return machine
 
