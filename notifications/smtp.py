@@ -104,14 +104,31 @@ class SmtpTransport(ContextManaged):
     async def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> SendResult:
         if not recipients:
             raise DeliveryError("Die Nachricht hat keine Empfänger.", permanent=True)
-        await self.open()  # re-connects after an idle disconnect
+        errors = await self._guarded(msg, sender, recipients, retry=True)
+        return SendResult({addr: f"{r.code} {r.message}" for addr, r in errors.items()})
+
+    async def _send_once(
+        self, msg: EmailMessage, sender: str, recipients: Sequence[str]
+    ) -> dict[str, aiosmtplib.SMTPResponse]:
+        await self.open()  # re-connects when the client is no longer connected
         client = self._client
         assert client is not None
+        async with asyncio.timeout(self.send_timeout):
+            errors, _ = await client.send_message(msg, sender=sender, recipients=list(recipients))
+        return errors
+
+    async def _guarded(
+        self, msg: EmailMessage, sender: str, recipients: Sequence[str], *, retry: bool
+    ) -> dict[str, aiosmtplib.SMTPResponse]:
         try:
-            async with asyncio.timeout(self.send_timeout):
-                errors, _ = await client.send_message(
-                    msg, sender=sender, recipients=list(recipients)
-                )
+            return await self._send_once(msg, sender, recipients)
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            await self._drop()
+            if retry:  # a connection the server closed while idle: once more on a fresh one
+                return await self._guarded(msg, sender, recipients, retry=False)
+            raise DeliveryError(
+                f"Verbindung zum SMTP-Server unterbrochen: {exc}", permanent=False
+            ) from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
             answers = {r.recipient: f"{r.code} {r.message}" for r in exc.recipients}
             permanent = all(r.code >= 500 for r in exc.recipients)
@@ -134,7 +151,6 @@ class SmtpTransport(ContextManaged):
             raise DeliveryError(
                 f"Verbindung zum SMTP-Server unterbrochen: {reason}", permanent=False
             ) from exc
-        return SendResult({addr: f"{r.code} {r.message}" for addr, r in errors.items()})
 
     async def _drop(self) -> None:
         client, self._client = self._client, None

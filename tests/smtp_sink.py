@@ -10,6 +10,7 @@ host is ``::1``, so 127.0.0.1 is bound explicitly; the controller always stops i
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import logging
@@ -57,6 +58,7 @@ class SinkHandler:
     recipient_replies: dict[str, str] = field(default_factory=dict)
     refuse_reply: str = "451 4.3.2 Bitte später erneut versuchen"
     refuse_remaining: int = 0
+    data_delay: float = 0.0  # seconds to stall before answering DATA (timeout tests)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def refuse_recipient(self, address: str, reply: str) -> None:
@@ -93,6 +95,8 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         raw = envelope.original_content or envelope.content
         raw = raw if isinstance(raw, bytes) else raw.encode("utf-8")
         message = BytesParser(policy=policy.default).parsebytes(raw)
@@ -131,16 +135,19 @@ def running_sink(
     starttls: ssl.SSLContext | None = None,
     implicit_tls: ssl.SSLContext | None = None,
     credentials: tuple[str, str] | None = None,
+    port: int | None = None,
+    handler: SinkHandler | None = None,
 ) -> Iterator[SmtpSink]:
-    """Run a sink for the ``with`` block. ``starttls``/``implicit_tls`` take a server context."""
-    handler = SinkHandler()
+    """Run a sink for the ``with`` block. ``starttls``/``implicit_tls`` take a server context;
+    pass ``port`` and ``handler`` of an earlier sink to simulate a server restart."""
+    handler = handler if handler is not None else SinkHandler()
     params: dict[str, Any] = {"enable_SMTPUTF8": True}
     if starttls is not None:
         params.update(tls_context=starttls, require_starttls=True)
     if credentials is not None:
         logging.getLogger("mail.log").setLevel(logging.ERROR)  # silence a deprecation log line
         params.update(authenticator=_Authenticator(*credentials), auth_require_tls=False)
-    port = free_port()
+    port = port if port is not None else free_port()
     controller = Controller(
         handler, hostname=HOST, port=port, ssl_context=implicit_tls, ready_timeout=5.0, **params
     )
