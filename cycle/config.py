@@ -21,6 +21,7 @@ import holidays
 from cycle.config_schema import (
     Problems,
     Table,
+    choices,
     parse_clock,
     parse_money,
     quote,
@@ -28,7 +29,7 @@ from cycle.config_schema import (
     read_stadtteile,
     read_stages,
     read_traeger,
-    unknown_key,
+    suggestion,
 )
 from cycle.settings import (
     CalendarSettings,
@@ -61,16 +62,26 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOML_POSITION = re.compile(
     r"^(?P<msg>.*) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
 )
-_TOML_MESSAGES = {
+_TOML_MESSAGES = {  # tomllib's messages (prefixes) in German
     "Invalid value": "ungültiger Wert (Texte brauchen Anführungszeichen)",
     "Expected '=' after a key in a key/value pair": "nach dem Schlüssel fehlt „=“",
+    "Expected newline or end of document after a statement": "nach dem Wert folgt noch etwas "
+    "in derselben Zeile (ungültiges Datum? fehlende Anführungszeichen?)",
     "Cannot overwrite a value": "Schlüssel ist doppelt",
+    "Cannot declare": "Tabelle ist doppelt",
+    "Duplicate inline table key": "Schlüssel ist doppelt",
+    "Cannot redefine namespace": "Tabelle ist bereits anders definiert",
+    "Cannot mutate immutable namespace": "Tabelle ist bereits anders definiert",
     "Invalid statement": "ungültige Anweisung",
     "Unclosed array": "Liste nicht geschlossen (fehlt „]“?)",
     "Unclosed inline table": "Tabelle nicht geschlossen (fehlt „}“?)",
     "Unterminated string": "Text nicht abgeschlossen (fehlt ein Anführungszeichen?)",
+    "Illegal character": "unzulässiges Zeichen im Text (fehlt ein schließendes Anführungszeichen?)",
+    "Found invalid character": "unzulässiges Zeichen",
     "Invalid date or datetime": "ungültiges Datum",
     "Invalid initial character for a key part": "ungültiges Zeichen am Anfang eines Schlüssels",
+    "Expected ']' at the end of a table declaration": "nach dem Tabellennamen fehlt „]“",
+    "Expected ']]' at the end of an array declaration": "nach dem Tabellennamen fehlt „]]“",
 }
 
 
@@ -143,7 +154,10 @@ def _read(path: Path) -> object:
     except PermissionError:
         raise ConfigError([f"{path}: keine Leseberechtigung"]) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}: Datei ist nicht UTF-8-kodiert (Byte {exc.start})"]) from None
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            [f"{path}: Zeile {line} ist nicht UTF-8-kodiert; bitte die Datei als UTF-8 speichern"]
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -152,12 +166,12 @@ def _read(path: Path) -> object:
 
 def _syntax_error(path: Path, message: str) -> str:
     match = _TOML_POSITION.match(message)
-    where = "am Dateiende"
-    if match and match["line"]:
-        where = f"Zeile {match['line']}, Spalte {match['col']}"
-    raw = match["msg"] if match else ""
-    detail = _TOML_MESSAGES.get(raw, "")
-    return f"{path}: TOML-Syntaxfehler in {where}" + (f": {detail}" if detail else "")
+    where = f"in Zeile {match['line']}, Spalte {match['col']}" if match and match["line"] else ""
+    raw = match["msg"] if match else message
+    detail = next((german for key, german in _TOML_MESSAGES.items() if raw.startswith(key)), "")
+    return f"{path}: TOML-Syntaxfehler {where or 'am Dateiende'}" + (
+        f": {detail}" if detail else ""
+    )
 
 
 def _database_url(root: Table, environ: Mapping[str, str], base_dir: Path, var_dir: Path) -> str:
@@ -198,19 +212,10 @@ def _choice(table: Table, key: str, allowed: tuple[str, ...], default: str) -> s
         return default
     if text not in allowed:
         table.problems.add(
-            table.at(key), f"{quote(text)} ist nicht erlaubt; {_allowed(text, allowed)}"
+            table.at(key), f"{quote(text)} ist nicht erlaubt {choices(text, allowed)}"
         )
         return default
     return text
-
-
-def _allowed(text: str, allowed: tuple[str, ...]) -> str:
-    hint = unknown_key(text, allowed).removeprefix("unbekannter Schlüssel ")
-    return (
-        hint[1:-1]
-        if hint.startswith("(erlaubt")
-        else f"{hint[1:-1]}; erlaubt: {', '.join(allowed)}"
-    )
 
 
 def _mail(table: Table, base_dir: Path, var_dir: Path) -> MailSettings:
@@ -261,9 +266,8 @@ def _calendar(table: Table) -> CalendarSettings:
     defaults = CalendarSettings()
     timezone = table.text("timezone") or defaults.timezone
     if timezone not in _timezones():
-        hint = unknown_key(timezone, _timezones()).removeprefix("unbekannter Schlüssel ")
-        hint = hint if "meinten" in hint else "(z. B. „Europe/Berlin“)"
-        table.problems.add(table.at("timezone"), f"unbekannte Zeitzone {quote(timezone)} {hint}")
+        hint = suggestion(timezone, _timezones()) or " (z. B. „Europe/Berlin“)"
+        table.problems.add(table.at("timezone"), f"unbekannte Zeitzone {quote(timezone)}{hint}")
         timezone = defaults.timezone
     send_time = parse_clock(table.raw.get("send_time", defaults.send_time))
     if send_time is None:
@@ -344,7 +348,7 @@ def _policy(table: Table) -> Policy:
         else:
             table.problems.add(
                 table.at("digest"),
-                f"{quote(text)} ist nicht erlaubt; {_allowed(text.upper(), allowed)}",
+                f"{quote(text)} ist nicht erlaubt {choices(text.upper(), allowed)}",
             )
     return Policy(
         remind_before_days=_or(table.day_list("remind_before_days"), defaults.remind_before_days),

@@ -65,11 +65,27 @@ def describe(value: object) -> str:
     return "Tabelle"
 
 
+def _close(text: str, known: Collection[str]) -> str | None:
+    close = difflib.get_close_matches(text, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def suggestion(text: str, known: Collection[str]) -> str:
+    """`` (meinten Sie „x“?)`` for a close match among ``known``, else nothing."""
+    close = _close(text, known)
+    return f" (meinten Sie {quote(close)}?)" if close else ""
+
+
+def choices(text: str, allowed: Collection[str]) -> str:
+    """``(meinten Sie „x“?; erlaubt: a, b)`` or ``(erlaubt: a, b)``."""
+    close = _close(text, allowed)
+    return f"({f'meinten Sie {quote(close)}?; ' if close else ''}erlaubt: {', '.join(allowed)})"
+
+
 def unknown_key(key: str, known: Collection[str]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    if close:
-        return f"unbekannter Schlüssel (meinten Sie {quote(close[0])}?)"
-    return f"unbekannter Schlüssel (erlaubt: {', '.join(sorted(known))})"
+    """``unbekannter Schlüssel (meinten Sie „x“?)``, or the allowed keys when nothing is close."""
+    hint = suggestion(key, known) or f" (erlaubt: {', '.join(sorted(known))})"
+    return f"unbekannter Schlüssel{hint}"
 
 
 def is_email(text: str) -> bool:
@@ -268,11 +284,6 @@ _STAGE_ID_HINT = "Kleinbuchstaben a–z, Ziffern und _, beginnend mit einem Buch
 _SLUG_HINT = "Kleinbuchstaben a–z, Ziffern, - und _, z. B. „luene-moorfeld“"
 
 
-def _suggest(text: str, known: Collection[str]) -> str:
-    close = difflib.get_close_matches(text, list(known), n=1, cutoff=0.6)
-    return f" (meinten Sie {quote(close[0])}?)" if close else ""
-
-
 def _identifier(table: Table, pattern: re.Pattern[str], hint: str) -> str | None:
     text = table.text("id", required=True)
     if text is not None and not pattern.match(text):
@@ -344,7 +355,7 @@ def _requires(table: Table, earlier: list[str | None], ids: list[str | None]) ->
         else:
             known = [i for i in ids if i]
             table.problems.add(
-                table.at("requires"), f"unbekannte Stufe {quote(ident)}{_suggest(ident, known)}"
+                table.at("requires"), f"unbekannte Stufe {quote(ident)}{suggestion(ident, known)}"
             )
     return tuple(dict.fromkeys(required))
 
@@ -355,8 +366,7 @@ def _stage_type(table: Table) -> StageType | None:
         return StageType(text) if text else None
     table.problems.add(
         table.at("type"),
-        f"unbekannter Stufentyp {quote(text)}"
-        f"{_suggest(text, STAGE_TYPES)}; erlaubt: {', '.join(STAGE_TYPES)}",
+        f"unbekannter Stufentyp {quote(text)} {choices(text, STAGE_TYPES)}",
     )
     return None
 
@@ -470,7 +480,7 @@ def _reference(table: Table, key: str, known: frozenset[str], label: str) -> str
     text = table.text(key, required=True)
     if text is not None and text not in known:
         table.problems.add(
-            table.at(key), f"unbekannter {label} {quote(text)}{_suggest(text, known)}"
+            table.at(key), f"unbekannter {label} {quote(text)}{suggestion(text, known)}"
         )
         return None
     return text
