@@ -128,7 +128,8 @@ class Table:
     def __init__(self, raw: object, path: str, problems: Problems, keys: Collection[str]) -> None:
         self.path, self.problems = path, problems
         self.raw: Mapping[str, object] = raw if isinstance(raw, dict) else {}
-        if not isinstance(raw, dict):
+        self.broken = not isinstance(raw, dict)  # reported once; its keys are not "missing"
+        if self.broken:
             problems.add(path, f"erwartet eine Tabelle, gefunden: {describe(raw)}")
         for key in self.raw:
             if key not in keys:
@@ -145,7 +146,7 @@ class Table:
     ) -> object | None:
         """The raw value if ``accept``-ed; otherwise a problem ("missing" or "wrong type")."""
         if key not in self.raw:
-            if required:
+            if required and not self.broken:
                 self.problems.add(self.at(key), "Pflichtangabe fehlt")
             return None
         value = self.raw[key]
@@ -249,7 +250,7 @@ class Table:
     def tables(self, key: str, keys: Collection[str], required: bool = False) -> list[Table]:
         """An array of tables (``[[key]]``), numbered from 1 in key paths."""
         raw = self.raw.get(key, [])
-        if required and raw == []:
+        if required and raw == [] and not self.broken:
             self.problems.add(self.at(key), "Pflichtangabe fehlt (mindestens ein Eintrag)")
         if not isinstance(raw, list):
             self.problems.add(

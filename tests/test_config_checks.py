@@ -387,6 +387,21 @@ CASES: list[tuple[str, str, str, list[str]]] = [
         ],
     ),
     (
+        "holidays as text",
+        "",
+        '[calendar]\nholidays = "DE"',
+        ["calendar.holidays: erwartet eine Tabelle, gefunden: Text „DE“"],
+    ),
+    (
+        "a section as a value",
+        "[koordinierungsstelle]",
+        'koordinierung = 1\ncalendar = "Europe/Berlin"\n[koordinierungsstelle]',
+        [
+            "koordinierung: unbekannter Schlüssel (meinten Sie „koordinierungsstelle“?)",
+            "calendar: erwartet eine Tabelle, gefunden: Text „Europe/Berlin“",
+        ],
+    ),
+    (
         "shift flag as text",
         "",
         '[calendar]\nshift_due_to_working_day = "ja"',
