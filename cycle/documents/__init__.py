@@ -3,6 +3,8 @@
 No database and no clock: inputs are the frozen dataclasses of ``cycle.documents.model``.
 """
 
+from cycle.documents.jahresbericht import OUTLINE, Abschnitt, skeleton_docx, skeleton_markdown
+from cycle.documents.jahresbericht_check import check_docx, check_file, check_markdown
 from cycle.documents.model import (
     Abzeichnung,
     Angebotszeile,
@@ -20,6 +22,7 @@ from cycle.documents.model import (
     aufbewahren_bis,
 )
 from cycle.documents.money import datum, euro
+from cycle.documents.report_reader import UnlesbaresDokument
 from cycle.documents.verwendungsnachweis import parse, parse_and_validate, validate
 from cycle.documents.verwendungsnachweis_doc import (
     verwendungsnachweis_html,
@@ -28,6 +31,8 @@ from cycle.documents.verwendungsnachweis_doc import (
 )
 
 __all__ = [
+    "OUTLINE",
+    "Abschnitt",
     "Abzeichnung",
     "Angebotszeile",
     "BuendelungDaten",
@@ -37,15 +42,21 @@ __all__ = [
     "Personalzeile",
     "Problem",
     "Termin",
+    "UnlesbaresDokument",
     "Unterschrift",
     "Verwendungsnachweis",
     "VerwendungsnachweisDokument",
     "Zeichnungsweg",
     "aufbewahren_bis",
+    "check_docx",
+    "check_file",
+    "check_markdown",
     "datum",
     "euro",
     "parse",
     "parse_and_validate",
+    "skeleton_docx",
+    "skeleton_markdown",
     "validate",
     "verwendungsnachweis_html",
     "verwendungsnachweis_markdown",

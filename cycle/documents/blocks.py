@@ -64,7 +64,12 @@ def _markdown(block: Block) -> str:
         text = _inline(block.text)
         return f"**{text}**" if block.strong and text else text
     if isinstance(block, Guide):
-        return "\n".join(_guide_line(line) for line in block.lines)
+        lines: list[str] = []
+        for line in block.lines:
+            if lines and not line.startswith("- "):
+                lines.append(">")  # a new paragraph inside the quote
+            lines.append(_guide_line(line))
+        return "\n".join(lines)
     return _table(block)
 
 
