@@ -54,6 +54,7 @@ KINDS = (
 BUNDLE_KIND = "sammelnachricht"
 _NEEDS_MEETING = ("einladung", "terminerinnerung")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_FIRST_WORD = re.compile(r"^(\s*(?:<[^>]*>\s*)*)(\w)")
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,8 @@ class Renderer:
         items = [
             {
                 "subject": part.subject,
-                "text": part.text_section or part.text,
-                "html": Markup(part.html_section or part.html),
+                "text": _sentence_start(part.text_section or part.text),
+                "html": Markup(_sentence_start(part.html_section or part.html)),
             }
             for part in parts
         ]
@@ -137,6 +138,11 @@ class Renderer:
             return full, full
         section = _tidy("".join(block(template.new_context(ctx))))
         return full, section
+
+
+def _sentence_start(text: str) -> str:
+    """Capitalise the first letter (after leading tags): a section read without the greeting."""
+    return _FIRST_WORD.sub(lambda m: m[1] + m[2].upper(), text, count=1)
 
 
 def _tidy(text: str) -> str:

@@ -250,8 +250,10 @@ def test_a_bundle_combines_parts_into_one_friendly_message(renderer: Renderer) -
     assert out.text.count("Mit freundlichen Grüßen") == 1
     for index, part in enumerate(parts, start=1):
         assert f"{index}. {part.subject}" in out.text
-        assert part.text_section.strip() in out.text
-        assert part.html_section.strip() in out.html
+        assert part.text_section.strip()[1:] in out.text
+        assert part.html_section.strip()[4:] in out.html
+    assert "\n\nWir möchten Sie freundlich erinnern: Im Qualitätszyklus 2026" in out.text
+    assert "<p>Die Frist für die Stufe „Auftaktgespräch“" in out.html
     assert "seit 3 Tagen überfällig" in out.text
 
 
