@@ -604,6 +604,11 @@ GOOD_EDITS = [
         '[verwendungsnachweis]\nsachkosten_max = "6500.50"\ngemeinwesenarbeit_max = 6000',
     ),
     ("leap day as a due date", 'due = "12-31"', 'due = "02-29"'),
+    (
+        "contacts as an array of tables",
+        f"contacts = [{CONTACT}]",
+        '[[pairing.contacts]]\nname = "Lena Hoffmann"\nemail = "l.hoffmann@awo.example.org"',
+    ),
     ("a year offset before the cycle year", 'opens = "01-01"', 'opens = "-1-11-01"'),
 ]
 
