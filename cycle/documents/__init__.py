@@ -3,6 +3,7 @@
 No database and no clock: inputs are the frozen dataclasses of ``cycle.documents.model``.
 """
 
+from cycle.documents.buendelung import buendelung_markdown
 from cycle.documents.jahresbericht import OUTLINE, Abschnitt, skeleton_docx, skeleton_markdown
 from cycle.documents.jahresbericht_check import check_docx, check_file, check_markdown
 from cycle.documents.model import (
@@ -48,6 +49,7 @@ __all__ = [
     "VerwendungsnachweisDokument",
     "Zeichnungsweg",
     "aufbewahren_bis",
+    "buendelung_markdown",
     "check_docx",
     "check_file",
     "check_markdown",

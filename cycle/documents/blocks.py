@@ -26,6 +26,12 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class Bullets:
+    kind: ClassVar[str] = "bullets"
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Guide:
     """Guiding questions and hints: shown in italics, never counted as a report's content.
 
@@ -48,7 +54,7 @@ class Table:
         return "right" if column in self.numeric else "left"
 
 
-Block = Heading | Paragraph | Guide | Table
+Block = Heading | Paragraph | Bullets | Guide | Table
 
 
 def markdown(blocks: Iterable[Block]) -> str:
@@ -63,6 +69,8 @@ def _markdown(block: Block) -> str:
     if isinstance(block, Paragraph):
         text = _inline(block.text)
         return f"**{text}**" if block.strong and text else text
+    if isinstance(block, Bullets):
+        return "\n".join(f"- {_inline(item)}" for item in block.items)
     if isinstance(block, Guide):
         lines: list[str] = []
         for line in block.lines:

@@ -11,7 +11,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
-from cycle.documents.blocks import Block, Guide, Heading, Paragraph, Table
+from cycle.documents.blocks import Block, Bullets, Guide, Heading, Paragraph, Table
 
 GUIDE_STYLE = "Leitfrage"
 
@@ -42,6 +42,9 @@ def _block(document: Any, block: Block) -> None:
         d.add_heading(block.text, level=block.level - 1)
     elif isinstance(block, Paragraph):
         d.add_paragraph().add_run(block.text).bold = block.strong
+    elif isinstance(block, Bullets):
+        for item in block.items:
+            d.add_paragraph(item, style="List Bullet")
     elif isinstance(block, Guide):
         for line in block.lines:
             text = f"• {line[2:]}" if line.startswith("- ") else line

@@ -46,3 +46,9 @@ def percent(share: Decimal) -> str:
 def datum(day: date) -> str:
     """German date format: 31.03.2026."""
     return day.strftime("%d.%m.%Y")
+
+
+def zahl(value: Decimal, places: int = 1) -> str:
+    """German number format: ``Decimal("1234.5")`` → ``"1.234,5"``."""
+    text = f"{value:,.{places}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")

@@ -12,7 +12,7 @@ import jinja2
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from cycle.documents.blocks import Block, Guide, Heading, Paragraph, Table
+from cycle.documents.blocks import Block, Bullets, Guide, Heading, Paragraph, Table
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _LATIN1 = str.maketrans(
@@ -72,6 +72,10 @@ def _pdf_block(doc: FPDF, block: Block) -> None:
     elif isinstance(block, Paragraph):
         doc.set_font("Helvetica", "B" if block.strong else "", 10)
         doc.multi_cell(0, 5, latin1(block.text), new_x="LMARGIN", new_y="NEXT")
+    elif isinstance(block, Bullets):
+        doc.set_font("Helvetica", "", 10)
+        text = "\n".join(f"- {latin1(item)}" for item in block.items)
+        doc.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
     elif isinstance(block, Guide):
         doc.set_font("Helvetica", "I", 10)
         text = "\n".join(latin1(line) for line in block.lines)
