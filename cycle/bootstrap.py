@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,9 @@ from cycle.clock import Clock, FixedClock, SystemClock, local_date, parse_instan
 from cycle.errors import UsageError
 from cycle.settings import Settings
 from workflows.calendar import WorkingCalendar
+
+if TYPE_CHECKING:
+    from notifications.render import Renderer
 
 
 @dataclass
@@ -32,6 +36,12 @@ class App:
         from cycle.db import make_engine
 
         return make_engine(self.settings.database_url)
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        from notifications.render import Renderer
+
+        return Renderer(self.settings.mail.templates)
 
     @cached_property
     def calendar(self) -> WorkingCalendar:

@@ -147,6 +147,10 @@ def build_parser() -> Parser:
     p.add_argument("--successor", metavar="PAIRING")
     _by(p)
 
+    p = sub.add_parser("tick", help="ein Durchlauf: fällige Nachrichten erzeugen und zustellen")
+    p.add_argument("--no-deliver", action="store_true", help="nur einreihen, nicht zustellen")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
     p = sub.add_parser("audit", help="Protokoll anzeigen oder prüfen (audit verify)")
     p.add_argument("action", nargs="?", choices=["verify"], help="verify: Hash-Kette prüfen")
     p.add_argument("--pairing", metavar="P")

@@ -141,6 +141,30 @@ def cmd_event(app: App, args: argparse.Namespace) -> int:
     raise UsageError(f"unbekannter Befehl {c}")
 
 
+def cmd_tick(app: App, args: argparse.Namespace) -> int:
+    from cycle.tables_out import to_json
+    from cycle.tick import tick
+
+    now = app.now()
+    report = tick(app, app.renderer, now, deliver=not args.no_deliver)
+    if args.format == "json":
+        print(to_json(report.as_json()))
+        return 0
+    tz = app.calendar.timezone
+    print(
+        f"Durchlauf {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr: {report.opened} Zyklen eröffnet, "
+        f"{report.enqueued} Nachrichten eingereiht, {report.skipped} übersprungen; "
+        f"zugestellt {report.sent}, fehlgeschlagen {report.failed}, "
+        f"zurückgestellt {report.deferred}."
+    )
+    for draft in report.queued:
+        print(
+            f"  {draft.kind} {draft.level} · {draft.pairing_id or ''} {draft.stage_id or ''} "
+            f"→ {', '.join(draft.to)}"
+        )
+    return 0
+
+
 def cmd_audit(app: App, args: argparse.Namespace) -> int:
     from cycle import audit_view
 
@@ -161,6 +185,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "init": cmd_init,
     "status": cmd_status,
     "audit": cmd_audit,
+    "tick": cmd_tick,
     "report": cmd_report,
     **{
         c: cmd_event

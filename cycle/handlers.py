@@ -215,8 +215,10 @@ def submit(
         checked = submissions.check(app, stage, year, file.name, data, day, despite_gaps)
         notes.extend(checked.notes)
         stored = evidence.store(session, app.var_dir, file.name, data, app.now())
+        count = int(target.row.facts.get("einreichungen", 0)) + 1
         target.row.facts = {
             **target.row.facts,
+            "einreichungen": count,
             "einreichung": {
                 "sha256": stored.sha256,
                 "datei": stored.filename,

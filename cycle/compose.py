@@ -1,0 +1,204 @@
+"""Turn due points and events into stored notifications and outbox messages.
+
+Every notification is stored under its idempotency key before anything is sent. Notifications
+for the same recipients composed in one pass are bundled into one message; the message's
+Message-ID is derived from the keys it carries, so a resend after a crash is identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col
+
+from cycle import audit
+from cycle.settings import Settings, StageSpec
+from cycle.tables import Notification, OutboxMessage
+from notifications.message import (
+    Attachment,
+    OutgoingEmail,
+    domain_of,
+    message_id_for,
+    parse_address,
+    to_payload,
+)
+from notifications.render import Rendered, Renderer
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One logical notification, rendered (unless it is only recorded as skipped)."""
+
+    key: str
+    kind: str
+    level: int
+    send_at: datetime
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    rendered: Rendered | None = None
+    attachments: tuple[Attachment, ...] = ()
+    cycle_id: int | None = None
+    pairing_id: str | None = None
+    year: int | None = None
+    stage_id: str | None = None
+    anchor: date | None = None
+    point_on: date | None = None
+    stadtteil: str | None = None
+    bundle: bool = True  # False: always its own message (invitations, receipts)
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def point_key(
+    pairing_id: str, year: int, stage_id: str, anchor: date, kind: str, level: int
+) -> str:
+    return f"{pairing_id}/{year}/{stage_id}/{anchor.isoformat()}/{kind}/{level}"
+
+
+def stage_context(
+    settings: Settings, pairing_id: str, year: int, stage: StageSpec, due: date, today: date
+) -> dict[str, Any]:
+    pairing = settings.pairings[pairing_id]
+    traeger = settings.traeger[pairing.traeger]
+    k = settings.koordinierungsstelle
+    return {
+        "stage": {"id": stage.id, "name": stage.name, "type": str(stage.type)},
+        "pairing": {
+            "id": pairing.id,
+            "angebot": pairing.angebot,
+            "handlungsfeld": pairing.handlungsfeld,
+        },
+        "traeger": {"name": traeger.name, "leitung": traeger.leitung},
+        "stadtteil": {"name": settings.stadtteile[pairing.stadtteil].name},
+        "year": year,
+        "due": due,
+        "days": (due - today).days,
+        "meeting": None,
+        "koordinierungsstelle": {"name": k.name, "email": k.email},
+        "attachments": [],
+        "recipients_role": "kontakte",
+    }
+
+
+def file_attachment(path: Path | None) -> tuple[Attachment, ...]:
+    if path is None or not path.is_file():
+        return ()
+    suffix = path.suffix.lower()
+    kind = {
+        ".md": "text/markdown; charset=utf-8",
+        ".toml": "application/toml",
+        ".pdf": "application/pdf",
+        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+    return (Attachment(path.name, kind.get(suffix, "application/octet-stream"), path.read_bytes()),)
+
+
+def store(
+    session: Session,
+    drafts: Sequence[Draft],
+    settings: Settings,
+    renderer: Renderer,
+    now: datetime,
+    actor: str = "zyklus",
+) -> list[Draft]:
+    """Insert the notifications (skipped ones too) and their messages; returns those queued."""
+    if not drafts:
+        return []
+    rows = [
+        {
+            "key": d.key,
+            "kind": d.kind,
+            "level": d.level,
+            "cycle_id": d.cycle_id,
+            "pairing_id": d.pairing_id,
+            "year": d.year,
+            "stage_id": d.stage_id,
+            "anchor": d.anchor,
+            "point_on": d.point_on,
+            "send_at": d.send_at,
+            "status": "pending" if d.rendered else "skipped",
+            "recipients": {"to": list(d.to), "cc": list(d.cc)},
+            "subject": d.rendered.subject if d.rendered else "",
+            "created_at": now,
+        }
+        for d in drafts
+    ]
+    session.execute(insert(Notification), rows)
+    audit.append(
+        session,
+        now,
+        actor,
+        (
+            audit.Change(
+                "benachrichtigung_" + ("eingereiht" if d.rendered else "uebersprungen"),
+                d.pairing_id,
+                d.year,
+                d.stage_id,
+                after=d.kind,
+                payload={"key": d.key, "stufe": d.level, "an": list(d.to), "cc": list(d.cc)},
+            )
+            for d in drafts
+        ),
+    )
+    queued = [d for d in drafts if d.rendered is not None]
+    groups: dict[tuple[Any, ...], list[Draft]] = {}
+    for draft in queued:
+        group = (draft.to, draft.cc) if draft.bundle else (draft.key,)
+        groups.setdefault(group, []).append(draft)
+    for members in groups.values():
+        _message(session, members, settings, renderer, now)
+    return queued
+
+
+def _message(
+    session: Session, members: list[Draft], settings: Settings, renderer: Renderer, now: datetime
+) -> None:
+    parts = [m.rendered for m in members if m.rendered is not None]
+    stadtteile = list(dict.fromkeys(m.stadtteil for m in members if m.stadtteil))
+    k = settings.koordinierungsstelle
+    rendered = renderer.bundle(
+        parts,
+        {"stadtteile": stadtteile, "koordinierungsstelle": {"name": k.name, "email": k.email}},
+    )
+    attachments: dict[tuple[str, bytes], Attachment] = {}
+    for member in members:
+        for attachment in member.attachments:
+            attachments.setdefault((attachment.filename, attachment.data), attachment)
+    keys = [m.key for m in members]
+    email = OutgoingEmail(
+        sender=settings.mail.sender,
+        to=members[0].to,
+        cc=members[0].cc,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id_for(keys, domain_of(parse_address(settings.mail.sender).addr_spec)),
+        date=now,
+        attachments=tuple(attachments.values()),
+    )
+    kind = members[0].kind if len({m.kind for m in members}) == 1 else "sammelnachricht"
+    message_row = session.execute(
+        insert(OutboxMessage).returning(col(OutboxMessage.id)),
+        [
+            {
+                "message_id": email.message_id,
+                "kind": kind,
+                "to": ", ".join([*email.to, *email.cc]),
+                "subject": email.subject,
+                "payload": to_payload(email),
+                "status": "pending",
+                "next_attempt_at": min(m.send_at for m in members),
+                "created_at": now,
+                "refused": {},
+            }
+        ],
+    ).scalar_one()
+    session.execute(
+        update(Notification)
+        .where(col(Notification.key).in_(keys))
+        .values(message_id=message_row, status="bundled")
+    )
