@@ -151,6 +151,21 @@ def build_parser() -> Parser:
     p.add_argument("--no-deliver", action="store_true", help="nur einreihen, nicht zustellen")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
+    sub.add_parser("run", help="Dienst: Durchläufe und Zustellung nach Zeitplan (Strg+C beendet)")
+
+    p = sub.add_parser("simulate", help="Probelauf: welche Nachrichten ein Zeitraum erzeugt")
+    p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
+    p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
+    p.add_argument("--scenario", type=Path, metavar="FILE", help="TOML mit [[event]]-Tabellen")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = sub.add_parser("outbox", help="Postausgang anzeigen oder erneut senden (outbox retry)")
+    p.add_argument("action", nargs="?", choices=["retry"], help="retry: erneut einreihen")
+    p.add_argument("id", nargs="?", type=int, metavar="ID", help="Nachricht (bei retry)")
+    p.add_argument("--failed", action="store_true", help="bei retry: alle fehlgeschlagenen")
+    p.add_argument("--status", choices=("pending", "sent", "failed", "skipped"))
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
     p = sub.add_parser("audit", help="Protokoll anzeigen oder prüfen (audit verify)")
     p.add_argument("action", nargs="?", choices=["verify"], help="verify: Hash-Kette prüfen")
     p.add_argument("--pairing", metavar="P")

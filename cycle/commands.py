@@ -165,6 +165,30 @@ def cmd_tick(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(app: App, _args: argparse.Namespace) -> int:
+    from cycle import service
+
+    return service.run(app)
+
+
+def cmd_outbox(app: App, args: argparse.Namespace) -> int:
+    from cycle import outbox_view
+
+    if args.action == "retry":
+        if (args.id is None) == (not args.failed):
+            raise UsageError("outbox retry: genau eines von ID oder --failed angeben.")
+        return outbox_view.retry(app, args.id, args.failed)
+    if args.id is not None or args.failed:
+        raise UsageError("ID und --failed gibt es nur bei „outbox retry“.")
+    return outbox_view.listing(app, args.status, args.format)
+
+
+def cmd_simulate(app: App, args: argparse.Namespace) -> int:
+    from cycle import simulate
+
+    return simulate.run(app, args.start, args.end, args.scenario, args.format)
+
+
 def cmd_audit(app: App, args: argparse.Namespace) -> int:
     from cycle import audit_view
 
@@ -186,6 +210,9 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "status": cmd_status,
     "audit": cmd_audit,
     "tick": cmd_tick,
+    "run": cmd_run,
+    "outbox": cmd_outbox,
+    "simulate": cmd_simulate,
     "report": cmd_report,
     **{
         c: cmd_event

@@ -101,10 +101,8 @@ def _invitation(app: App, target: Target, stage: StageSpec, now: datetime) -> Dr
         *compose.file_attachment(stage.leitfaden),
     )
     context["attachments"] = [a.filename for a in attachments]
-    return Draft(
-        **base,
-        rendered=app.renderer.render("einladung", context),  # type: ignore[arg-type]
-        attachments=attachments,
+    return replace(
+        base, rendered=app.renderer.render("einladung", context), attachments=attachments
     )
 
 
