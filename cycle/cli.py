@@ -178,6 +178,26 @@ def build_parser() -> Parser:
     r.add_argument("pairing", metavar="PAIRING")
     r.add_argument("year", metavar="YEAR", type=_year)
     r.add_argument("--format", choices=("text", "json"), default="text")
+    r = reports.add_parser("jahresbericht", help="Gerüst des Jahresberichts (Anlage 1)")
+    r.add_argument("pairing", metavar="PAIRING")
+    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("--format", choices=("md", "docx"), default="md")
+    r.add_argument("--output", type=Path, metavar="FILE")
+    r = reports.add_parser("verwendungsnachweis", help="ausgefüllter Verwendungsnachweis")
+    r.add_argument("pairing", metavar="PAIRING")
+    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("--format", choices=("md", "html", "pdf"), default="md")
+    r.add_argument("--output", type=Path, metavar="FILE")
+    r = reports.add_parser("buendelung", help="Bündelung der Gespräche eines Jahres")
+    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("--handlungsfeld", metavar="H")
+    r.add_argument("--output", type=Path, metavar="FILE")
+
+    p = sub.add_parser("calendar", help="Fristen und Termine als iCalendar-Datei")
+    p.add_argument("pairing", nargs="?", metavar="PAIRING")
+    p.add_argument("--all", action="store_true", help="alle Partnerschaften")
+    p.add_argument("--year", type=_year, help="nur dieses Jahr")
+    p.add_argument("--output", type=Path, metavar="FILE")
     return parser
 
 

@@ -202,7 +202,23 @@ def cmd_report(app: App, args: argparse.Namespace) -> int:
 
     if args.report == "abschluss":
         return audit_view.abschluss(app, args.pairing, args.year, args.format)
+    from cycle import reports
+
+    if args.report == "jahresbericht":
+        return reports.jahresbericht(app, args.pairing, args.year, args.format, args.output)
+    if args.report == "verwendungsnachweis":
+        return reports.verwendungsnachweis(app, args.pairing, args.year, args.format, args.output)
+    if args.report == "buendelung":
+        return reports.buendelung(app, args.year, args.handlungsfeld, args.output)
     raise UsageError(f"unbekannter Bericht {args.report}")
+
+
+def cmd_calendar(app: App, args: argparse.Namespace) -> int:
+    from cycle import calendar_export
+
+    if bool(args.pairing) == bool(args.all):
+        raise UsageError("calendar: entweder PAIRING oder --all angeben.")
+    return calendar_export.run(app, None if args.all else args.pairing, args.year, args.output)
 
 
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
@@ -213,6 +229,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "run": cmd_run,
     "outbox": cmd_outbox,
     "simulate": cmd_simulate,
+    "calendar": cmd_calendar,
     "report": cmd_report,
     **{
         c: cmd_event
