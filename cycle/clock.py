@@ -31,6 +31,21 @@ class FixedClock:
         return self.instant
 
 
+class SteppingClock:
+    """A clock the simulation moves forward explicitly."""
+
+    def __init__(self, instant: datetime) -> None:
+        self.set(instant)
+
+    def set(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("SteppingClock needs an aware datetime")
+        self.instant = instant
+
+    def now(self) -> datetime:
+        return self.instant
+
+
 def parse_instant(text: str, tz: ZoneInfo = BERLIN) -> datetime:
     """Parse ``--now``/``--at`` values: ISO date or datetime; naive values are local (``tz``)."""
     value = text.strip()

@@ -253,7 +253,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
 def dispatch(args: argparse.Namespace) -> int:
     app = bootstrap(args.config, args.now)
     try:
-        if args.command != "init":
+        if args.command not in ("init", "simulate"):
             ensure_schema(app)
         return COMMANDS[args.command](app, args)
     finally:

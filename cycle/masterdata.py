@@ -44,7 +44,20 @@ def _pairing(p: Pairing) -> dict[str, Any]:
     }
 
 
+_fingerprints: dict[int, tuple[Settings, str]] = {}
+
+
 def fingerprint(settings: Settings) -> str:
+    """A hash of the master data; memoised per settings object (the tick asks every pass)."""
+    cached = _fingerprints.get(id(settings))
+    if cached is not None and cached[0] is settings:
+        return cached[1]
+    digest = _fingerprint(settings)
+    _fingerprints[id(settings)] = (settings, digest)
+    return digest
+
+
+def _fingerprint(settings: Settings) -> str:
     body = canonical(
         {
             "traeger": [_traeger(t) for t in settings.traeger.values()],
