@@ -96,10 +96,7 @@ def _run(
     from cycle import scenario_events
 
     with reading(sim.engine) as session:
-        last = (
-            session.exec(select(col(Notification.id)).order_by(col(Notification.id).desc())).first()
-            or 0
-        )
+        last = session.execute(select(func.max(col(Notification.id)))).scalar() or 0
     tz = sim.calendar.timezone
     for at, event in _steps(sim, start, end, events):
         clock.set(at)
