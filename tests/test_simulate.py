@@ -1,0 +1,125 @@
+"""zyklus simulate: the year's mails, on a throwaway copy (issue: reminders and escalations)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from tests.conftest import Run
+
+NOW = "2026-01-01T07:00"
+
+
+def _simulate(zyklus: Run, *args: str) -> list[dict]:
+    result = zyklus("simulate", "--format", "json", *args, now=NOW)
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def _days(rows: list[dict], pairing: str, stage: str) -> list[tuple[str, int, str]]:
+    return [
+        (r["kind"], r["level"], r["at"][:10])
+        for r in rows
+        if r["pairing"] == pairing and r["stage"] == stage
+    ]
+
+
+def test_a_year_without_events_reminds_and_escalates_every_pairing_on_the_right_days(
+    zyklus: Run,
+):
+    rows = _simulate(zyklus, "--from", "2026-01-01", "--to", "2027-07-31")
+    pairings = {r["pairing"] for r in rows if r["pairing"]}
+    assert len(pairings) >= 8
+    for pairing in pairings:
+        assert _days(rows, pairing, "auftaktgespraech")[:4] == [
+            ("erinnerung", 1, "2026-03-03"),
+            ("erinnerung", 2, "2026-03-24"),
+            ("eskalation", 1, "2026-04-01"),
+            ("eskalation", 2, "2026-04-14"),
+        ]
+        assert _days(rows, pairing, "fachtag") == [
+            ("erinnerung", 1, "2026-09-02"),
+            ("erinnerung", 2, "2026-09-23"),
+            ("eskalation", 1, "2026-10-01"),
+            ("eskalation", 2, "2026-10-14"),
+        ]
+        jahresbericht = _days(rows, pairing, "jahresbericht")
+        assert ("eskalation", 1, "2027-01-04") in jahresbericht
+        assert [k for k, _, _ in _days(rows, pairing, "verwendungsnachweis")] == [
+            "erinnerung",
+            "erinnerung",
+            "eskalation",
+            "eskalation",
+        ]
+
+
+def test_level_two_escalations_go_to_the_stabsstellenleitung(zyklus: Run):
+    rows = _simulate(zyklus, "--from", "2026-04-14", "--to", "2026-04-14")
+    level_two = [r for r in rows if r["kind"] == "eskalation" and r["level"] == 2]
+    assert level_two
+    for row in level_two:
+        assert len(row["to"]) == 1 and "stabsstelle" in row["to"][0].lower()
+        assert any("stadtteilarbeit" in cc for cc in row["cc"])
+
+
+def test_a_scenario_event_stops_the_series_and_sends_an_invitation(zyklus: Run, tmp_path: Path):
+    scenario = tmp_path / "szenario.toml"
+    scenario.write_text(
+        '[[event]]\non = 2026-02-02\ncommand = "schedule"\npairing = "kaltenmoor"\n'
+        'year = 2026\nstage = "auftaktgespraech"\nat = 2026-03-10T10:00:00\n'
+        'location = "Stadtteilhaus Kaltenmoor"\n\n'
+        '[[event]]\non = 2026-03-10\ncommand = "complete"\npairing = "kaltenmoor"\n'
+        'year = 2026\nstage = "auftaktgespraech"\nparticipants = ["A", "B", "C"]\n',
+        encoding="utf-8",
+    )
+    rows = _simulate(
+        zyklus, "--from", "2026-01-01", "--to", "2026-04-30", "--scenario", str(scenario)
+    )
+    kaltenmoor = _days(rows, "kaltenmoor", "auftaktgespraech")
+    assert kaltenmoor == [
+        ("einladung", 0, "2026-02-02"),
+        ("erinnerung", 1, "2026-03-03"),
+        ("terminerinnerung", 1, "2026-03-03"),
+    ]
+    assert ("eskalation", 1, "2026-04-01") in _days(rows, "bockelsberg", "auftaktgespraech")
+
+
+def test_reminders_to_the_same_people_on_one_day_are_listed_each(zyklus: Run):
+    rows = _simulate(zyklus, "--from", "2026-03-03", "--to", "2026-03-03")
+    by_kind: dict[str, int] = defaultdict(int)
+    for row in rows:
+        by_kind[row["kind"]] += 1
+    assert by_kind["erinnerung"] >= 8
+
+
+def test_the_real_database_is_untouched(zyklus: Run, workspace: Path):
+    _simulate(zyklus, "--from", "2026-01-01", "--to", "2026-03-31")
+    assert not (workspace / "var" / "zyklus.db").exists()
+    zyklus("init", now=NOW)
+    before = zyklus("audit", "--format", "json", now=NOW).out
+    _simulate(zyklus, "--from", "2026-03-01", "--to", "2026-04-30")
+    assert zyklus("audit", "--format", "json", now=NOW).out == before
+    assert json.loads(zyklus("outbox", "--format", "json", now=NOW).out or "[]") == []
+
+
+def test_a_bad_scenario_is_refused_with_every_problem(zyklus: Run, tmp_path: Path):
+    scenario = tmp_path / "kaputt.toml"
+    scenario.write_text(
+        '[[event]]\non = "gestern"\ncommand = "fliegen"\n\n'
+        '[[event]]\non = 2026-02-02\ncommand = "waive"\npairing = "kaltenmoor"\n',
+        encoding="utf-8",
+    )
+    result = zyklus(
+        "simulate",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-02-28",
+        "--scenario",
+        str(scenario),
+        now=NOW,
+    )
+    assert result.code == 2
+    assert "event[1].command" in result.err and "event[2].year" in result.err
+    assert "event[2].reason" in result.err and "Traceback" not in result.err
