@@ -7,12 +7,13 @@ import os
 import socket
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from cycle import compose, recipients
 from cycle.bootstrap import App
 from cycle.outbox import SqlOutbox
-from cycle.tables import OutboxMessage
+from cycle.tables import Notification, OutboxMessage
 from notifications.delivery import DeliveryReport, drain
 from notifications.message import parse_address
 from notifications.render import Renderer
@@ -58,7 +59,7 @@ def _failure_notice(app: App, renderer: Renderer):  # type: ignore[no-untyped-de
             session,
             [
                 compose.Draft(
-                    key=f"zustellfehler/{row.message_id}",
+                    key=_failure_key(session, row.message_id),
                     kind="zustellfehler",
                     level=0,
                     send_at=now,
@@ -73,6 +74,15 @@ def _failure_notice(app: App, renderer: Renderer):  # type: ignore[no-untyped-de
         )
 
     return on_failed
+
+
+def _failure_key(session: Session, message_id: str) -> str:
+    """``zustellfehler/<id>``; a message that fails again after ``outbox retry`` gets ``/2``, …"""
+    base = f"zustellfehler/{message_id}"
+    earlier = session.execute(
+        select(func.count()).where(col(Notification.key).startswith(base, autoescape=True))
+    ).scalar_one()
+    return base if earlier == 0 else f"{base}/{earlier + 1}"
 
 
 def owner() -> str:
