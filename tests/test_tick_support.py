@@ -85,5 +85,5 @@ def addresses(received: Received, header: str) -> list[str]:
 def body(received: Received) -> str:
     part = received.message.get_body(("plain",))
     assert part is not None
-    text: str = part.get_content()  # type: ignore[attr-defined]
+    text: str = part.get_content()
     return text
