@@ -23,7 +23,7 @@ test: lint
 	$(BIN)/pytest
 
 demo: $(STAMP)
-	$(BIN)/python -m bench.demo
+	bash demo/demo.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -84,7 +84,7 @@ def listing(app: App, pairing: str | None, year: int | None, fmt: str) -> int:
                         e.id,
                         f"{e.at.astimezone(tz):%d.%m.%Y %H:%M}",
                         e.actor,
-                        e.action,
+                        EVENT_LABELS.get(e.action, e.action.replace("_", " ")),
                         e.pairing_id or "",
                         e.year or "",
                         e.stage_id or "",
@@ -188,7 +188,7 @@ def _record(
                 "hash": e.hash,
             }
             for e in entries
-            if e.stage_id == spec.id
+            if e.stage_id == spec.id and not e.action.startswith("benachrichtigung_")
         ]
         proofs = []
         for key in ("nachweis", "einreichung"):

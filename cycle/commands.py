@@ -141,6 +141,14 @@ def cmd_event(app: App, args: argparse.Namespace) -> int:
     raise UsageError(f"unbekannter Befehl {c}")
 
 
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
+
+
 def cmd_tick(app: App, args: argparse.Namespace) -> int:
     from cycle.tables_out import to_json
     from cycle.tick import tick
@@ -152,10 +160,11 @@ def cmd_tick(app: App, args: argparse.Namespace) -> int:
         return 0
     tz = app.calendar.timezone
     print(
-        f"Durchlauf {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr: {report.opened} Zyklen eröffnet, "
-        f"{report.enqueued} Nachrichten eingereiht, {report.skipped} übersprungen; "
-        f"zugestellt {report.sent}, fehlgeschlagen {report.failed}, "
-        f"zurückgestellt {report.deferred}."
+        f"Durchlauf {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr: "
+        f"{_count(report.opened, 'Zyklus', 'Zyklen')} eröffnet, "
+        f"{_count(report.enqueued, 'Nachricht', 'Nachrichten')} eingereiht, "
+        f"{report.skipped} übersprungen; zugestellt {report.sent}, "
+        f"fehlgeschlagen {report.failed}, zurückgestellt {report.deferred}."
     )
     for draft in report.queued:
         print(

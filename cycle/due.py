@@ -27,7 +27,7 @@ from workflows.deadlines import (
     meeting_reminders,
     send_instant,
 )
-from workflows.stages import DONE_STATUSES
+from workflows.stages import AWAITING_TRAEGER
 
 _points = Table(
     "tick_points",
@@ -62,7 +62,7 @@ def _window_ok(on: date, start: date, end: date | None, ended_on: date | None) -
 def deadline_points(
     session: Session, settings: Settings, cal: WorkingCalendar, now: datetime
 ) -> list[DuePoint]:
-    open_rows = and_(col(StageState.status).not_in(DONE_STATUSES), col(Cycle.ended_on).is_(None))
+    open_rows = and_(col(StageState.status).in_(AWAITING_TRAEGER), col(Cycle.ended_on).is_(None))
     pairs = session.execute(
         select(col(StageState.stage_id), col(StageState.due))
         .join(Cycle, col(Cycle.id) == col(StageState.cycle_id))

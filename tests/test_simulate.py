@@ -63,7 +63,7 @@ def test_level_two_escalations_go_to_the_stabsstellenleitung(zyklus: Run):
         assert any("stadtteilarbeit" in cc for cc in row["cc"])
 
 
-def test_a_scenario_event_stops_the_series_and_sends_an_invitation(zyklus: Run, tmp_path: Path):
+def test_scheduling_sends_an_invitation_and_replaces_the_reminders(zyklus: Run, tmp_path: Path):
     scenario = tmp_path / "szenario.toml"
     scenario.write_text(
         '[[event]]\non = 2026-02-02\ncommand = "schedule"\npairing = "kaltenmoor"\n'
@@ -77,11 +77,8 @@ def test_a_scenario_event_stops_the_series_and_sends_an_invitation(zyklus: Run, 
         zyklus, "--from", "2026-01-01", "--to", "2026-04-30", "--scenario", str(scenario)
     )
     kaltenmoor = _days(rows, "kaltenmoor", "auftaktgespraech")
-    assert kaltenmoor == [
-        ("einladung", 0, "2026-02-02"),
-        ("erinnerung", 1, "2026-03-03"),
-        ("terminerinnerung", 1, "2026-03-03"),
-    ]
+    # A scheduled meeting gets its meeting reminder instead of "please schedule" reminders.
+    assert kaltenmoor == [("einladung", 0, "2026-02-02"), ("terminerinnerung", 1, "2026-03-03")]
     assert ("eskalation", 1, "2026-04-01") in _days(rows, "bockelsberg", "auftaktgespraech")
 
 
@@ -100,7 +97,7 @@ def test_the_real_database_is_untouched(zyklus: Run, workspace: Path):
     before = zyklus("audit", "--format", "json", now=NOW).out
     _simulate(zyklus, "--from", "2026-03-01", "--to", "2026-04-30")
     assert zyklus("audit", "--format", "json", now=NOW).out == before
-    assert json.loads(zyklus("outbox", "--format", "json", now=NOW).out or "[]") == []
+    assert json.loads(zyklus("outbox", "--format", "json", now=NOW).out)["messages"] == []
 
 
 def test_a_bad_scenario_is_refused_with_every_problem(zyklus: Run, tmp_path: Path):

@@ -19,6 +19,9 @@ class StageType(StrEnum):
 OFFEN = "offen"
 ENTFALLEN = "entfallen"
 DONE_STATUSES = frozenset({"durchgefuehrt", "angenommen", "abgelegt", ENTFALLEN})
+# Statuses in which the Träger has to act: only these get reminders and escalations. A scheduled
+# meeting gets meeting reminders instead; a submission waits for the Koordinierungsstelle.
+AWAITING_TRAEGER = frozenset({OFFEN, "zurueckgegeben"})
 
 STATUSES: dict[StageType, tuple[str, ...]] = {
     StageType.MEETING: (OFFEN, "terminiert", "durchgefuehrt", ENTFALLEN),
