@@ -6,15 +6,22 @@ documents from the stored data and evidence files.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
 import pypdf
+import pytest
 
+from cycle.cli import main
 from cycle.documents import OUTLINE
-from tests.conftest import ROOT, Run
+from tests.conftest import ROOT, Result, Run
+
+History = Callable[[str], None]
 
 DATA = ROOT / "tests" / "data" / "documents"
 VN_OK = DATA / "verwendungsnachweis-2026.toml"
@@ -67,9 +74,50 @@ def _meetings_held(zyklus: Run, *pairings: str) -> None:
 
 
 def _report_accepted(zyklus: Run) -> None:
-    _meetings_held(zyklus, "kaltenmoor")
     _ok(zyklus("submit", "kaltenmoor", "2026", "jahresbericht", str(JB_FILLED), now="2026-12-01"))
     _ok(zyklus("accept", "kaltenmoor", "2026", "jahresbericht", now="2026-12-02T09:00"))
+
+
+@pytest.fixture(scope="module")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The ``var`` folder after the common histories, built once per module through the CLI."""
+    base = tmp_path_factory.mktemp("histories")
+    shutil.copy(ROOT / "config.toml", base / "config.toml")
+    shutil.copytree(ROOT / "vorlagen", base / "vorlagen")
+
+    def run(*args: str, now: str | None = None) -> Result:
+        argv = ["--config", str(base / "config.toml"), *(["--now", now] if now else [])]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([*argv, *args])
+        return Result(code, out.getvalue(), err.getvalue())
+
+    histories = {  # (fresh database?, steps)
+        "held": (True, lambda: _meetings_held(run, "kaltenmoor")),
+        "accepted": (False, lambda: _report_accepted(run)),  # continues "held"
+        "held_two": (True, lambda: _meetings_held(run, "kaltenmoor", "bockelsberg")),
+    }
+    saved = {}
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("ZYKLUS_DATABASE_URL", "ZYKLUS_NOW", "ZYKLUS_CONFIG", "FORCE_COLOR"):
+            env.delenv(name, raising=False)
+        env.setenv("ZYKLUS_USER", "test")
+        for name, (fresh, steps) in histories.items():
+            if fresh:
+                shutil.rmtree(base / "var", ignore_errors=True)
+            steps()
+            saved[name] = shutil.copytree(base / "var", base / "snapshots" / name)
+    return saved
+
+
+@pytest.fixture
+def history(workspace: Path, snapshots: dict[str, Path]) -> Callable[[str], None]:
+    """Start the test's workspace from a saved history: ``held``, ``accepted``, ``held_two``."""
+
+    def restore(name: str) -> None:
+        shutil.copytree(snapshots[name], workspace / "var")
+
+    return restore
 
 
 def _stage(zyklus: Run, stage: str, now: str, pairing: str = "kaltenmoor") -> dict:
@@ -92,9 +140,9 @@ def _evidence_files(workspace: Path) -> set[str]:
 
 
 def test_a_correct_verwendungsnachweis_is_accepted_and_the_sign_off_chain_closes_the_cycle(
-    zyklus: Run,
+    zyklus: Run, history: History
 ):
-    _report_accepted(zyklus)
+    history("accepted")
     submitted = zyklus(
         "submit", "kaltenmoor", "2026", "verwendungsnachweis", str(VN_OK), now=SUBMIT_VN
     )
@@ -125,9 +173,9 @@ def test_a_correct_verwendungsnachweis_is_accepted_and_the_sign_off_chain_closes
 
 
 def test_a_verwendungsnachweis_breaking_three_rules_is_refused_naming_each_field(
-    zyklus: Run, workspace: Path
+    zyklus: Run, workspace: Path, history: History
 ):
-    _report_accepted(zyklus)
+    history("accepted")
     stored_before = _evidence_files(workspace)
     refused = zyklus(
         "submit", "kaltenmoor", "2026", "verwendungsnachweis", str(VN_BAD), now=SUBMIT_VN
@@ -147,9 +195,9 @@ def test_a_verwendungsnachweis_breaking_three_rules_is_refused_naming_each_field
 
 
 def test_a_verwendungsnachweis_that_is_not_the_toml_template_is_refused(
-    zyklus: Run, tmp_path: Path
+    zyklus: Run, tmp_path: Path, history: History
 ):
-    _report_accepted(zyklus)
+    history("accepted")
     scan = tmp_path / "verwendungsnachweis.pdf"
     scan.write_bytes(b"%PDF-1.4 scan")
     refused = zyklus(
@@ -167,9 +215,9 @@ def test_the_verwendungsnachweis_report_is_refused_before_anything_was_submitted
 
 
 def test_the_verwendungsnachweis_report_shows_the_form_and_the_recorded_sign_offs(
-    zyklus: Run, tmp_path: Path
+    zyklus: Run, tmp_path: Path, history: History
 ):
-    _report_accepted(zyklus)
+    history("accepted")
     _ok(zyklus("submit", "kaltenmoor", "2026", "verwendungsnachweis", str(VN_OK), now=SUBMIT_VN))
     check = ("check", "kaltenmoor", "2026", "verwendungsnachweis", "--by", "K. Koordinator")
     _ok(zyklus(*check, now=SUBMIT_VN))
@@ -190,9 +238,9 @@ def test_the_verwendungsnachweis_report_shows_the_form_and_the_recorded_sign_off
 
 
 def test_the_verwendungsnachweis_pdf_has_the_amounts_and_the_retention_date(
-    zyklus: Run, tmp_path: Path
+    zyklus: Run, tmp_path: Path, history: History
 ):
-    _report_accepted(zyklus)
+    history("accepted")
     _ok(zyklus("submit", "kaltenmoor", "2026", "verwendungsnachweis", str(VN_OK), now=SUBMIT_VN))
     target = tmp_path / "x.pdf"
     args = ("report", "verwendungsnachweis", "kaltenmoor", "2026", "--format", "pdf")
@@ -219,8 +267,10 @@ def test_binary_formats_need_an_output_file(zyklus: Run):
 # --- Jahresbericht ------------------------------------------------------------------------------
 
 
-def test_the_jahresbericht_skeleton_has_every_heading_of_anlage_1_and_the_meetings(zyklus: Run):
-    _meetings_held(zyklus, "kaltenmoor")
+def test_the_jahresbericht_skeleton_has_every_heading_of_anlage_1_and_the_meetings(
+    zyklus: Run, history: History
+):
+    history("held")
     result = zyklus("report", "jahresbericht", "kaltenmoor", "2026", now="2026-11-21T09:00")
     assert result.code == 0, result.err
     headings = [line.lstrip("#").strip() for line in result.out.splitlines() if line[:1] == "#"]
@@ -248,8 +298,10 @@ def test_the_docx_skeleton_has_every_heading_of_anlage_1(zyklus: Run, tmp_path: 
     assert {a.ueberschrift for a in OUTLINE} <= headings
 
 
-def test_submitting_the_unchanged_skeleton_lists_the_empty_sections(zyklus: Run, tmp_path: Path):
-    _meetings_held(zyklus, "kaltenmoor")
+def test_submitting_the_unchanged_skeleton_lists_the_empty_sections(
+    zyklus: Run, tmp_path: Path, history: History
+):
+    history("held")
     skeleton = tmp_path / "jahresbericht.md"
     report = ("report", "jahresbericht", "kaltenmoor", "2026", "--output", str(skeleton))
     _ok(zyklus(*report, now="2026-11-21T09:00"))
@@ -266,9 +318,9 @@ def test_submitting_the_unchanged_skeleton_lists_the_empty_sections(zyklus: Run,
 
 
 def test_with_trotzdem_the_skeleton_is_stored_and_the_gaps_are_in_the_audit_payload(
-    zyklus: Run, tmp_path: Path
+    zyklus: Run, tmp_path: Path, history: History
 ):
-    _meetings_held(zyklus, "kaltenmoor")
+    history("held")
     skeleton = tmp_path / "jahresbericht.docx"
     report = ("report", "jahresbericht", "kaltenmoor", "2026", "--format", "docx")
     _ok(zyklus(*report, "--output", str(skeleton), now="2026-11-21T09:00"))
@@ -285,8 +337,8 @@ def test_with_trotzdem_the_skeleton_is_stored_and_the_gaps_are_in_the_audit_payl
     assert len(payload["luecken"]) == 10
 
 
-def test_a_filled_jahresbericht_passes_the_outline_check(zyklus: Run):
-    _meetings_held(zyklus, "kaltenmoor")
+def test_a_filled_jahresbericht_passes_the_outline_check(zyklus: Run, history: History):
+    history("held")
     result = zyklus(
         "submit", "kaltenmoor", "2026", "jahresbericht", str(JB_FILLED), now="2026-12-01"
     )
@@ -295,8 +347,10 @@ def test_a_filled_jahresbericht_passes_the_outline_check(zyklus: Run):
     assert (payload["gliederung_geprueft"], payload["luecken"]) == (True, [])
 
 
-def test_a_pdf_jahresbericht_is_stored_unchecked_with_a_note(zyklus: Run, tmp_path: Path):
-    _meetings_held(zyklus, "kaltenmoor")
+def test_a_pdf_jahresbericht_is_stored_unchecked_with_a_note(
+    zyklus: Run, tmp_path: Path, history: History
+):
+    history("held")
     pdf = tmp_path / "bericht.pdf"
     pdf.write_bytes(b"%PDF-1.4 Bericht")
     result = zyklus("submit", "kaltenmoor", "2026", "jahresbericht", str(pdf), now="2026-12-01")
@@ -306,8 +360,8 @@ def test_a_pdf_jahresbericht_is_stored_unchecked_with_a_note(zyklus: Run, tmp_pa
     assert payload["gliederung_geprueft"] is False
 
 
-def test_a_docx_that_is_no_word_file_is_refused(zyklus: Run, tmp_path: Path):
-    _meetings_held(zyklus, "kaltenmoor")
+def test_a_docx_that_is_no_word_file_is_refused(zyklus: Run, tmp_path: Path, history: History):
+    history("held")
     fake = tmp_path / "bericht.docx"
     fake.write_bytes(b"kein Word")
     result = zyklus("submit", "kaltenmoor", "2026", "jahresbericht", str(fake), now="2026-12-01")
@@ -319,8 +373,10 @@ def test_a_docx_that_is_no_word_file_is_refused(zyklus: Run, tmp_path: Path):
 # --- Bündelung ----------------------------------------------------------------------------------
 
 
-def test_the_buendelung_states_the_counts_the_period_and_the_joint_fachtag(zyklus: Run):
-    _meetings_held(zyklus, "kaltenmoor", "bockelsberg")
+def test_the_buendelung_states_the_counts_the_period_and_the_joint_fachtag(
+    zyklus: Run, history: History
+):
+    history("held_two")
     result = zyklus(
         "report", "buendelung", "2026", "--handlungsfeld", "Stadtteilmanagement", now="2026-12-01"
     )
