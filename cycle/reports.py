@@ -166,10 +166,10 @@ def held_dialogues(app: App, session: Session, year: int) -> tuple[Dialog, ...]:
         .order_by(col(StageState.done_on), col(PairingRow.id))
     )
     found = list(session.exec(query))
-    totals = _event_totals(stages, [row for row, _, _, _ in found])
+    totals = _event_totals(stages, [row for row, _, _, _ in found], year)
     dialoge = []
     for row, pairing, traeger, stadtteil in found:
-        stage, day = stages[row.stage_id], row.done_on or date(year, 12, 31)
+        stage, day = stages[row.stage_id], _held_on(row, year)
         event = _event_key(stage, day)
         dialoge.append(
             Dialog(
@@ -192,7 +192,13 @@ def _event_key(stage: StageSpec, day: date) -> str | None:
     return f"{stage.id}-{day.isoformat()}" if stage.type is StageType.GROUP_MEETING else None
 
 
-def _event_totals(stages: dict[str, StageSpec], rows: list[StageState]) -> dict[str, int]:
+def _held_on(row: StageState, year: int) -> date:
+    return row.done_on or date(year, 12, 31)  # done_on is always set by `complete`
+
+
+def _event_totals(
+    stages: dict[str, StageSpec], rows: list[StageState], year: int
+) -> dict[str, int]:
     """Participants of each joint event: distinct names plus the counts given without names.
 
     Attendance is recorded per pairing; a person recorded by name for two pairings counts once.
@@ -200,7 +206,7 @@ def _event_totals(stages: dict[str, StageSpec], rows: list[StageState]) -> dict[
     names: dict[str, set[str]] = {}
     counts: dict[str, int] = {}
     for row in rows:
-        event = _event_key(stages[row.stage_id], row.done_on or date.min)
+        event = _event_key(stages[row.stage_id], _held_on(row, year))
         if event is None:
             continue
         listed = [str(n) for n in row.facts.get("teilnehmende") or []]
