@@ -17,31 +17,15 @@ from sqlmodel import col, select
 
 from cycle.bootstrap import App
 from cycle.errors import UsageError
-from cycle.notify import MEETING_LENGTH
-from cycle.settings import Settings, StageSpec
+from cycle.settings import StageSpec
 from cycle.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
+from cycle.uids import MEETING_LENGTH, deadline_uid, meeting_uid
 from cycle.uow import reading
 from notifications import ics
 from notifications.ics import CalendarEntry
-from notifications.message import parse_address
 from workflows.stages import STATUS_LABELS, StageType
 
 MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
-
-
-def domain(settings: Settings) -> str:
-    return parse_address(settings.mail.sender).addr_spec.rsplit("@", 1)[-1]
-
-
-def deadline_uid(settings: Settings, pairing: str, year: int, stage: StageSpec) -> str:
-    return f"{pairing}-{year}-{stage.id}-frist@{domain(settings)}"
-
-
-def meeting_uid(settings: Settings, pairing: str, year: int, stage: StageSpec) -> str:
-    """The UID of the invitation (``cycle.notify``): one per group meeting, else per cycle."""
-    if stage.type is StageType.GROUP_MEETING:
-        return f"{stage.id}-{year}@{domain(settings)}"
-    return f"{pairing}-{year}-{stage.id}@{domain(settings)}"
 
 
 def run(app: App, pairing: str | None, year: int | None, output: Path | None) -> int:

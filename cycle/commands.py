@@ -145,10 +145,6 @@ def _count(n: int, singular: str, plural: str) -> str:
     return f"{n} {singular if n == 1 else plural}"
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    return f"{n} {singular if n == 1 else plural}"
-
-
 def cmd_tick(app: App, args: argparse.Namespace) -> int:
     from cycle.tables_out import to_json
     from cycle.tick import tick

@@ -7,23 +7,21 @@ the command delivers). They are never bundled: each is about one event.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from cycle import compose, recipients
 from cycle.compose import Draft
+from cycle.uids import MEETING_LENGTH, meeting_uid
 from notifications import ics
 from notifications.message import Attachment, parse_address
-from workflows.stages import StageType
 
 if TYPE_CHECKING:
     from cycle.bootstrap import App
     from cycle.events import Target
     from cycle.settings import StageSpec
-
-MEETING_LENGTH = timedelta(hours=2)
 
 
 def on_stage_event(
@@ -73,12 +71,7 @@ def _invitation(app: App, target: Target, stage: StageSpec, now: datetime) -> Dr
     context.update(
         level=level, meeting={"start": start, "location": row.location}, verschoben=level > 0
     )
-    domain = parse_address(settings.mail.sender).addr_spec.rsplit("@", 1)[-1]
-    uid = (
-        f"{stage.id}-{target.cycle.year}@{domain}"
-        if stage.type is StageType.GROUP_MEETING
-        else f"{target.pairing.id}-{target.cycle.year}-{stage.id}@{domain}"
-    )
+    uid = meeting_uid(settings, target.pairing.id, target.cycle.year, stage)
     k = settings.koordinierungsstelle
     attendees = [
         (a.display_name or a.addr_spec, a.addr_spec)

@@ -48,4 +48,34 @@ $Z --now 2026-04-02T08:00 audit --pairing kaltenmoor
 $Z --now 2026-04-02T08:00 audit verify
 $Z --now 2026-04-02T08:00 report abschluss kaltenmoor 2026
 
+say "8. Der Rest des Jahres für Kaltenmoor: Fachtag, Auswertung, Jahresbericht, Verwendungsnachweis"
+$Z --now 2026-04-08T10:00 complete bockelsberg 2026 auftaktgespraech --participants 3
+$Z --now 2026-04-21T10:00 complete kreideberg,hanseviertel,ebensberg,luene-moorfeld,schuetzenplatz \
+    2026 auftaktgespraech --participants 3
+$Z --now 2026-05-12T10:00 complete innenstadt 2026 auftaktgespraech --participants 4
+$Z --now 2026-04-15T10:00 schedule alle 2026 fachtag --at 2026-06-18T09:30 --location "Glockenhaus Lüneburg"
+$Z --now 2026-06-18T16:00 complete alle 2026 fachtag --participants 14
+$Z --now 2026-11-20T12:00 complete kaltenmoor 2026 auswertungsgespraech --participants 3
+echo "Das unveränderte Gerüst des Jahresberichts wird abgelehnt:"
+$Z --now 2026-12-01T09:00 report jahresbericht kaltenmoor 2026 --output "$W/geruest.md"
+$Z --now 2026-12-01T09:05 submit kaltenmoor 2026 jahresbericht "$W/geruest.md" || true
+echo "Der ausgefüllte Bericht wird angenommen:"
+$Z --now 2026-12-18T10:00 submit kaltenmoor 2026 jahresbericht demo/jahresbericht-kaltenmoor-2026.md
+$Z --now 2026-12-22T10:00 accept kaltenmoor 2026 jahresbericht
+echo "Ein fehlerhafter Verwendungsnachweis wird mit allen Fehlern abgelehnt:"
+$Z --now 2027-05-20T09:00 submit kaltenmoor 2026 verwendungsnachweis demo/verwendungsnachweis-fehlerhaft.toml || true
+echo "Der korrekte wird angenommen, geprüft, zur Kenntnis genommen und abgelegt:"
+$Z --now 2027-05-20T10:00 submit kaltenmoor 2026 verwendungsnachweis vorlagen/verwendungsnachweis-vorlage.toml
+$Z --now 2027-05-25T10:00 check kaltenmoor 2026 verwendungsnachweis --by "Koordinierungsstelle"
+$Z --now 2027-06-01T10:00 acknowledge kaltenmoor 2026 verwendungsnachweis --by "Stabsstellenleitung"
+$Z --now 2027-06-08T10:00 file kaltenmoor 2026 verwendungsnachweis --by "51.12"
+
+say "9. Nachweise und Berichte"
+$Z --now 2027-06-08T11:00 report abschluss kaltenmoor 2026
+$Z --now 2027-06-08T11:00 report verwendungsnachweis kaltenmoor 2026 --format pdf --output "$W/verwendungsnachweis-kaltenmoor-2026.pdf"
+$Z --now 2027-06-08T11:00 report buendelung 2026 --output "$W/buendelung-2026.md"
+$Z --now 2027-06-08T11:00 calendar --all --output "$W/fristen.ics"
+echo
+head -n 24 "$W/buendelung-2026.md"
+
 say "Fertig. Datenbank: $W/var/zyklus.db · Mails: $W/var/mail · weiter mit: $Z --config $W/config.toml --help"

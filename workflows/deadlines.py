@@ -25,7 +25,7 @@ class SeriesPolicy:
 
 @dataclass(frozen=True, order=True)
 class Point:
-    """A notification point: ``kind`` at ``level`` on working day ``on``, counted from ``anchor``."""
+    """A notification point: ``kind``/``level`` on working day ``on``, counted from ``anchor``."""
 
     on: date
     kind: str
