@@ -26,7 +26,7 @@ demo: $(STAMP)
 	bash demo/demo.sh
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run --write-readme $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/demo .pytest_cache .mypy_cache .ruff_cache

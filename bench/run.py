@@ -1,0 +1,128 @@
+"""``make bench``: measure tick, simulate, status, delivery and start-up; print one Markdown table.
+
+    python -m bench.run [--quick] [--sizes 1000,10000,100000] [--write-readme]
+
+Progress goes to stderr, the table to stdout. With ``--write-readme`` the table also replaces the
+block between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` in README.md (if both markers
+exist). Everything runs in a temporary folder; the repository's ``var/`` is never touched.
+See docs/benchmarks.md for what each row measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench import cases
+from bench.table import Row, markdown, write_readme
+
+SIZES = (1_000, 10_000, 100_000)
+README = Path(__file__).resolve().parent.parent / "README.md"
+ORDER = (
+    "tick, nothing",
+    "tick, everything",
+    "tick, weekly",
+    "simulate",
+    "status --format",
+    "status:",
+    "outbox",
+    "zyklus --help",
+    "load config",
+    "init",
+)
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(sorted({int(part.replace("_", "")) for part in text.split(",")}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive")
+    return sizes
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 100,000-pairing size")
+    parser.add_argument("--sizes", type=_sizes, help="pairing counts, e.g. 1000,10000")
+    parser.add_argument("--write-readme", action="store_true", help="update README.md's block")
+    return parser.parse_args(argv)
+
+
+def _progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _step(label: str, call: Callable[[], None]) -> None:
+    started = time.perf_counter()
+    _progress(f"{label} …")
+    call()
+    _progress(f"{label}: done in {time.perf_counter() - started:.1f} s")
+
+
+def _one_size(ws: cases.Workspace, rows: list[Row], status: bool, delivery: bool) -> None:
+    size = f"{ws.pairings:,}"
+    _step(f"init {size}", lambda: cases.init(ws, rows))
+    _step(f"ticks {size}", lambda: cases.ticks(ws, rows))
+    if status:
+        _step(f"status {size}", lambda: cases.status_json(ws, rows))
+    if delivery:
+        _step(f"delivery {size}", lambda: cases.delivery(ws, rows))
+
+
+def measure(sizes: Sequence[int], folder: Path) -> list[Row]:
+    rows: list[Row] = []
+    small = min(sizes)
+    status_at = 10_000 if 10_000 in sizes else max(sizes)
+    _step("zyklus --help start-up", lambda: cases.startup(rows))
+    for size in sizes:
+        _progress(f"generating and loading {size:,} pairings …")
+        ws = cases.create(folder / f"n{size}", size, rows)
+        try:
+            _one_size(ws, rows, status=size == status_at, delivery=size == small)
+        finally:
+            ws.app.close()
+    _step(f"simulate {small:,}", lambda: cases.simulate_year(folder / "sim", small, rows))
+    return sorted(rows, key=_order)
+
+
+def _order(row: Row) -> tuple[int, int]:
+    group = next((i for i, p in enumerate(ORDER) if row.benchmark.startswith(p)), len(ORDER))
+    return group, row.pairings or 0
+
+
+def caption(total: float) -> str:
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return (
+        f"_Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()}; whole run {total:,.0f} s, "
+        f"peak RSS {peak_mb:,.0f} MB. `make bench`, see docs/benchmarks.md._"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    sizes = args.sizes or tuple(s for s in SIZES if not (args.quick and s > 10_000))
+    for name in [k for k in os.environ if k.startswith("ZYKLUS_")]:
+        del os.environ[name]  # e.g. $ZYKLUS_DATABASE_URL must not redirect the bench database
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="zyklus-bench-") as folder:
+        rows = measure(sizes, Path(folder))
+    block = markdown(rows) + "\n\n" + caption(time.perf_counter() - started)
+    print(block)
+    if args.write_readme:
+        print(write_readme(README, block), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
