@@ -9,6 +9,7 @@ connection (idle timeout, 421) is re-opened before the next send.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
@@ -51,8 +52,6 @@ class SmtpTransport(ContextManaged):
         return aiosmtplib.SMTP(
             hostname=self.host,
             port=self.port,
-            username=self.username,
-            password=self.password,
             timeout=self.timeout,
             use_tls=self.security == "tls",
             start_tls=self.security == "starttls",
@@ -71,11 +70,19 @@ class SmtpTransport(ContextManaged):
         self._client = None
         client = self._new_client()
         where = f"{self.host}:{self.port}"
+        protocol = None
         try:
+            # STARTTLS and login are separate steps so that a failure in them can close the
+            # connection this loop opened (aiosmtplib's combined connect() drops it silently).
             async with asyncio.timeout(self.send_timeout):
-                await client.connect()
+                await client.connect(start_tls=False)
+                protocol = client.protocol
+                if self.security == "starttls":
+                    await client.starttls()
+                if self.username:
+                    await client.login(self.username, self.password or "")
         except aiosmtplib.SMTPAuthenticationError as exc:
-            client.close()
+            await _abandon(client, protocol)
             raise DeliveryError(
                 f"Anmeldung am SMTP-Server {where} fehlgeschlagen ({exc.code} {exc.message}). "
                 "Bitte Benutzername und Passwort in der Konfiguration prüfen.",
@@ -83,7 +90,7 @@ class SmtpTransport(ContextManaged):
                 connection=True,
             ) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            client.close()
+            await _abandon(client, protocol)
             reason = str(exc) or type(exc).__name__
             raise DeliveryError(
                 f"SMTP-Server {where} nicht erreichbar: {reason}", permanent=False, connection=True
@@ -95,11 +102,13 @@ class SmtpTransport(ContextManaged):
         client, self._client = self._client, None
         if client is None or not client.is_connected:
             return
+        protocol = client.protocol
         try:
             async with asyncio.timeout(self.timeout):
                 await client.quit()
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             client.close()
+        await _closed(protocol)
 
     async def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> SendResult:
         if not recipients:
@@ -155,7 +164,30 @@ class SmtpTransport(ContextManaged):
     async def _drop(self) -> None:
         client, self._client = self._client, None
         if client is not None:
+            protocol = client.protocol
             client.close()
+            await _closed(protocol)
+
+
+async def _abandon(
+    client: aiosmtplib.SMTP, protocol: aiosmtplib.protocol.SMTPProtocol | None
+) -> None:
+    client.close()
+    await _closed(protocol)
+
+
+async def _closed(protocol: aiosmtplib.protocol.SMTPProtocol | None, limit: float = 1.0) -> None:
+    """Let a closing transport finish (TLS close_notify, connection_lost) on this event loop.
+
+    ``close()`` only schedules the work; a drain's event loop that ends right after would leave
+    the socket to the garbage collector ("unclosed transport").
+    """
+    if protocol is None:
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(limit):
+            while protocol.transport is not None:
+                await asyncio.sleep(0.005)
 
 
 def _describe(answers: dict[str, str]) -> str:
