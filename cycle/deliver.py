@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from cycle import compose, recipients
 from cycle.bootstrap import App
-from cycle.outbox import SqlOutbox
+from cycle.outbox import FailedHook, SqlOutbox
 from cycle.tables import Notification, OutboxMessage
 from notifications.delivery import DeliveryReport, drain
 from notifications.message import parse_address
@@ -40,16 +40,16 @@ def make_transport(app: App) -> Transport:
     )
 
 
-def _failure_notice(app: App, renderer: Renderer):  # type: ignore[no-untyped-def]
-    def on_failed(session: Session, row: OutboxMessage, now: datetime) -> None:
+def _failure_notice(app: App, renderer: Renderer) -> FailedHook:
+    def on_failed(session: Session, row: OutboxMessage, now: datetime, to: str, error: str) -> None:
         k = app.settings.koordinierungsstelle
         rendered = renderer.render(
             "zustellfehler",
             {
                 "failed": {
                     "subject": row.subject,
-                    "to": row.to,
-                    "error": row.last_error or "",
+                    "to": to,
+                    "error": error,
                     "attempts": row.attempts,
                 },
                 "koordinierungsstelle": {"name": k.name, "email": k.email},

@@ -22,7 +22,8 @@ from notifications.message import from_payload
 LEASE = timedelta(minutes=5)
 
 # Called inside the failing message's transaction, e.g. to enqueue a ``zustellfehler``.
-FailedHook = Callable[[Session, OutboxMessage, datetime], None]
+# Arguments: the session, the message row, now, the addresses concerned and the error text.
+FailedHook = Callable[[Session, OutboxMessage, datetime, str, str], None]
 
 
 class SqlOutbox:
@@ -85,6 +86,10 @@ class SqlOutbox:
                     },
                 ),
             )
+            if refused and self.on_failed is not None and row.kind != "zustellfehler":
+                # Delivered to the others; the refused recipients are a delivery failure too.
+                answers = "; ".join(f"{addr}: {answer}" for addr, answer in refused.items())
+                self.on_failed(session, row, now, ", ".join(refused), answers)
 
     def defer(self, id: Hashable, now: datetime, next_attempt_at: datetime, error: str) -> None:
         with transaction(self.engine) as session:
@@ -115,7 +120,7 @@ class SqlOutbox:
                 ),
             )
             if self.on_failed is not None and row.kind != "zustellfehler":
-                self.on_failed(session, row, now)
+                self.on_failed(session, row, now, row.to, error)
 
 
 def _keys(session: Session, message_row: int | None) -> list[str]:

@@ -141,10 +141,15 @@ def test_all_recipients_refused_fails_while_one_of_two_refused_is_sent_and_recor
     smtp_sink.handler.recipient_replies.pop(HOFFMANN)
     assert zyklus("outbox", "retry", "--failed", now="2026-03-03T09:00").code == 0
     report = tick(zyklus, "2026-03-03T09:01")
-    assert (report["sent"], report["failed"]) == (2, 0)
+    # the two re-queued messages and the notice about the one refused recipient
+    assert (report["sent"], report["failed"]) == (3, 0)
     rows = outbox(zyklus, "2026-03-03T09:02")
     (drk,) = [r for r in rows if r["kind"] == "erinnerung" and "Moorfeld" in r["subject"]]
     assert drk["status"] == "sent" and list(drk["refused"]) == [KRUEGER]
     assert UNKNOWN in drk["refused"][KRUEGER]
     (received,) = [m for m in smtp_sink.messages if SAID in m.rcpt_tos]
     assert received.rcpt_tos == [SAID]
+    # The refused recipient is reported to the Koordinierungsstelle as well.
+    notices = _zustellfehler(smtp_sink)
+    assert len(notices) == 3
+    assert any(KRUEGER in notice for notice in notices)
