@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlmodel import Session, col
 
 from cycle import audit
@@ -105,29 +105,35 @@ def store(
     now: datetime,
     actor: str = "zyklus",
 ) -> list[Draft]:
-    """Insert the notifications (skipped ones too) and their messages; returns those queued."""
+    """Insert the messages, then the notifications (skipped ones too); returns those queued.
+
+    Set-wise: one multi-row INSERT for the messages (ids back in parameter order) and one for
+    the notifications, which carry their message id from the start.
+    """
     if not drafts:
         return []
-    rows = [
-        {
-            "key": d.key,
-            "kind": d.kind,
-            "level": d.level,
-            "cycle_id": d.cycle_id,
-            "pairing_id": d.pairing_id,
-            "year": d.year,
-            "stage_id": d.stage_id,
-            "anchor": d.anchor,
-            "point_on": d.point_on,
-            "send_at": d.send_at,
-            "status": "pending" if d.rendered else "skipped",
-            "recipients": {"to": list(d.to), "cc": list(d.cc)},
-            "subject": d.rendered.subject if d.rendered else "",
-            "created_at": now,
-        }
-        for d in drafts
-    ]
-    session.execute(insert(Notification), rows)
+    queued = [d for d in drafts if d.rendered is not None]
+    groups: dict[tuple[Any, ...], list[Draft]] = {}
+    for draft in queued:
+        group = (draft.to, draft.cc) if draft.bundle else (draft.key,)
+        groups.setdefault(group, []).append(draft)
+    members = list(groups.values())
+    message_of: dict[str, int] = {}
+    if members:
+        domain = domain_of(parse_address(settings.mail.sender).addr_spec)
+        rows = [_message(group, settings, renderer, now, domain) for group in members]
+        ids = (
+            session.execute(
+                insert(OutboxMessage).returning(
+                    col(OutboxMessage.id), sort_by_parameter_order=True
+                ),
+                rows,
+            )
+            .scalars()
+            .all()
+        )
+        message_of = {d.key: i for group, i in zip(members, ids, strict=True) for d in group}
+    session.execute(insert(Notification), [_notification(d, message_of, now) for d in drafts])
     audit.append(
         session,
         now,
@@ -144,19 +150,33 @@ def store(
             for d in drafts
         ),
     )
-    queued = [d for d in drafts if d.rendered is not None]
-    groups: dict[tuple[Any, ...], list[Draft]] = {}
-    for draft in queued:
-        group = (draft.to, draft.cc) if draft.bundle else (draft.key,)
-        groups.setdefault(group, []).append(draft)
-    for members in groups.values():
-        _message(session, members, settings, renderer, now)
     return queued
 
 
+def _notification(draft: Draft, message_of: dict[str, int], now: datetime) -> dict[str, Any]:
+    message = message_of.get(draft.key)
+    return {
+        "key": draft.key,
+        "kind": draft.kind,
+        "level": draft.level,
+        "cycle_id": draft.cycle_id,
+        "pairing_id": draft.pairing_id,
+        "year": draft.year,
+        "stage_id": draft.stage_id,
+        "anchor": draft.anchor,
+        "point_on": draft.point_on,
+        "send_at": draft.send_at,
+        "status": "skipped" if draft.rendered is None else "bundled",
+        "message_id": message,
+        "recipients": {"to": list(draft.to), "cc": list(draft.cc)},
+        "subject": draft.rendered.subject if draft.rendered else "",
+        "created_at": now,
+    }
+
+
 def _message(
-    session: Session, members: list[Draft], settings: Settings, renderer: Renderer, now: datetime
-) -> None:
+    members: list[Draft], settings: Settings, renderer: Renderer, now: datetime, domain: str
+) -> dict[str, Any]:
     parts = [m.rendered for m in members if m.rendered is not None]
     stadtteile = list(dict.fromkeys(m.stadtteil for m in members if m.stadtteil))
     k = settings.koordinierungsstelle
@@ -168,7 +188,6 @@ def _message(
     for member in members:
         for attachment in member.attachments:
             attachments.setdefault((attachment.filename, attachment.data), attachment)
-    keys = [m.key for m in members]
     email = OutgoingEmail(
         sender=settings.mail.sender,
         to=members[0].to,
@@ -176,29 +195,19 @@ def _message(
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        message_id=message_id_for(keys, domain_of(parse_address(settings.mail.sender).addr_spec)),
+        message_id=message_id_for([m.key for m in members], domain),
         date=now,
         attachments=tuple(attachments.values()),
     )
     kind = members[0].kind if len({m.kind for m in members}) == 1 else "sammelnachricht"
-    message_row = session.execute(
-        insert(OutboxMessage).returning(col(OutboxMessage.id)),
-        [
-            {
-                "message_id": email.message_id,
-                "kind": kind,
-                "to": ", ".join([*email.to, *email.cc]),
-                "subject": email.subject,
-                "payload": to_payload(email),
-                "status": "pending",
-                "next_attempt_at": min(m.send_at for m in members),
-                "created_at": now,
-                "refused": {},
-            }
-        ],
-    ).scalar_one()
-    session.execute(
-        update(Notification)
-        .where(col(Notification.key).in_(keys))
-        .values(message_id=message_row, status="bundled")
-    )
+    return {
+        "message_id": email.message_id,
+        "kind": kind,
+        "to": ", ".join([*email.to, *email.cc]),
+        "subject": email.subject,
+        "payload": to_payload(email),
+        "status": "pending",
+        "next_attempt_at": min(m.send_at for m in members),
+        "created_at": now,
+        "refused": {},
+    }

@@ -138,7 +138,7 @@ class Notification(SQLModel, table=True):
     anchor: date | None = None  # effective due date or meeting date
     point_on: date | None = None  # the working day the point falls on
     send_at: datetime
-    status: str = "pending"  # pending | bundled | skipped
+    status: str = "bundled"  # bundled (into an outbox message) | skipped (catch-up)
     message_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     recipients: dict[str, Any] = _json()  # {"to": [...], "cc": [...]}
     subject: str = ""
