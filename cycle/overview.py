@@ -66,7 +66,13 @@ def load(
             col(TraegerRow.name),
             col(StadtteilRow.id),
             col(StadtteilRow.name),
-            StageState,
+            # plain columns, not ORM objects: the overview reads thousands of rows
+            col(StageState.stage_id),
+            col(StageState.status),
+            col(StageState.due),
+            col(StageState.done_on),
+            col(StageState.scheduled_at),
+            col(StageState.extended_until),
         )
         .join(PairingRow, col(PairingRow.id) == col(Cycle.pairing_id))
         .join(TraegerRow, col(TraegerRow.id) == col(PairingRow.traeger_id))
@@ -81,20 +87,15 @@ def load(
         query = query.where(col(PairingRow.stadtteil_id) == stadtteil)
     known = {s.id for s in settings.stages}
     grouped: dict[str, tuple[tuple[Any, ...], list[StageCell]]] = {}
-    for pairing_id, ended_on, t_id, t_name, s_id, s_name, row in session.execute(query):
-        if row.stage_id not in known:
+    for record in session.execute(query):
+        pairing_id, ended_on, t_id, t_name, s_id, s_name = record[:6]
+        stage_id, status, due, done_on, scheduled_at, extended_until = record[6:]
+        if stage_id not in known:
             continue
-        done = is_done(row.status)
-        overdue = 0 if done or ended_on is not None else max(0, (today - row.due).days)
+        done = is_done(status)
+        overdue = 0 if done or ended_on is not None else max(0, (today - due).days)
         cell = StageCell(
-            row.stage_id,
-            row.status,
-            done,
-            row.due,
-            row.done_on,
-            overdue,
-            row.scheduled_at,
-            row.extended_until is not None,
+            stage_id, status, done, due, done_on, overdue, scheduled_at, extended_until is not None
         )
         head = (pairing_id, ended_on, t_id, t_name, s_id, s_name)
         grouped.setdefault(pairing_id, (head, []))[1].append(cell)
