@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cycle.tables import AuditEntry, AuditHead
 
@@ -52,24 +52,26 @@ class Change:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _digest(
-    prev_hash: str, entry_id: int, at: datetime, actor: str, change: Change, payload_json: str
-) -> str:
-    body = canonical(
-        {
-            "id": entry_id,
-            "at": at,
-            "actor": actor,
-            "action": change.action,
-            "pairing_id": change.pairing_id,
-            "year": change.year,
-            "stage_id": change.stage_id,
-            "before": change.before,
-            "after": change.after,
-            "payload": payload_json,
-        }
-    )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+def _fields(
+    entry_id: int, at: datetime, actor: str, change: Change, payload_json: str
+) -> dict[str, Any]:
+    """The hashed columns of one entry (everything but ``prev_hash`` and ``hash``)."""
+    return {
+        "id": entry_id,
+        "at": at,
+        "actor": actor,
+        "action": change.action,
+        "pairing_id": change.pairing_id,
+        "year": change.year,
+        "stage_id": change.stage_id,
+        "before": change.before,
+        "after": change.after,
+        "payload": payload_json,
+    }
+
+
+def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
 
 
 def _head(session: Session) -> AuditHead:
@@ -90,24 +92,9 @@ def append(session: Session, now: datetime, actor: str, changes: Iterable[Change
     rows: list[dict[str, Any]] = []
     for change in changes:
         entry_id = head.count + 1
-        payload_json = canonical(change.payload)
-        digest = _digest(head.hash, entry_id, at, actor, change, payload_json)
-        rows.append(
-            {
-                "id": entry_id,
-                "at": at,
-                "actor": actor,
-                "action": change.action,
-                "pairing_id": change.pairing_id,
-                "year": change.year,
-                "stage_id": change.stage_id,
-                "before": change.before,
-                "after": change.after,
-                "payload": payload_json,
-                "prev_hash": head.hash,
-                "hash": digest,
-            }
-        )
+        fields = _fields(entry_id, at, actor, change, canonical(change.payload))
+        digest = _digest(head.hash, fields)
+        rows.append({**fields, "prev_hash": head.hash, "hash": digest})
         head.count, head.hash = entry_id, digest
     if rows:
         session.bulk_insert_mappings(AuditEntry, rows)
@@ -128,7 +115,7 @@ class Verification:
 
 def verify(session: Session) -> Verification:
     prev, expected_id = GENESIS, 1
-    for entry in session.exec(select(AuditEntry).order_by(AuditEntry.id)):  # type: ignore[arg-type]
+    for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.id))):
         if entry.id != expected_id:
             return Verification(
                 False,
@@ -138,13 +125,14 @@ def verify(session: Session) -> Verification:
         change = Change(
             entry.action, entry.pairing_id, entry.year, entry.stage_id, entry.before, entry.after
         )
+        fields = _fields(entry.id, entry.at, entry.actor, change, entry.payload)
         if entry.prev_hash != prev:
             return Verification(
                 False,
                 expected_id - 1,
                 f"Eintrag {entry.id}: Verkettung zum Vorgänger ist gebrochen.",
             )
-        if _digest(prev, entry.id, entry.at, entry.actor, change, entry.payload) != entry.hash:
+        if _digest(prev, fields) != entry.hash:
             return Verification(
                 False, expected_id - 1, f"Eintrag {entry.id} ({entry.action}) wurde verändert."
             )
