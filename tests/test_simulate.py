@@ -120,3 +120,16 @@ def test_a_bad_scenario_is_refused_with_every_problem(zyklus: Run, tmp_path: Pat
     assert result.code == 2
     assert "event[1].command" in result.err and "event[2].year" in result.err
     assert "event[2].reason" in result.err and "Traceback" not in result.err
+
+
+def test_a_stage_can_switch_off_its_reminders_in_the_config(zyklus: Run, workspace: Path):
+    config = workspace / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    anchor = 'leitfaden = "vorlagen/leitfaden-fachtag.md"\n'
+    assert anchor in text
+    config.write_text(
+        text.replace(anchor, anchor + "remind_before_days = []\nescalate_after_days = [3]\n", 1),
+        encoding="utf-8",
+    )
+    rows = _simulate(zyklus, "--from", "2026-08-01", "--to", "2026-10-31")
+    assert _days(rows, "kaltenmoor", "fachtag") == [("eskalation", 1, "2026-10-05")]
