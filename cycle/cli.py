@@ -21,6 +21,15 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"Fehler: {message}\n")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("zyklus")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unbekannt"
+
+
 def _year(text: str) -> int:
     if not text.isdigit() or not 2000 <= int(text) <= 2100:
         raise argparse.ArgumentTypeError(f"„{text}“ ist kein Jahr (z. B. 2026)")
@@ -60,6 +69,12 @@ def build_parser() -> Parser:
         prog="zyklus",
         description="Qualitätszyklus Stadtteil- und "
         "Quartiersmanagement: Fristen, Erinnerungen, Status und Nachweise.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"zyklus {_version()}",
+        help="Version anzeigen und beenden",
     )
     parser.add_argument(
         "--config",
