@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test test-postgres lint demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Needs a PostgreSQL server: ZYKLUS_TEST_POSTGRES_URL=postgresql+psycopg://… (.ci/postgres.sh).
+test-postgres: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[postgres]'
+	ZYKLUS_TEST_POSTGRES_URL="$(ZYKLUS_TEST_POSTGRES_URL)" $(BIN)/pytest tests_postgres
 
 demo: $(STAMP)
 	bash demo/demo.sh
