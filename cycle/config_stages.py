@@ -6,10 +6,11 @@ the config file's folder and must exist.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from cycle.config_schema import STAGE_ID, Table, read_ids
-from cycle.config_values import choices, quote, suggestion
+from cycle.config_values import choices, describe, quote, suggestion
 from cycle.settings import StageSpec
 from workflows.calendar import DateSpec, DateSpecError
 from workflows.stages import StageType
@@ -22,6 +23,7 @@ STAGE_KEYS = (
     "due",
     "requires",
     "leitfaden",
+    "leitfaden_jahre",
     "vorlage",
     "remind_before_days",
     "escalate_after_days",
@@ -30,16 +32,46 @@ STAGE_KEYS = (
 STAGE_TYPES = tuple(t.value for t in StageType)
 _MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
 _STAGE_ID_HINT = "Kleinbuchstaben a–z, Ziffern und _, beginnend mit einem Buchstaben"
+_YEAR = re.compile(r"^[0-9]{4}$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+_NOT_GUIDES = 'erwartet eine Tabelle Jahr = Datei, z. B. { 2027 = "vorlagen/leitfaden-2027.md" }'
 
 
-def _file(table: Table, key: str, base_dir: Path) -> Path | None:
-    text = table.text(key)
+def _file(table: Table, key: str, base_dir: Path, required: bool = False) -> Path | None:
+    text = table.text(key, required)
     if text is None:
         return None
     path = base_dir / text
     if not path.is_file():
         table.problems.add(table.at(key), f"Datei {quote(text)} nicht gefunden (gesucht: {path})")
     return path
+
+
+def _guides_by_year(stage: Table, base_dir: Path) -> tuple[tuple[int, Path], ...]:
+    """``leitfaden_jahre = { 2027 = "…" }``: guides replacing ``leitfaden`` in single years."""
+    raw = stage.raw.get("leitfaden_jahre")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        stage.problems.add(
+            stage.at("leitfaden_jahre"),
+            f"{_NOT_GUIDES}, gefunden: {describe(raw)}",
+        )
+        return ()
+    table = stage.table("leitfaden_jahre", tuple(raw))
+    guides: list[tuple[int, Path]] = []
+    for key in table.raw:
+        year = int(key) if _YEAR.match(key) else None
+        if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
+            table.problems.add(
+                table.at(key),
+                f"{quote(key)} ist keine Jahreszahl (erlaubt: {FIRST_YEAR} bis {LAST_YEAR})",
+            )
+            year = None
+        guide = _file(table, key, base_dir, required=True)
+        if year is not None and guide is not None:
+            guides.append((year, guide))
+    return tuple(sorted(guides))
 
 
 def _date_spec(table: Table, key: str, required: bool = False) -> DateSpec | None:
@@ -105,6 +137,7 @@ def read_stages(root: Table, base_dir: Path) -> tuple[StageSpec, ...]:
             )
         requires = _requires(table, ids[:index], ids)
         leitfaden, vorlage = _file(table, "leitfaden", base_dir), _file(table, "vorlage", base_dir)
+        leitfaden_jahre = _guides_by_year(table, base_dir)
         meeting_days = table.day_list("meeting_reminder_days")
         if meeting_days is not None and stage_type is not None and stage_type not in _MEETINGS:
             table.problems.add(
@@ -129,6 +162,7 @@ def read_stages(root: Table, base_dir: Path) -> tuple[StageSpec, ...]:
                     remind,
                     escalate,
                     meeting_days,
+                    leitfaden_jahre,
                 )
             )
     return tuple(stages)

@@ -91,7 +91,7 @@ def _invitation(app: App, target: Target, stage: StageSpec, now: datetime) -> Dr
     )
     attachments = (
         Attachment("einladung.ics", "text/calendar; method=REQUEST", invite),
-        *compose.file_attachment(stage.leitfaden),
+        *compose.file_attachment(stage.leitfaden_for(target.cycle.year)),
     )
     context["attachments"] = [a.filename for a in attachments]
     return replace(

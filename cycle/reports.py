@@ -181,7 +181,7 @@ def held_dialogues(app: App, session: Session, year: int) -> tuple[Dialog, ...]:
                 stufe=stage.name,
                 datum=day,
                 teilnehmende=totals[event] if event else _count(row.facts),
-                leitfaden=_leitfaden_title(stage),
+                leitfaden=_leitfaden_title(stage.leitfaden_for(year)),
                 veranstaltung=event,
             )
         )
@@ -220,16 +220,16 @@ def _count(facts: dict[str, Any]) -> int:
     return int(value) if isinstance(value, int) else 0
 
 
-def _leitfaden_title(stage: StageSpec) -> str | None:
+def _leitfaden_title(guide: Path | None) -> str | None:
     """The guide's first Markdown heading (without a leading "Leitfaden"), else its file name."""
-    if stage.leitfaden is None:
+    if guide is None:
         return None
     try:
-        lines = stage.leitfaden.read_text(encoding="utf-8").splitlines()
+        lines = guide.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return stage.leitfaden.name
+        return guide.name
     title = next((line[2:].strip() for line in lines if line.startswith("# ")), "")
-    return title.removeprefix("Leitfaden ").strip() or stage.leitfaden.name
+    return title.removeprefix("Leitfaden ").strip() or guide.name
 
 
 # --- shared helpers ---------------------------------------------------------------------------

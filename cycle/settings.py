@@ -73,6 +73,11 @@ class StageSpec:
     remind_before_days: tuple[int, ...] | None = None  # None: the policy's default
     escalate_after_days: tuple[int, ...] | None = None
     meeting_reminder_days: tuple[int, ...] | None = None
+    leitfaden_jahre: tuple[tuple[int, Path], ...] = ()  # (year, guide) replacing `leitfaden`
+
+    def leitfaden_for(self, year: int) -> Path | None:
+        """The guide for the cycle of ``year``: that year's replacement, else ``leitfaden``."""
+        return next((guide for y, guide in self.leitfaden_jahre if y == year), self.leitfaden)
 
 
 @dataclass(frozen=True)
