@@ -123,7 +123,7 @@ def test_mails_for_the_same_person_at_the_same_time_are_bundled(zyklus: Run, wor
     report = json.loads(zyklus("tick", "--format", "json", now="2026-03-03T08:05").out)
     assert report["enqueued"] == 9  # 8 reminders + the weekly overview
     box = mailbox.Maildir(workspace / "var" / "mail", create=False)
-    messages = [message_from_bytes(box.get_bytes(k), policy=default) for k in box]
+    messages = [message_from_bytes(box.get_bytes(k), policy=default) for k in box.iterkeys()]
     to_lena = [m for m in messages if "l.hoffmann@" in str(m["To"])]
     assert len(to_lena) == 1
     (bundle,) = to_lena
