@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from cycle.bootstrap import App
 from cycle.errors import UsageError
+from cycle.reports import write_output
 from cycle.settings import StageSpec
 from cycle.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
 from cycle.uids import MEETING_LENGTH, deadline_uid, meeting_uid
@@ -39,14 +40,7 @@ def run(app: App, pairing: str | None, year: int | None, output: Path | None) ->
     if output is None:
         sys.stdout.write(data.decode("utf-8"))
         return 0
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise UsageError(
-            f"--output: {output} kann nicht geschrieben werden ({exc.strerror})"
-        ) from None
-    print(f"Geschrieben: {output} ({len(entries)} Einträge)")
-    return 0
+    return write_output(data, output, f" ({len(entries)} Einträge)")
 
 
 def load_entries(app: App, pairing: str | None, year: int | None) -> list[CalendarEntry]:

@@ -57,7 +57,7 @@ def jahresbericht(app: App, pairing: str, year: int, fmt: str, output: Path | No
         angebot=p.angebot,
     )
     if fmt == "docx":
-        return _write(skeleton_docx(data), output)
+        return write_output(skeleton_docx(data), output)
     return _emit(skeleton_markdown(data), output)
 
 
@@ -108,7 +108,7 @@ def verwendungsnachweis(app: App, pairing: str, year: int, fmt: str, output: Pat
         empfaenger=(k.name, k.ort),
     )
     if fmt == "pdf":
-        return _write(verwendungsnachweis_pdf(doc), output)
+        return write_output(verwendungsnachweis_pdf(doc), output)
     if fmt == "html":
         return _emit(verwendungsnachweis_html(doc), output)
     return _emit(verwendungsnachweis_markdown(doc), output)
@@ -272,16 +272,17 @@ def _emit(text: str, output: Path | None) -> int:
     if output is None:
         print(text, end="" if text.endswith("\n") else "\n")
         return 0
-    return _write(text.encode("utf-8"), output)
+    return write_output(text.encode("utf-8"), output)
 
 
-def _write(data: bytes, output: Path | None) -> int:
-    assert output is not None  # checked by _need_output
+def write_output(data: bytes, output: Path | None, detail: str = "") -> int:
+    """Write ``--output`` with a German confirmation line (or a usage error naming the file)."""
+    assert output is not None  # checked by _need_output / the caller
     try:
         output.write_bytes(data)
     except OSError as exc:
         raise UsageError(
             f"--output: {output} kann nicht geschrieben werden ({exc.strerror})"
         ) from None
-    print(f"Geschrieben: {output}")
+    print(f"Geschrieben: {output}{detail}")
     return 0
