@@ -190,3 +190,30 @@ def test_the_help_does_not_import_the_database_layer():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_status_filters_and_csv(zyklus: Run):
+    zyklus("init", now="2026-01-05T09:00")
+    zyklus("complete", "kaltenmoor", "2026", "auftaktgespraech", now="2026-03-10T12:00")
+    overdue = _status_args(zyklus, "--overdue", now="2026-04-02T08:00")
+    assert "kaltenmoor" not in overdue and "bockelsberg" in overdue
+    assert list(_status_args(zyklus, "--traeger", "awo", now="2026-04-02T08:00")) == ["kaltenmoor"]
+    csv_out = zyklus("status", "--format", "csv", now="2026-04-02T08:00").out.splitlines()
+    assert csv_out[0].startswith("pairing,traeger,stadtteil,year,state,stage,status")
+    assert len(csv_out) == 1 + 8 * 5
+
+
+def _status_args(zyklus: Run, *args: str, now: str) -> dict[str, dict]:
+    result = zyklus("status", "--format", "json", *args, now=now)
+    assert result.code == 0, result.err
+    return {c["pairing"]: c for c in json.loads(result.out)["cycles"]}
+
+
+def test_the_clock_can_be_frozen_by_the_environment(zyklus: Run, monkeypatch):
+    zyklus("init", now="2026-01-05T09:00")
+    monkeypatch.setenv("ZYKLUS_NOW", "2026-04-02T08:00")
+    out = json.loads(zyklus("status", "--format", "json").out)
+    assert out["now"] == "2026-04-02T08:00:00+02:00"
+    monkeypatch.setenv("ZYKLUS_NOW", "gestern")
+    bad = zyklus("status")
+    assert bad.code == 2 and "--now" in bad.err
