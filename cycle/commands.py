@@ -74,7 +74,10 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
     else:
         print(f"Qualitätszyklus {year} · Stand {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr")
         if not rows:
-            print("Keine Zyklen für diese Auswahl.")
+            print(
+                f"Keine Zyklen {year} für diese Auswahl. (Die Zyklen eines Jahres entstehen "
+                "mit „zyklus init“ oder dem ersten Durchlauf „zyklus tick“ im Jahr.)"
+            )
             return 0
         print(status_view.render_table(rows, app.settings, today.toordinal(), use_colour(), tz))
         overdue = sum(1 for r in rows if r.overdue)
