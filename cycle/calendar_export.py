@@ -107,4 +107,5 @@ def _meeting(
         end=start + MEETING_LENGTH,
         description=f"{stage.name} {cycle.year}" + ("" if joint else f" · {who}"),
         location=row.location,
+        sequence=row.sequence,
     )

@@ -31,6 +31,7 @@ class CalendarEntry:
     end: date | datetime | None = None
     description: str | None = None
     location: str | None = None
+    sequence: int = 0  # raised with every re-scheduling, like the invitation's SEQUENCE
 
 
 def _aware(value: datetime, what: str) -> datetime:
@@ -129,6 +130,7 @@ def export(entries: Iterable[CalendarEntry], name: str, *, now: datetime) -> byt
     for entry in entries:
         event = icalendar.Event()
         event.add("uid", entry.uid)
+        event.add("sequence", entry.sequence)
         event.add("dtstamp", stamp)
         start, end = _span(entry)
         event.add("dtstart", start)

@@ -90,6 +90,8 @@ def test_uids_stay_the_same_across_exports_and_a_rescheduled_meeting_keeps_its_u
     assert set(after) == set(first)
     meeting = after[f"kaltenmoor-2026-auftaktgespraech@{DOMAIN}"]
     assert meeting.dtstart.value.astimezone(UTC) == datetime(2026, 3, 12, 13, 0, tzinfo=UTC)
+    before = first[f"kaltenmoor-2026-auftaktgespraech@{DOMAIN}"]
+    assert (int(before.sequence.value), int(meeting.sequence.value)) == (0, 1)
 
 
 def test_the_meeting_uid_is_the_uid_of_the_invitation_sent(planned: Run, workspace: Path):
