@@ -217,3 +217,24 @@ def test_the_clock_can_be_frozen_by_the_environment(zyklus: Run, monkeypatch):
     monkeypatch.setenv("ZYKLUS_NOW", "gestern")
     bad = zyklus("status")
     assert bad.code == 2 and "--now" in bad.err
+
+
+def test_the_installed_console_script_runs_end_to_end(workspace: Path):
+    script = Path(sys.executable).parent / "zyklus"
+    config = str(workspace / "config.toml")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(script), "--config", config, "--now", "2026-04-02T08:00", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert run("init").returncode == 0
+    status = run("status", "--format", "json")
+    assert status.returncode == 0
+    assert json.loads(status.stdout)["cycles"][0]["stages"]["auftaktgespraech"]["overdue_days"] == 2
+    refused = run("accept", "kaltenmoor", "2026", "jahresbericht")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("Fehler: ")
