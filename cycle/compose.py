@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +85,27 @@ def stage_context(
     }
 
 
+_CONTENT_TYPES = {
+    ".md": "text/markdown; charset=utf-8",
+    ".toml": "application/toml",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
 def file_attachment(path: Path | None) -> tuple[Attachment, ...]:
+    """The guide or form at ``path`` as an attachment; read once per version of the file."""
     if path is None or not path.is_file():
         return ()
-    suffix = path.suffix.lower()
-    kind = {
-        ".md": "text/markdown; charset=utf-8",
-        ".toml": "application/toml",
-        ".pdf": "application/pdf",
-        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    }
-    return (Attachment(path.name, kind.get(suffix, "application/octet-stream"), path.read_bytes()),)
+    stat = path.stat()
+    return (_attachment(path, stat.st_mtime_ns, stat.st_size),)
+
+
+@lru_cache(maxsize=32)
+def _attachment(path: Path, _mtime_ns: int, _size: int) -> Attachment:
+    # A tick attaches the same file to every reminder of a stage: read it once, not per mail.
+    content_type = _CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return Attachment(path.name, content_type, path.read_bytes())
 
 
 def store(

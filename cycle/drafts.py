@@ -10,13 +10,11 @@ from cycle import recipients
 from cycle.bootstrap import App
 from cycle.compose import Draft, file_attachment, point_key, stage_context
 from cycle.due import DuePoint
-from cycle.overview import CycleRow
+from cycle.overview import SOON_DAYS, CycleRow
 from notifications.message import Attachment
 from notifications.render import Renderer
 from workflows.deadlines import ERINNERUNG, send_instant
 from workflows.stages import STATUS_LABELS, StageType
-
-SOON_DAYS = 28
 
 
 def for_point(app: App, renderer: Renderer, due: DuePoint, now: datetime) -> Draft:

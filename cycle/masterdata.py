@@ -80,8 +80,6 @@ def _sync_table(
     model: Any,
     wanted: list[dict[str, Any]],
     kind: str,
-    now: datetime,
-    actor: str,
 ) -> list[audit.Change]:
     changes: list[audit.Change] = []
     existing = {row.id: row for row in session.exec(select(model))}
@@ -117,24 +115,14 @@ def _sync_table(
 def sync(session: Session, settings: Settings, now: datetime, actor: str) -> int:
     """Upsert master data from the config; returns the number of audited changes."""
     changes = _sync_table(
-        session, TraegerRow, [_traeger(t) for t in settings.traeger.values()], "traeger", now, actor
+        session, TraegerRow, [_traeger(t) for t in settings.traeger.values()], "traeger"
     )
     changes += _sync_table(
-        session,
-        StadtteilRow,
-        [_stadtteil(s) for s in settings.stadtteile.values()],
-        "stadtteil",
-        now,
-        actor,
+        session, StadtteilRow, [_stadtteil(s) for s in settings.stadtteile.values()], "stadtteil"
     )
     session.flush()
     changes += _sync_table(
-        session,
-        PairingRow,
-        [_pairing(p) for p in settings.pairings.values()],
-        "pairing",
-        now,
-        actor,
+        session, PairingRow, [_pairing(p) for p in settings.pairings.values()], "pairing"
     )
     audit.append(session, now, actor, changes)
     meta = session.get(Meta, FINGERPRINT_KEY) or Meta(key=FINGERPRINT_KEY, value="")

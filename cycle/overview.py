@@ -13,6 +13,8 @@ from cycle.settings import Settings
 from cycle.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
 from workflows.stages import is_done
 
+SOON_DAYS = 28  # "due soon" in the status colours and the weekly overview
+
 
 @dataclass(frozen=True)
 class StageCell:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from cycle.overview import CycleRow, StageCell
+from cycle.overview import SOON_DAYS, CycleRow, StageCell
 from cycle.settings import Settings
 from cycle.tables_out import DIM, GREEN, RED, YELLOW, german_date, paint, table
 from workflows.stages import STATUS_LABELS
 
-SOON_DAYS = 28
 CSV_HEADERS = [
     "pairing",
     "traeger",
