@@ -20,14 +20,17 @@ from pathlib import Path
 from bench import fixtures
 from bench.sink import HOST, Sink
 from bench.table import Row, median_of, rate, timed
-from cycle import cycles, db, masterdata, overview, simulate, tick
 from cycle.bootstrap import App
 from cycle.clock import BERLIN, FixedClock
-from cycle.config import load
-from cycle.deliver import deliver
-from cycle.settings import Settings
-from cycle.tables_out import to_json
-from cycle.uow import reading, transaction
+from cycle.config.loader import load
+from cycle.config.settings import Settings
+from cycle.mail.deliver import deliver
+from cycle.persistence import db
+from cycle.persistence.uow import reading, transaction
+from cycle.service import cycles, masterdata, tick
+from cycle.simulation import simulate
+from cycle.views import overview
+from cycle.views.formats import to_json
 from notifications.smtp import SmtpTransport
 
 QUIET = datetime(2026, 2, 10, 8, 5, tzinfo=BERLIN)  # Tuesday: only the digest of week 7 is due
@@ -108,7 +111,7 @@ def ticks(ws: Workspace, rows: list[Row], repeats: int = 5) -> None:
 
 def status_json(ws: Workspace, rows: list[Row]) -> None:
     """``zyklus status --format json``: in-process CLI (config load included) and the read model."""
-    from cycle.cli import main
+    from cycle.cli.main import main
 
     argv = ["--config", str(ws.config), "--now", "2026-03-03T08:05", "status", "--format", "json"]
     out = io.StringIO()

@@ -1,5 +1,5 @@
 import sys
 
-from cycle.cli import main
+from cycle.cli.main import main
 
 sys.exit(main())

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from cycle.clock import Clock, FixedClock, SystemClock, local_date, parse_instant
+from cycle.config.settings import Settings
 from cycle.errors import UsageError
-from cycle.settings import Settings
 from workflows.calendar import WorkingCalendar
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        from cycle.db import make_engine
+        from cycle.persistence.db import make_engine
 
         return make_engine(self.settings.database_url)
 
@@ -89,7 +89,7 @@ def make_clock(option: str | None, environ: Mapping[str, str]) -> Clock:
 
 
 def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | None = None) -> App:
-    from cycle.config import ConfigError, load
+    from cycle.config.loader import ConfigError, load
 
     env = dict(os.environ if environ is None else environ)
     clock = make_clock(now, env)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cycle.settings import Settings, StageSpec
+from cycle.config.settings import Settings, StageSpec
 from notifications.message import parse_address
 from workflows.stages import StageType
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cycle.cli import main
+from cycle.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cycle.config import ConfigError, load, resolve_path, smtp_password
+from cycle.config.loader import ConfigError, load, resolve_path, smtp_password
 from cycle.documents.verwendungsnachweis import parse_and_validate
 from workflows.calendar import DateSpec
 from workflows.stages import StageType

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cycle.config import ConfigError, load
+from cycle.config.loader import ConfigError, load
 
 MINIMAL = (Path(__file__).parent / "data" / "config" / "minimal.toml").read_text(encoding="utf-8")
 CONTACT = '{ name = "Lena Hoffmann", email = "l.hoffmann@awo.example.org" }'

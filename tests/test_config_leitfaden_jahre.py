@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cycle.config import ConfigError, load
+from cycle.config.loader import ConfigError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (Path(__file__).parent / "data" / "config" / "minimal.toml").read_text(encoding="utf-8")

@@ -182,7 +182,7 @@ def test_bad_arguments_get_german_messages_and_exit_two(zyklus: Run):
 
 def test_the_help_does_not_import_the_database_layer():
     code = (
-        "import sys; from cycle.cli import build_parser; build_parser().format_help();"
+        "import sys; from cycle.cli.main import build_parser; build_parser().format_help();"
         "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'jinja2', 'holidays', "
         "'transitions') if m in sys.modules))"
     )

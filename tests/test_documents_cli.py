@@ -17,7 +17,7 @@ import docx
 import pypdf
 import pytest
 
-from cycle.cli import main
+from cycle.cli.main import main
 from cycle.documents import OUTLINE
 from tests.conftest import ROOT, Result, Run
 

@@ -10,6 +10,7 @@ import pytest
 from docx import Document
 from docx.text.paragraph import Paragraph
 
+from cycle.config.settings import Stadtteil, Traeger
 from cycle.documents import (
     OUTLINE,
     Gap,
@@ -22,7 +23,6 @@ from cycle.documents import (
     skeleton_docx,
     skeleton_markdown,
 )
-from cycle.settings import Stadtteil, Traeger
 
 TRAEGER = Traeger(
     id="awo",

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from cycle.config.settings import VerwendungsnachweisRules
 from cycle.documents import (
     Abzeichnung,
     Angebotszeile,
@@ -30,7 +31,6 @@ from cycle.documents import (
     verwendungsnachweis_markdown,
     verwendungsnachweis_pdf,
 )
-from cycle.settings import VerwendungsnachweisRules
 
 RULES = VerwendungsnachweisRules()
 SUBMITTED = date(2027, 5, 21)

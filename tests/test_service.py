@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cycle import scheduler as wiring
-from cycle import service
 from cycle.bootstrap import App, bootstrap
-from cycle.deliver import make_transport
-from cycle.outbox import SqlOutbox
+from cycle.mail.deliver import make_transport
+from cycle.mail.outbox import SqlOutbox
+from cycle.runtime import scheduler as wiring
+from cycle.runtime import service
 from notifications.delivery import drain
 from notifications.message import parse_address
 from tests.conftest import ROOT, Run

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, text
 
 from cycle.bootstrap import bootstrap
-from cycle.outbox import SqlOutbox
+from cycle.mail.outbox import SqlOutbox
 from notifications.delivery import drain
 from notifications.transports import RecordingTransport
 from tests.conftest import Run

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from cycle.settings import Stadtteil, Traeger, VerwendungsnachweisRules
+from cycle.config.settings import Stadtteil, Traeger, VerwendungsnachweisRules
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from cycle.config.settings import VerwendungsnachweisRules
 from cycle.documents.model import Angebotszeile, Personalzeile, Problem, Unterschrift
 from cycle.documents.model import Verwendungsnachweis as Verwendungsnachweis
 from cycle.documents.vn_rules import validate as validate
 from cycle.documents.vn_toml import Reader
-from cycle.settings import VerwendungsnachweisRules
 
 _REQUIRED = (
     "jahr",

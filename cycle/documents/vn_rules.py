@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from cycle.config.settings import VerwendungsnachweisRules
 from cycle.documents.model import Personalzeile, Problem, Verwendungsnachweis
 from cycle.documents.money import cap_of, datum, euro, is_cent_exact, percent
-from cycle.settings import VerwendungsnachweisRules
 
 
 def validate(

@@ -1,0 +1,258 @@
+"""The ``zyklus`` command line (SPEC §11). Only argparse is imported at start-up."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import NoReturn
+
+from cycle.cli import german as cli_german
+
+FORMATS = ("table", "json", "csv")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Fehler: {message}\n")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("zyklus")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unbekannt"
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise argparse.ArgumentTypeError(f"„{text}“ ist kein Jahr (z. B. 2026)")
+    return int(text)
+
+
+def _date(text: str) -> date:
+    from cycle.clock import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _instant(text: str) -> datetime:
+    from cycle.clock import parse_instant
+
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _cycle_args(p: argparse.ArgumentParser, pairing_help: str = "Partnerschaft (Kennung)") -> None:
+    p.add_argument("pairing", metavar="PAIRING", help=pairing_help)
+    p.add_argument("year", metavar="YEAR", type=_year, help="Jahr des Zyklus")
+    p.add_argument("stage", metavar="STAGE", help="Stufe (Kennung aus der Konfiguration)")
+
+
+def _by(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--by", metavar="WER", help="wer das Ereignis erfasst (sonst $ZYKLUS_USER)")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="zyklus",
+        description="Qualitätszyklus Stadtteil- und "
+        "Quartiersmanagement: Fristen, Erinnerungen, Status und Nachweise.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"zyklus {_version()}",
+        help="Version anzeigen und beenden",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="Konfiguration (Standard: ./config.toml oder $ZYKLUS_CONFIG)",
+    )
+    parser.add_argument(
+        "--now", metavar="ISO", help="Uhr einfrieren, z. B. 2026-04-02T08:00 (auch $ZYKLUS_NOW)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    sub.add_parser("init", help="Datenbank anlegen/aktualisieren, Stammdaten importieren")
+
+    p = sub.add_parser("status", help="Übersicht Partnerschaften × Stufen")
+    p.add_argument("--year", type=_year)
+    p.add_argument("--overdue", action="store_true", help="nur Zyklen mit Überfälligem")
+    p.add_argument("--traeger", metavar="T")
+    p.add_argument("--stadtteil", metavar="S")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = sub.add_parser("schedule", help="Termin für ein Gespräch oder den Fachtag festlegen")
+    _cycle_args(p, "Partnerschaft, mehrere mit Komma oder „alle“")
+    p.add_argument("--at", required=True, type=_instant, metavar="DATETIME")
+    p.add_argument("--location", metavar="TEXT")
+    _by(p)
+
+    p = sub.add_parser("complete", help="Gespräch/Fachtag als durchgeführt erfassen")
+    _cycle_args(p, "Partnerschaft, mehrere mit Komma oder „alle“")
+    p.add_argument("--on", type=_date, metavar="DATE")
+    p.add_argument("--note", metavar="TEXT")
+    p.add_argument("--evidence", type=Path, metavar="FILE", help="Protokoll o. Ä.")
+    p.add_argument(
+        "--participants",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="Teilnehmende (Namen, mit Komma getrennt, oder eine Anzahl)",
+    )
+    _by(p)
+
+    p = sub.add_parser("submit", help="Jahresbericht oder Verwendungsnachweis einreichen")
+    _cycle_args(p)
+    p.add_argument("file", metavar="FILE", type=Path)
+    p.add_argument("--on", type=_date, metavar="DATE")
+    p.add_argument(
+        "--trotzdem",
+        action="store_true",
+        help="Jahresbericht trotz fehlender Abschnitte annehmen (Lücken werden protokolliert)",
+    )
+    _by(p)
+
+    for name, text in (
+        ("accept", "Bericht annehmen"),
+        ("check", "rechnerisch prüfen"),
+        ("acknowledge", "zur Kenntnis nehmen"),
+        ("file", "ablegen (zum Vorgang)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        _cycle_args(p)
+        p.add_argument("--on", type=_date, metavar="DATE")
+        p.add_argument("--reason", metavar="TEXT", help="Vermerk")
+        _by(p)
+
+    p = sub.add_parser("return", help="Einreichung zur Überarbeitung zurückgeben")
+    _cycle_args(p)
+    p.add_argument("--reason", metavar="TEXT", required=True)
+    p.add_argument("--due", type=_date, metavar="DATE", help="neue Frist")
+    _by(p)
+
+    p = sub.add_parser("extend", help="Frist verlängern")
+    _cycle_args(p)
+    p.add_argument("--until", type=_date, required=True, metavar="DATE")
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    _by(p)
+
+    p = sub.add_parser("waive", help="Stufe entfallen lassen")
+    _cycle_args(p)
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    _by(p)
+
+    p = sub.add_parser("end", help="Partnerschaft beenden (mit Nachfolge)")
+    p.add_argument("pairing", metavar="PAIRING")
+    p.add_argument("--on", type=_date, required=True, metavar="DATE")
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.add_argument("--successor", metavar="PAIRING")
+    _by(p)
+
+    p = sub.add_parser("tick", help="ein Durchlauf: fällige Nachrichten erzeugen und zustellen")
+    p.add_argument("--no-deliver", action="store_true", help="nur einreihen, nicht zustellen")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    sub.add_parser("run", help="Dienst: Durchläufe und Zustellung nach Zeitplan (Strg+C beendet)")
+
+    p = sub.add_parser("simulate", help="Probelauf: welche Nachrichten ein Zeitraum erzeugt")
+    p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
+    p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
+    p.add_argument("--scenario", type=Path, metavar="FILE", help="TOML mit [[event]]-Tabellen")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = sub.add_parser("outbox", help="Postausgang anzeigen oder erneut senden (outbox retry)")
+    p.add_argument("action", nargs="?", choices=["retry"], help="retry: erneut einreihen")
+    p.add_argument("id", nargs="?", type=int, metavar="ID", help="Nachricht (bei retry)")
+    p.add_argument("--failed", action="store_true", help="bei retry: alle fehlgeschlagenen")
+    p.add_argument("--status", choices=("pending", "sent", "failed", "skipped"))
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("audit", help="Protokoll anzeigen oder prüfen (audit verify)")
+    p.add_argument("action", nargs="?", choices=["verify"], help="verify: Hash-Kette prüfen")
+    p.add_argument("--pairing", metavar="P")
+    p.add_argument("--year", type=_year)
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = sub.add_parser("report", help="Berichte und Dokumente")
+    reports = p.add_subparsers(dest="report", metavar="REPORT", parser_class=Parser, required=True)
+    r = reports.add_parser("abschluss", help="Abschlussnachweis eines Zyklus")
+    r.add_argument("pairing", metavar="PAIRING")
+    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("--format", choices=("text", "json"), default="text")
+    r = reports.add_parser("jahresbericht", help="Gerüst des Jahresberichts (Anlage 1)")
+    r.add_argument("pairing", metavar="PAIRING")
+    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("--format", choices=("md", "docx"), default="md")
+    r.add_argument("--output", type=Path, metavar="FILE")
+    r = reports.add_parser("verwendungsnachweis", help="ausgefüllter Verwendungsnachweis")
+    r.add_argument("pairing", metavar="PAIRING")
+    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("--format", choices=("md", "html", "pdf"), default="md")
+    r.add_argument("--output", type=Path, metavar="FILE")
+    r = reports.add_parser("buendelung", help="Bündelung der Gespräche eines Jahres")
+    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("--handlungsfeld", metavar="H")
+    r.add_argument("--output", type=Path, metavar="FILE")
+
+    p = sub.add_parser("calendar", help="Fristen und Termine als iCalendar-Datei")
+    p.add_argument("pairing", nargs="?", metavar="PAIRING")
+    p.add_argument("--all", action="store_true", help="alle Partnerschaften")
+    p.add_argument("--year", type=_year, help="nur dieses Jahr")
+    p.add_argument("--output", type=Path, metavar="FILE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    cli_german.install()
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return 2
+    from cycle.errors import UserError
+
+    try:
+        from cycle.cli.dispatch import dispatch
+
+        return dispatch(args)
+    except UserError as exc:
+        for line in exc.lines:
+            print(f"Fehler: {line}" if not line.startswith("Fehler") else line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `zyklus status | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # never a traceback to the user
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OperationalError):
+        print(f"Fehler: Datenbank nicht nutzbar: {exc.orig}", file=sys.stderr)
+    else:
+        print(f"Interner Fehler ({type(exc).__name__}): {exc}", file=sys.stderr)
+    if os.environ.get("ZYKLUS_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc)
+    else:
+        print("Details mit ZYKLUS_DEBUG=1.", file=sys.stderr)
+    return 3

@@ -1,0 +1,172 @@
+"""Load and validate ``config.toml`` (SPEC §3) into the frozen ``cycle.config.settings.Settings``.
+
+``load`` reads the one file and nothing else from the outside world: the environment is passed in
+(``$ZYKLUS_DATABASE_URL``, the SMTP password). A bad config raises ``ConfigError`` listing *every*
+problem at once, one German line each, prefixed with its key path (``pairing[3].traeger: …``).
+Relative paths resolve against the config file's folder (``Settings.base_dir``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from cycle.config.master import read_pairings, read_stadtteile, read_traeger
+from cycle.config.policy import read_policy, read_verwendungsnachweis
+from cycle.config.schema import Problems, Table
+from cycle.config.sections import read_calendar, read_koordinierungsstelle, read_mail
+from cycle.config.settings import Settings
+from cycle.config.stages import read_stages
+from cycle.config.values import quote
+
+DATABASE_URL_ENV = "ZYKLUS_DATABASE_URL"
+TOP_KEYS = (
+    "database",
+    "paths",
+    "mail",
+    "calendar",
+    "koordinierungsstelle",
+    "stage",
+    "policy",
+    "traeger",
+    "stadtteil",
+    "pairing",
+    "verwendungsnachweis",
+)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
+_TOML_POSITION = re.compile(
+    r"^(?P<msg>.*) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
+)
+_TOML_MESSAGES = {  # tomllib's messages (prefixes) in German
+    "Invalid value": "ungültiger Wert (Texte brauchen Anführungszeichen)",
+    "Expected '=' after a key in a key/value pair": "nach dem Schlüssel fehlt „=“",
+    "Expected newline or end of document after a statement": "nach dem Wert folgt noch etwas "
+    "in derselben Zeile (ungültiges Datum? fehlende Anführungszeichen?)",
+    "Cannot overwrite a value": "Schlüssel ist doppelt",
+    "Cannot declare": "Tabelle ist doppelt",
+    "Duplicate inline table key": "Schlüssel ist doppelt",
+    "Cannot redefine namespace": "Tabelle ist bereits anders definiert",
+    "Cannot mutate immutable namespace": "Tabelle ist bereits anders definiert",
+    "Invalid statement": "ungültige Anweisung",
+    "Unclosed array": "Liste nicht geschlossen (fehlt „]“?)",
+    "Unclosed inline table": "Tabelle nicht geschlossen (fehlt „}“?)",
+    "Unterminated string": "Text nicht abgeschlossen (fehlt ein Anführungszeichen?)",
+    "Illegal character": "unzulässiges Zeichen im Text (fehlt ein schließendes Anführungszeichen?)",
+    "Found invalid character": "unzulässiges Zeichen",
+    "Invalid date or datetime": "ungültiges Datum",
+    "Invalid initial character for a key part": "ungültiges Zeichen am Anfang eines Schlüssels",
+    "Expected ']' at the end of a table declaration": "nach dem Tabellennamen fehlt „]“",
+    "Expected ']]' at the end of an array declaration": "nach dem Tabellennamen fehlt „]]“",
+}
+
+
+class ConfigError(Exception):
+    """The config cannot be used; ``problems`` are German lines ``key.path: explanation``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems)
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+def load(path: Path, environ: Mapping[str, str]) -> Settings:
+    """Read, validate and resolve one config file; raise ``ConfigError`` with all problems."""
+    path = Path(path)
+    problems = Problems()
+    root = Table(_read(path), "", problems, TOP_KEYS)
+    base_dir = path.resolve().parent
+    var_text = root.table("paths", ("var",)).text("var")
+    var_dir = base_dir / (var_text or "var")
+    database_url = _database_url(root, environ, base_dir, var_dir)
+    mail = read_mail(root, base_dir, var_dir)
+    calendar = read_calendar(root)
+    stelle = read_koordinierungsstelle(root)
+    stages = read_stages(root, base_dir)
+    policy = read_policy(root)
+    traeger = read_traeger(root)
+    stadtteile = read_stadtteile(root)
+    pairings = read_pairings(root)
+    rules = read_verwendungsnachweis(root)
+    if problems.lines or stelle is None:
+        raise ConfigError(problems.lines)
+    return Settings(
+        path=path.resolve(),
+        base_dir=base_dir,
+        database_url=database_url,
+        mail=mail,
+        calendar=calendar,
+        koordinierungsstelle=stelle,
+        stages=stages,
+        policy=policy,
+        traeger=traeger,
+        stadtteile=stadtteile,
+        pairings=pairings,
+        verwendungsnachweis=rules,
+        var_dir=var_dir,
+    )
+
+
+def resolve_path(settings: Settings, p: Path | str) -> Path:
+    """``p`` as written in the config: relative paths count from the config file's folder."""
+    return settings.base_dir / p
+
+
+def smtp_password(settings: Settings, environ: Mapping[str, str]) -> str | None:
+    """The SMTP password from the variable named by ``mail.smtp.password_env`` (blank: ``None``)."""
+    name = settings.mail.smtp.password_env
+    return (environ.get(name) or None) if name else None
+
+
+def _read(path: Path) -> object:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: Konfigurationsdatei nicht gefunden"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: ist ein Ordner, keine Konfigurationsdatei"]) from None
+    except PermissionError:
+        raise ConfigError([f"{path}: keine Leseberechtigung"]) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            [f"{path}: Zeile {line} ist nicht UTF-8-kodiert; bitte die Datei als UTF-8 speichern"]
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([_syntax_error(path, str(exc))]) from None
+
+
+def _syntax_error(path: Path, message: str) -> str:
+    match = _TOML_POSITION.match(message)
+    where = f"in Zeile {match['line']}, Spalte {match['col']}" if match and match["line"] else ""
+    raw = match["msg"] if match else message
+    detail = next((german for key, german in _TOML_MESSAGES.items() if raw.startswith(key)), "")
+    return f"{path}: TOML-Syntaxfehler {where or 'am Dateiende'}" + (
+        f": {detail}" if detail else ""
+    )
+
+
+def _database_url(root: Table, environ: Mapping[str, str], base_dir: Path, var_dir: Path) -> str:
+    url = root.table("database", ("url",)).text("url")
+    override = environ.get(DATABASE_URL_ENV, "").strip()
+    if override:
+        if not _URL.match(override):
+            root.problems.add(f"${DATABASE_URL_ENV}", f"{quote(override)} ist keine Datenbank-URL")
+        return override
+    if url is None:
+        return f"sqlite:///{var_dir / 'zyklus.db'}"
+    if not _URL.match(url):
+        hint = "z. B. „sqlite:///var/zyklus.db“ oder „postgresql+psycopg://…“"
+        root.problems.add("database.url", f"{quote(url)} ist keine Datenbank-URL ({hint})")
+        return url
+    match = _SQLITE.match(url)
+    rest = match["rest"] if match else ""
+    if match and rest and not rest.startswith(("/", ":memory:", "file:", "?")):
+        return f"{match['scheme']}{base_dir / rest}"
+    return url

@@ -1,0 +1,1 @@
+"""The mail pipeline: due points, drafts, composition, the outbox and its delivery."""

@@ -1,0 +1,115 @@
+"""Build the notification drafts of due points, stage events and the weekly overview."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from cycle.bootstrap import App
+from cycle.mail import recipients
+from cycle.mail.compose import Draft, file_attachment, point_key, stage_context
+from cycle.mail.due import DuePoint
+from cycle.views.overview import SOON_DAYS, CycleRow
+from notifications.message import Attachment
+from notifications.render import Renderer
+from workflows.deadlines import ERINNERUNG, send_instant
+from workflows.stages import STATUS_LABELS, StageType
+
+
+def for_point(app: App, renderer: Renderer, due: DuePoint, now: datetime) -> Draft:
+    settings, point = app.settings, due.point
+    stage = settings.stage(due.stage_id)
+    assert stage is not None  # due.py only yields configured stages
+    pairing = settings.pairings[due.pairing_id]
+    to, cc = recipients.for_kind(point.kind, point.level, pairing, stage, settings)
+    base = Draft(
+        key=point_key(
+            due.pairing_id, due.year, due.stage_id, point.anchor, point.kind, point.level
+        ),
+        kind=point.kind,
+        level=point.level,
+        to=to,
+        cc=cc,
+        send_at=send_instant(point, settings.calendar.send_time, app.calendar),
+        cycle_id=due.cycle_id,
+        pairing_id=due.pairing_id,
+        year=due.year,
+        stage_id=due.stage_id,
+        anchor=point.anchor,
+        point_on=point.on,
+        stadtteil=settings.stadtteile[pairing.stadtteil].name,
+    )
+    if not due.send:
+        return base
+    today = app.today(now)
+    # For meeting reminders the anchor is the meeting day; otherwise the effective due date.
+    context = stage_context(settings, due.pairing_id, due.year, stage, point.anchor, today)
+    context["level"] = point.level
+    if point.kind == "eskalation" and point.level >= 2:
+        context["recipients_role"] = "stabsstellenleitung"
+    attachments: tuple[Attachment, ...] = ()
+    if due.meeting_at is not None:
+        context["meeting"] = {"start": due.meeting_at, "location": due.location}
+    elif point.kind == ERINNERUNG and stage.type in (StageType.REPORT, StageType.PROOF_OF_FUNDS):
+        attachments = file_attachment(stage.vorlage)
+    context["attachments"] = [a.filename for a in attachments]
+    return replace(base, rendered=renderer.render(point.kind, context), attachments=attachments)
+
+
+def digest_week(app: App, now: datetime) -> tuple[str, date] | None:
+    """The ISO week label and day of the weekly overview due at ``now``, if any."""
+    digest = app.settings.policy.digest
+    if digest is None:
+        return None
+    today = app.today(now)
+    day = today - timedelta(days=today.weekday() - digest)
+    if day > today or app.calendar.at(day, app.settings.calendar.send_time) > now:
+        return None
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}", day
+
+
+def weekly_overview(
+    app: App, renderer: Renderer, rows: list[CycleRow], now: datetime, week: str, day: date
+) -> Draft:
+    today = app.today(now)
+    names = {s.id: s.name for s in app.settings.stages}
+    listed: list[dict[str, Any]] = []
+    for row in rows:
+        for cell in row.stages.values():
+            if cell.done or row.ended_on is not None:
+                continue
+            if cell.overdue_days or (cell.due - today).days <= SOON_DAYS:
+                listed.append(
+                    {
+                        "pairing": row.pairing,
+                        "traeger": row.traeger,
+                        "stadtteil": row.stadtteil,
+                        "stage": names[cell.stage_id],
+                        "status": STATUS_LABELS.get(cell.status, cell.status),
+                        "due": cell.due,
+                        "overdue_days": cell.overdue_days,
+                    }
+                )
+    listed.sort(key=lambda r: (-int(r["overdue_days"]), r["due"], r["pairing"]))
+    k = app.settings.koordinierungsstelle
+    context = {
+        "week": week,
+        "rows": listed,
+        "counts": {
+            "zyklen": len(rows),
+            "ueberfaellig": sum(1 for r in listed if r["overdue_days"]),
+            "bald_faellig": sum(1 for r in listed if not r["overdue_days"]),
+        },
+        "koordinierungsstelle": {"name": k.name, "email": k.email},
+    }
+    return Draft(
+        key=f"wochenuebersicht/{week}",
+        kind="wochenuebersicht",
+        level=0,
+        send_at=app.calendar.at(day, app.settings.calendar.send_time),
+        to=recipients.koordinierungsstelle(app.settings),
+        rendered=renderer.render("wochenuebersicht", context),
+        bundle=False,
+    )

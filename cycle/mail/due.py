@@ -1,0 +1,235 @@
+"""What is due at ``now``: deadline series and meeting reminders, found set-wise in SQL.
+
+The pure rules live in ``workflows.deadlines``. Here the distinct (stage, due date) pairs of all
+open stages are expanded into their notification points in Python (a handful of dates), written
+to a temporary table, and joined against every open stage row at once; ``NOT EXISTS`` against
+the notification table keeps only the points not yet sent or skipped. No state machine is
+loaded per cycle.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, and_, exists, or_, select
+from sqlmodel import Session, col
+
+from cycle.config.settings import Settings
+from cycle.persistence.tables import Cycle, Notification, PairingRow, StageState
+from workflows.calendar import WorkingCalendar
+from workflows.deadlines import (
+    TERMINERINNERUNG,
+    Point,
+    deadline_series,
+    meeting_reminders,
+    send_instant,
+)
+from workflows.stages import AWAITING_TRAEGER
+
+_points = Table(
+    "tick_points",
+    MetaData(),
+    Column("stage_id", String, nullable=False),
+    Column("due", Date, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("on_date", Date, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass(frozen=True)
+class DuePoint:
+    """One point of one cycle's stage: to be sent, or recorded as skipped (catch-up)."""
+
+    cycle_id: int
+    pairing_id: str
+    year: int
+    stage_id: str
+    point: Point
+    send: bool
+    meeting_at: datetime | None = None
+    location: str | None = None
+
+
+def _window_ok(on: date, start: date, end: date | None, ended_on: date | None) -> bool:
+    return on >= start and (end is None or on <= end) and (ended_on is None or on <= ended_on)
+
+
+def deadline_points(
+    session: Session, settings: Settings, cal: WorkingCalendar, now: datetime
+) -> list[DuePoint]:
+    open_rows = and_(col(StageState.status).in_(AWAITING_TRAEGER), col(Cycle.ended_on).is_(None))
+    pairs = session.execute(
+        select(col(StageState.stage_id), col(StageState.due))
+        .join(Cycle, col(Cycle.id) == col(StageState.cycle_id))
+        .where(open_rows)
+        .distinct()
+    ).all()
+    send_time = settings.calendar.send_time
+    series: dict[tuple[str, date], list[Point]] = {}
+    rows: list[dict[str, Any]] = []
+    for stage_id, due in pairs:
+        spec = settings.stage(stage_id)
+        if spec is None:
+            continue
+        points = deadline_series(due, settings.policy.series_for(spec), cal)
+        passed = [p for p in points if send_instant(p, send_time, cal) <= now]
+        if passed:
+            series[(stage_id, due)] = points
+            rows += [
+                {
+                    "stage_id": stage_id,
+                    "due": due,
+                    "kind": p.kind,
+                    "level": p.level,
+                    "on_date": p.on,
+                }
+                for p in passed
+            ]
+    if not rows:
+        return []
+    connection = session.connection()
+    _points.create(connection, checkfirst=True)
+    connection.execute(_points.delete())
+    connection.execute(_points.insert(), rows)
+    recorded = exists().where(
+        col(Notification.cycle_id) == col(StageState.cycle_id),
+        col(Notification.stage_id) == col(StageState.stage_id),
+        col(Notification.anchor) == col(StageState.due),
+        col(Notification.kind) == _points.c.kind,
+        col(Notification.level) == _points.c.level,
+    )
+    query = (
+        select(
+            col(StageState.cycle_id),
+            col(Cycle.pairing_id),
+            col(Cycle.year),
+            col(StageState.stage_id),
+            col(StageState.due),
+            col(PairingRow.start),
+            col(PairingRow.end),
+            col(PairingRow.ended_on),
+            _points.c.kind,
+            _points.c.level,
+        )
+        .join(Cycle, col(Cycle.id) == col(StageState.cycle_id))
+        .join(PairingRow, col(PairingRow.id) == col(Cycle.pairing_id))
+        .join(
+            _points,
+            and_(
+                _points.c.stage_id == col(StageState.stage_id), _points.c.due == col(StageState.due)
+            ),
+        )
+        .where(open_rows)
+        .where(_points.c.on_date >= col(PairingRow.start))
+        .where(or_(col(PairingRow.end).is_(None), _points.c.on_date <= col(PairingRow.end)))
+        .where(
+            or_(col(PairingRow.ended_on).is_(None), _points.c.on_date <= col(PairingRow.ended_on))
+        )
+        .where(~recorded)
+    )
+    missing: dict[tuple[int, str], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in session.execute(query):
+        missing[(row[0], row[3])].append(tuple(row))
+    connection.execute(_points.delete())
+    return _catch_up(missing, series, now, send_time, cal)
+
+
+def _catch_up(
+    missing: dict[tuple[int, str], list[tuple[Any, ...]]],
+    series: dict[tuple[str, date], list[Point]],
+    now: datetime,
+    send_time: Any,
+    cal: WorkingCalendar,
+) -> list[DuePoint]:
+    """Send the latest passed point of each series (if still unrecorded); skip the rest."""
+    result: list[DuePoint] = []
+    for (cycle_id, stage_id), rows in missing.items():
+        _, pairing_id, year, _, due, start, end, ended_on, _, _ = rows[0]
+        points = series[(stage_id, due)]
+        passed = [
+            p
+            for p in points
+            if send_instant(p, send_time, cal) <= now and _window_ok(p.on, start, end, ended_on)
+        ]
+        latest = max(passed) if passed else None
+        wanted = {(kind, level) for *_, kind, level in rows}
+        for point in points:
+            if (point.kind, point.level) in wanted:
+                result.append(
+                    DuePoint(cycle_id, pairing_id, year, stage_id, point, send=point == latest)
+                )
+    return result
+
+
+def meeting_points(
+    session: Session, settings: Settings, cal: WorkingCalendar, now: datetime
+) -> list[DuePoint]:
+    """Reminders before scheduled meetings that have not taken place yet."""
+    rows = session.execute(
+        select(
+            col(StageState.cycle_id),
+            col(Cycle.pairing_id),
+            col(Cycle.year),
+            col(StageState.stage_id),
+            col(StageState.scheduled_at),
+            col(PairingRow.start),
+            col(PairingRow.end),
+            col(PairingRow.ended_on),
+            col(StageState.location),
+        )
+        .join(Cycle, col(Cycle.id) == col(StageState.cycle_id))
+        .join(PairingRow, col(PairingRow.id) == col(Cycle.pairing_id))
+        .where(col(StageState.status) == "terminiert")
+        .where(col(StageState.scheduled_at) > now)
+        .where(col(Cycle.ended_on).is_(None))
+    ).all()
+    if not rows:
+        return []
+    recorded = {
+        (c, s, a, lvl)
+        for c, s, a, lvl in session.execute(
+            select(
+                col(Notification.cycle_id),
+                col(Notification.stage_id),
+                col(Notification.anchor),
+                col(Notification.level),
+            )
+            .where(col(Notification.kind) == TERMINERINNERUNG)
+            .where(col(Notification.anchor) >= now.date())
+        )
+    }
+    send_time = settings.calendar.send_time
+    result: list[DuePoint] = []
+    for cycle_id, pairing_id, year, stage_id, at, start, end, ended_on, location in rows:
+        spec = settings.stage(stage_id)
+        if spec is None:
+            continue
+        day = at.astimezone(cal.timezone).date()
+        points = [
+            p
+            for p in meeting_reminders(day, settings.policy.meeting_days_for(spec), cal)
+            if send_instant(p, send_time, cal) <= now and _window_ok(p.on, start, end, ended_on)
+        ]
+        if not points:
+            continue
+        latest = max(points)
+        for point in points:
+            if (cycle_id, stage_id, day, point.level) not in recorded:
+                result.append(
+                    DuePoint(
+                        cycle_id,
+                        pairing_id,
+                        year,
+                        stage_id,
+                        point,
+                        send=point == latest,
+                        meeting_at=at,
+                        location=location,
+                    )
+                )
+    return result

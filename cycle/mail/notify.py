@@ -1,0 +1,111 @@
+"""Notifications caused by stage events: invitations on (re-)scheduling, receipts on submission.
+
+They are composed in the event's own transaction and go out with the next drain (at once when
+the command delivers). They are never bundled: each is about one event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from cycle.mail import compose, recipients
+from cycle.mail.compose import Draft
+from cycle.uids import MEETING_LENGTH, meeting_uid
+from notifications import ics
+from notifications.message import Attachment, parse_address
+
+if TYPE_CHECKING:
+    from cycle.bootstrap import App
+    from cycle.config.settings import StageSpec
+    from cycle.service.events import Target
+
+
+def on_stage_event(
+    session: Session, app: App, target: Target, stage: StageSpec, event: str, now: datetime
+) -> None:
+    if event == "schedule":
+        draft = _invitation(app, target, stage, now)
+    elif event == "submit":
+        draft = _receipt(app, target, stage, now)
+    else:
+        return
+    compose.store(session, [draft], app.settings, app.renderer, now)
+
+
+def _base(
+    app: App, target: Target, stage: StageSpec, kind: str, anchor: date, level: int, now: datetime
+) -> Draft:
+    pairing = app.settings.pairings[target.pairing.id]
+    to, cc = recipients.for_kind(kind, level, pairing, stage, app.settings)
+    year = target.cycle.year
+    return Draft(
+        key=compose.point_key(pairing.id, year, stage.id, anchor, kind, level),
+        kind=kind,
+        level=level,
+        send_at=now,
+        to=to,
+        cc=cc,
+        cycle_id=target.cycle.id,
+        pairing_id=pairing.id,
+        year=year,
+        stage_id=stage.id,
+        anchor=anchor,
+        bundle=False,
+        stadtteil=app.settings.stadtteile[pairing.stadtteil].name,
+    )
+
+
+def _invitation(app: App, target: Target, stage: StageSpec, now: datetime) -> Draft:
+    row, settings = target.row, app.settings
+    assert row.scheduled_at is not None
+    start = row.scheduled_at.astimezone(app.calendar.timezone)
+    level = row.sequence
+    base = _base(app, target, stage, "einladung", start.date(), level, now)
+    context = compose.stage_context(
+        settings, target.pairing.id, target.cycle.year, stage, row.due, app.today(now)
+    )
+    context.update(
+        level=level, meeting={"start": start, "location": row.location}, verschoben=level > 0
+    )
+    uid = meeting_uid(settings, target.pairing.id, target.cycle.year, stage)
+    k = settings.koordinierungsstelle
+    attendees = [
+        (a.display_name or a.addr_spec, a.addr_spec)
+        for a in map(parse_address, [*base.to, *base.cc])
+    ]
+    invite = ics.invitation(
+        uid=uid,
+        sequence=level,
+        start=start,
+        end=start + MEETING_LENGTH,
+        summary=f"{stage.name} {context['stadtteil']['name']}",
+        location=row.location,
+        description=f"{stage.name} {target.cycle.year} · {context['traeger']['name']}",
+        organizer=(k.name, k.email),
+        attendees=attendees,
+        now=now,
+    )
+    attachments = (
+        Attachment("einladung.ics", "text/calendar; method=REQUEST", invite),
+        *compose.file_attachment(stage.leitfaden_for(target.cycle.year)),
+    )
+    context["attachments"] = [a.filename for a in attachments]
+    return replace(
+        base, rendered=app.renderer.render("einladung", context), attachments=attachments
+    )
+
+
+def _receipt(app: App, target: Target, stage: StageSpec, now: datetime) -> Draft:
+    row = target.row
+    level = int(row.facts.get("einreichungen", 1))
+    day = app.today(now)
+    base = _base(app, target, stage, "eingangsbestaetigung", row.due, level, now)
+    context = compose.stage_context(
+        app.settings, target.pairing.id, target.cycle.year, stage, row.due, day
+    )
+    context["level"] = level
+    return replace(base, rendered=app.renderer.render("eingangsbestaetigung", context))

@@ -1,0 +1,1 @@
+"""``zyklus run``: the scheduler wiring and the long-running service."""

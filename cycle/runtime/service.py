@@ -1,0 +1,156 @@
+"""``zyklus run``: the long-running service (SPEC §7).
+
+One tick at start-up, then ``scheduler`` fires ``tick_job`` (at ``send_time`` on working
+days and every five minutes) and ``drain_job`` (every minute). Each job reads ``now`` from
+``app.clock`` when it runs, logs one German line to stderr and never raises: a failing pass is
+logged and the next one tries again. The database is the source of truth; two services on one
+database never send a message twice, because ``SqlOutbox`` claims each message under a lease.
+
+Shutdown: SIGTERM and SIGINT are blocked in every thread and taken with ``sigwait`` in the main
+thread, so a signal never interrupts a pass half-way; the scheduler then stops and waits for the
+running jobs before ``run`` returns 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from functools import partial
+
+from cycle.bootstrap import App
+from cycle.runtime.scheduler import CATCH_UP_MINUTES, Jobs, build_scheduler
+from cycle.service.tick import TickReport
+from notifications.delivery import DeliveryReport
+
+log = logging.getLogger("zyklus.dienst")
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
+def _stamp(app: App) -> str:
+    return f"{app.now().astimezone(app.calendar.timezone):%d.%m.%Y %H:%M}"
+
+
+def tick_job(app: App) -> TickReport | None:
+    """One reconciliation pass at ``app.clock.now()`` with delivery; ``None`` if it failed."""
+    from cycle.service.tick import tick
+
+    now = app.now()
+    try:
+        report = tick(app, app.renderer, now)
+    except Exception as exc:  # the service keeps running; the next pass tries again
+        log.error("Durchlauf %s fehlgeschlagen: %s: %s", _stamp(app), type(exc).__name__, exc)
+        return None
+    log.info(
+        "Durchlauf %s: %d Zyklen eröffnet, %d eingereiht, %d übersprungen; "
+        "zugestellt %d, fehlgeschlagen %d, zurückgestellt %d.",
+        _stamp(app),
+        report.opened,
+        report.enqueued,
+        report.skipped,
+        report.sent,
+        report.failed,
+        report.deferred,
+    )
+    return report
+
+
+def drain_job(app: App) -> DeliveryReport | None:
+    """Deliver what is due in the outbox at ``app.clock.now()``; ``None`` if it failed."""
+    from cycle.mail.deliver import deliver
+
+    now = app.now()
+    try:
+        result = deliver(app, app.renderer, now)
+    except Exception as exc:
+        log.error("Zustellung %s fehlgeschlagen: %s: %s", _stamp(app), type(exc).__name__, exc)
+        return None
+    moved = result.sent or result.failed or result.deferred
+    log.log(
+        logging.INFO if moved else logging.DEBUG,
+        "Zustellung %s: zugestellt %d, fehlgeschlagen %d, zurückgestellt %d.%s",
+        _stamp(app),
+        result.sent,
+        result.failed,
+        result.deferred,
+        f" Server: {result.connection_error}" if result.connection_error else "",
+    )
+    return result
+
+
+def serve(app: App, wait_for_stop: Callable[[], object]) -> int:
+    """Start-up tick, scheduler, then block in ``wait_for_stop``; stop cleanly; return 0."""
+    send_time = app.settings.calendar.send_time
+    log.info(
+        "Dienst gestartet: Durchlauf werktags um %s Uhr und alle %d Minuten, "
+        "Zustellung jede Minute.",
+        f"{send_time:%H:%M}",
+        CATCH_UP_MINUTES,
+    )
+    tick_job(app)
+    jobs = Jobs(tick=partial(tick_job, app), drain=partial(drain_job, app))
+    scheduler = build_scheduler(jobs, send_time, app.calendar.timezone)
+    scheduler.start()
+    log.info("Dienst läuft (beenden mit SIGTERM oder Strg+C).")
+    try:
+        reason = wait_for_stop()
+        log.info("%s erhalten: warte auf laufende Aufträge …", _signal_name(reason))
+    finally:
+        scheduler.shutdown(wait=True)
+    log.info("Dienst beendet.")
+    return 0
+
+
+def _signal_name(value: object) -> str:
+    if isinstance(value, int):
+        try:
+            return signal.Signals(value).name
+        except ValueError:
+            pass
+    return "Stoppsignal"
+
+
+def configure_logging() -> None:
+    """German one-line messages to stderr; APScheduler only reports warnings."""
+    if not any(getattr(h, "_zyklus", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("zyklus: %(message)s"))
+        handler._zyklus = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run(app: App) -> int:
+    """The ``zyklus run`` command: serve until SIGTERM or SIGINT, then exit 0."""
+    configure_logging()
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: handlers and an event
+        return serve(app, _wait_with_handlers())
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        return serve(app, partial(signal.sigwait, STOP_SIGNALS))
+    finally:
+        while pending := signal.sigpending() & STOP_SIGNALS:  # a second Strg+C: already stopping
+            signal.sigwait(pending)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _wait_with_handlers() -> Callable[[], object]:
+    stop = threading.Event()
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handler)
+
+    def wait() -> object:
+        while not received:
+            stop.wait(0.5)
+        return received[0]
+
+    return wait

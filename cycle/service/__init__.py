@@ -1,0 +1,1 @@
+"""The service layer: commands, principals and permissions, handlers, one unit of work."""

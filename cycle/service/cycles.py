@@ -1,0 +1,111 @@
+"""Cycles: due dates from the stage list, and opening the cycles of a year set-wise."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session, col
+
+from cycle.config.settings import Settings, StageSpec
+from cycle.persistence import audit
+from cycle.persistence.tables import Cycle, PairingRow, StageState
+from workflows.calendar import WorkingCalendar, effective_due
+
+
+def default_due(stage: StageSpec, year: int, settings: Settings, cal: WorkingCalendar) -> date:
+    """The stage's effective due date in ``year`` (§ 193 BGB when configured)."""
+    return effective_due(stage.due.resolve(year), cal, settings.calendar.shift_due_to_working_day)
+
+
+def open_cycles(
+    session: Session,
+    settings: Settings,
+    cal: WorkingCalendar,
+    year: int,
+    now: datetime,
+    actor: str,
+    only: set[str] | None = None,
+) -> list[str]:
+    """Create the missing cycles of ``year`` for every active pairing; returns their pairing ids."""
+    start_of_year, end_of_year = date(year, 1, 1), date(year, 12, 31)
+    existing = select(col(Cycle.pairing_id)).where(col(Cycle.year) == year)
+    query = (
+        select(col(PairingRow.id))
+        .where(col(PairingRow.start) <= end_of_year)
+        .where((col(PairingRow.end).is_(None)) | (col(PairingRow.end) >= start_of_year))
+        .where((col(PairingRow.ended_on).is_(None)) | (col(PairingRow.ended_on) >= start_of_year))
+        .where(col(PairingRow.id).not_in(existing))
+        .order_by(PairingRow.id)
+    )
+    if only is not None:
+        query = query.where(col(PairingRow.id).in_(only))
+    pairing_ids = list(session.execute(query).scalars())
+    if not pairing_ids:
+        return []
+    session.execute(
+        insert(Cycle), [{"pairing_id": p, "year": year, "created_at": now} for p in pairing_ids]
+    )
+    ids: dict[str, Any] = dict(
+        session.execute(
+            select(col(Cycle.pairing_id), col(Cycle.id))
+            .where(col(Cycle.year) == year)
+            .where(col(Cycle.pairing_id).in_(pairing_ids))
+        ).all()
+    )
+    dues = {s.id: default_due(s, year, settings, cal) for s in settings.stages}
+    session.execute(
+        insert(StageState),
+        [
+            {
+                "cycle_id": ids[p],
+                "stage_id": s.id,
+                "position": pos,
+                "status": "offen",
+                "due": dues[s.id],
+                "updated_at": now,
+                "facts": {},
+            }
+            for p in pairing_ids
+            for pos, s in enumerate(settings.stages)
+        ],
+    )
+    audit.append(
+        session,
+        now,
+        actor,
+        (
+            audit.Change(
+                "zyklus_eroeffnet",
+                p,
+                year,
+                after="offen",
+                payload={"stufen": {s: d.isoformat() for s, d in dues.items()}},
+            )
+            for p in pairing_ids
+        ),
+    )
+    return pairing_ids
+
+
+def refresh_due_dates(
+    session: Session, settings: Settings, cal: WorkingCalendar, now: datetime
+) -> int:
+    """Re-derive non-extended due dates after a change of the stage list or the calendar."""
+    years = session.execute(select(col(Cycle.year)).distinct()).scalars().all()
+    changed = 0
+    for year in years:
+        cycle_ids = select(col(Cycle.id)).where(col(Cycle.year) == year)
+        for stage in settings.stages:
+            due = default_due(stage, year, settings, cal)
+            result = session.execute(
+                update(StageState)
+                .where(col(StageState.cycle_id).in_(cycle_ids))
+                .where(col(StageState.stage_id) == stage.id)
+                .where(col(StageState.extended_until).is_(None))
+                .where(col(StageState.due) != due)
+                .values(due=due, updated_at=now)
+            )
+            changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return changed

@@ -1,0 +1,104 @@
+"""One reconciliation pass at ``now`` (SPEC §7): open cycles, enqueue what is due, deliver.
+
+The pass is idempotent: every notification has a unique key, and ``due.py`` only returns points
+not yet recorded. Ticks are serialised by the audit head lock (and ``BEGIN IMMEDIATE`` on SQLite).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from cycle.bootstrap import App
+from cycle.mail import compose, drafts, due
+from cycle.mail.compose import Draft
+from cycle.persistence.tables import AuditHead, Notification
+from cycle.persistence.uow import transaction
+from cycle.service import cycles, masterdata
+from cycle.views import overview
+from notifications.render import Renderer
+from notifications.transport_base import Transport
+
+
+@dataclass
+class TickReport:
+    opened: int = 0
+    enqueued: int = 0
+    skipped: int = 0
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    queued: list[Draft] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "opened": self.opened,
+            "enqueued": self.enqueued,
+            "skipped": self.skipped,
+            "sent": self.sent,
+            "failed": self.failed,
+            "deferred": self.deferred,
+        }
+
+
+def _lock(session: Session) -> None:
+    session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+
+
+def enqueue(app: App, renderer: Renderer, now: datetime, actor: str = "zyklus") -> TickReport:
+    report = TickReport()
+    settings, cal = app.settings, app.calendar
+    with transaction(app.engine) as session:
+        _lock(session)
+        if not masterdata.is_current(session, settings):
+            masterdata.sync(session, settings, now, actor)
+            cycles.refresh_due_dates(session, settings, cal, now)
+        today = app.today(now)
+        report.opened = len(cycles.open_cycles(session, settings, cal, today.year, now, actor))
+        points = due.deadline_points(session, settings, cal, now)
+        points += due.meeting_points(session, settings, cal, now)
+        batch = [drafts.for_point(app, renderer, p, now) for p in points]
+        digest = _digest(session, app, renderer, now)
+        if digest is not None:
+            batch.append(digest)
+        queued = compose.store(session, batch, settings, renderer, now, actor)
+    report.queued = queued
+    report.enqueued = len(queued)
+    report.skipped = len(batch) - len(queued)
+    return report
+
+
+def _digest(session: Session, app: App, renderer: Renderer, now: datetime) -> Draft | None:
+    due_week = drafts.digest_week(app, now)
+    if due_week is None:
+        return None
+    week, day = due_week
+    key = f"wochenuebersicht/{week}"
+    if session.exec(select(col(Notification.id)).where(col(Notification.key) == key)).first():
+        return None
+    today = app.today(now)
+    rows = overview.load(session, app.settings, today.year, today)
+    rows += [
+        r
+        for r in overview.load(session, app.settings, today.year - 1, today)
+        if r.state not in ("abgeschlossen", "beendet")
+    ]
+    return drafts.weekly_overview(app, renderer, rows, now, week, day)
+
+
+def tick(
+    app: App,
+    renderer: Renderer,
+    now: datetime,
+    deliver: bool = True,
+    transport: Transport | None = None,
+) -> TickReport:
+    report = enqueue(app, renderer, now)
+    if deliver:
+        from cycle.mail.deliver import deliver as run_delivery
+
+        result = run_delivery(app, renderer, now, transport)
+        report.sent, report.failed, report.deferred = result.sent, result.failed, result.deferred
+    return report

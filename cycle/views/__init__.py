@@ -1,0 +1,1 @@
+"""Read models: status overview, audit log, outbox, reports, calendar. They never write."""

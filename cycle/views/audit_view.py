@@ -1,0 +1,232 @@
+"""``zyklus audit``, ``audit verify`` and ``report abschluss``: reading the log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import col, select
+
+from cycle.bootstrap import App
+from cycle.errors import Refused, UsageError
+from cycle.persistence import audit
+from cycle.persistence.tables import AuditEntry, Cycle, StageState
+from cycle.persistence.uow import reading
+from cycle.views.formats import table, to_csv, to_json
+from workflows.stages import EVENT_LABELS, STATUS_LABELS, is_done
+
+HEADERS = [
+    "id",
+    "at",
+    "actor",
+    "action",
+    "pairing",
+    "year",
+    "stage",
+    "before",
+    "after",
+    "payload",
+    "hash",
+]
+
+
+def _row(entry: AuditEntry) -> list[Any]:
+    return [
+        entry.id,
+        entry.at.isoformat(),
+        entry.actor,
+        entry.action,
+        entry.pairing_id or "",
+        entry.year or "",
+        entry.stage_id or "",
+        entry.before or "",
+        entry.after or "",
+        entry.payload,
+        entry.hash,
+    ]
+
+
+def listing(app: App, pairing: str | None, year: int | None, fmt: str) -> int:
+    query = select(AuditEntry).order_by(col(AuditEntry.id))
+    if pairing:
+        query = query.where(AuditEntry.pairing_id == pairing)
+    if year:
+        query = query.where(AuditEntry.year == year)
+    with reading(app.engine) as session:
+        entries = list(session.exec(query))
+    if fmt == "json":
+        print(
+            to_json(
+                [
+                    dict(zip(HEADERS, _row(e), strict=True)) | {"payload": json.loads(e.payload)}
+                    for e in entries
+                ]
+            )
+        )
+    elif fmt == "csv":
+        print(to_csv(HEADERS, [_row(e) for e in entries]), end="")
+    else:
+        tz = app.calendar.timezone
+        print(
+            table(
+                [
+                    "Nr.",
+                    "Zeit",
+                    "Wer",
+                    "Aktion",
+                    "Partnerschaft",
+                    "Jahr",
+                    "Stufe",
+                    "vorher → nachher",
+                ],
+                [
+                    [
+                        e.id,
+                        f"{e.at.astimezone(tz):%d.%m.%Y %H:%M}",
+                        e.actor,
+                        EVENT_LABELS.get(e.action, e.action.replace("_", " ")),
+                        e.pairing_id or "",
+                        e.year or "",
+                        e.stage_id or "",
+                        f"{e.before or ''} → {e.after or ''}" if e.before or e.after else "",
+                    ]
+                    for e in entries
+                ],
+            )
+        )
+        print(f"{len(entries)} Einträge.")
+    return 0
+
+
+def verify(app: App) -> int:
+    with reading(app.engine) as session:
+        result = audit.verify(session)
+    if result.ok:
+        print(f"Protokoll unverändert: {result.entries} Einträge, Hash-Kette intakt.")
+        return 0
+    print(f"Protokoll beschädigt: {result.problem}")
+    print(f"Die ersten {result.entries} Einträge sind intakt.")
+    return 1
+
+
+def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
+    if pairing not in app.settings.pairings:
+        raise UsageError(f"PAIRING: unbekannte Partnerschaft „{pairing}“")
+    with reading(app.engine) as session:
+        cycle = session.exec(
+            select(Cycle).where(Cycle.pairing_id == pairing).where(Cycle.year == year)
+        ).first()
+        if cycle is None:
+            raise Refused(f"{pairing}: kein Zyklus im Jahr {year}.")
+        rows = {
+            r.stage_id: r
+            for r in session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
+        }
+        entries = list(
+            session.exec(
+                select(AuditEntry)
+                .where(AuditEntry.pairing_id == pairing)
+                .where(AuditEntry.year == year)
+                .order_by(col(AuditEntry.id))
+            )
+        )
+        chain = audit.verify(session)
+    record = _record(app, pairing, year, cycle, rows, entries, chain)
+    if fmt == "json":
+        print(to_json(record))
+        return 0
+    tz = app.calendar.timezone
+    p = app.settings.pairings[pairing]
+    print(f"Abschlussnachweis Qualitätszyklus {year}")
+    print(
+        f"Partnerschaft: {pairing} · {app.settings.traeger[p.traeger].name} · "
+        f"{app.settings.stadtteile[p.stadtteil].name}"
+    )
+    print(f"Stand: {record['state']}")
+    body = []
+    for stage in record["stages"]:
+        steps = "\n".join(f"{s['aktion']} {s['am']} durch {s['durch']}" for s in stage["schritte"])
+        body.append(
+            [
+                stage["name"],
+                STATUS_LABELS.get(stage["status"], stage["status"]),
+                stage["erledigt_am"] or "–",
+                steps,
+                "\n".join(stage["nachweise"]) or "–",
+            ]
+        )
+    print(table(["Stufe", "Status", "erledigt am", "Schritte", "Nachweis (SHA-256)"], body))
+    print(
+        ("Hash-Kette intakt" if chain.ok else f"WARNUNG: {chain.problem}")
+        + f" · {len(entries)} Protokolleinträge"
+        + f" · erstellt {app.now().astimezone(tz):%d.%m.%Y %H:%M}"
+    )
+    return 0
+
+
+def _record(
+    app: App,
+    pairing: str,
+    year: int,
+    cycle: Cycle,
+    rows: dict[str, StageState],
+    entries: list[AuditEntry],
+    chain: audit.Verification,
+) -> dict[str, Any]:
+    tz = app.calendar.timezone
+    stages = []
+    for spec in app.settings.stages:
+        row = rows.get(spec.id)
+        if row is None:
+            continue
+        steps = [
+            {
+                "aktion": EVENT_LABELS.get(e.action, e.action),
+                "am": _event_day(e, tz),
+                "durch": e.actor,
+                "protokoll_nr": e.id,
+                "hash": e.hash,
+            }
+            for e in entries
+            if e.stage_id == spec.id and not e.action.startswith("benachrichtigung_")
+        ]
+        proofs = []
+        for key in ("nachweis", "einreichung"):
+            fact = row.facts.get(key)
+            if isinstance(fact, dict) and fact.get("sha256"):
+                proofs.append(f"{fact.get('datei', '')} {fact['sha256']}")
+        stages.append(
+            {
+                "stage": spec.id,
+                "name": spec.name,
+                "status": row.status,
+                "done": is_done(row.status),
+                "erledigt_am": f"{row.done_on:%d.%m.%Y}" if row.done_on else None,
+                "frist": f"{row.due:%d.%m.%Y}",
+                "schritte": steps,
+                "nachweise": proofs,
+            }
+        )
+    state = (
+        "beendet"
+        if cycle.ended_on
+        else "abgeschlossen"
+        if all(s["done"] for s in stages)
+        else "offen"
+    )
+    return {
+        "pairing": pairing,
+        "year": year,
+        "state": state,
+        "stages": stages,
+        "audit_intact": chain.ok,
+        "audit_problem": chain.problem,
+    }
+
+
+def _event_day(entry: AuditEntry, tz: Any) -> str:
+    payload = json.loads(entry.payload)
+    if isinstance(payload, dict) and isinstance(payload.get("am"), str):
+        day = payload["am"]
+        return f"{day[8:10]}.{day[5:7]}.{day[0:4]}"
+    return f"{entry.at.astimezone(tz):%d.%m.%Y}"

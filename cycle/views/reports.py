@@ -1,0 +1,288 @@
+"""``zyklus report jahresbericht | verwendungsnachweis | buendelung``: documents from stored data.
+
+Output: text formats (``md``, ``html``) go to stdout, or into the file named by ``--output``.
+Binary formats (``docx``, ``pdf``) need ``--output``; without it the command is a usage error
+(exit 2) that suggests a file name. Writing bytes to a terminal helps nobody, and a file
+silently created in the current folder would surprise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cycle.bootstrap import App
+from cycle.config.settings import Pairing, StageSpec
+from cycle.documents import (
+    Abzeichnung,
+    BuendelungDaten,
+    Dialog,
+    JahresberichtDaten,
+    Termin,
+    VerwendungsnachweisDokument,
+    Zeichnungsweg,
+    buendelung_markdown,
+    parse,
+    skeleton_docx,
+    skeleton_markdown,
+    verwendungsnachweis_html,
+    verwendungsnachweis_markdown,
+    verwendungsnachweis_pdf,
+)
+from cycle.errors import Refused, UsageError
+from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
+from cycle.persistence.uow import reading
+from workflows.stages import StageType
+
+MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
+HELD = "durchgefuehrt"
+
+
+def jahresbericht(app: App, pairing: str, year: int, fmt: str, output: Path | None) -> int:
+    """The skeleton after Anlage 1, prefilled with profile, Stadtteil, names and the meetings."""
+    p = _pairing(app, pairing)
+    _need_output(fmt, output, f"jahresbericht-{pairing}-{year}")
+    with reading(app.engine) as session:
+        rows = stage_rows(session, pairing, year)
+    data = JahresberichtDaten(
+        traeger=app.settings.traeger[p.traeger],
+        stadtteil=app.settings.stadtteile[p.stadtteil],
+        jahr=year,
+        stadtteilmanager=tuple(c.name for c in p.contacts),
+        termine=_termine(app, rows),
+        angebot=p.angebot,
+    )
+    if fmt == "docx":
+        return write_output(skeleton_docx(data), output)
+    return _emit(skeleton_markdown(data), output)
+
+
+def _termine(app: App, rows: dict[str, StageState]) -> tuple[Termin, ...]:
+    termine = []
+    for stage in app.settings.stages:
+        row = rows.get(stage.id)
+        if stage.type in MEETINGS and row is not None:
+            termine.append(Termin(stage.name, _meeting_day(app, row), row.status))
+    return tuple(termine)
+
+
+def _meeting_day(app: App, row: StageState) -> date | None:
+    if row.status == "entfallen":
+        return None
+    if row.done_on is not None:
+        return row.done_on
+    return row.scheduled_at.astimezone(app.calendar.timezone).date() if row.scheduled_at else None
+
+
+def verwendungsnachweis(app: App, pairing: str, year: int, fmt: str, output: Path | None) -> int:
+    """The filled Anlage 3 form from the stored submission and the recorded sign-off chain."""
+    p = _pairing(app, pairing)
+    stage = _stage_of_type(app, StageType.PROOF_OF_FUNDS)
+    _need_output(fmt, output, f"verwendungsnachweis-{pairing}-{year}")
+    with reading(app.engine) as session:
+        row = stage_rows(session, pairing, year).get(stage.id)
+    submission = row.facts.get("einreichung") if row is not None else None
+    if row is None or not isinstance(submission, dict) or not submission.get("sha256"):
+        raise Refused(f"{pairing} {year}: Es wurde noch kein {stage.name} eingereicht.")
+    text = _stored_text(app, str(submission["sha256"]))
+    nachweis = parse(text)
+    if isinstance(nachweis, list):
+        raise Refused(
+            f"{pairing} {year}: Die gespeicherte Einreichung ist kein lesbarer {stage.name}.",
+            *(str(problem) for problem in nachweis),
+        )
+    k = app.settings.koordinierungsstelle
+    doc = VerwendungsnachweisDokument(
+        pairing_id=pairing,
+        traeger=app.settings.traeger[p.traeger].name,
+        stadtteil=app.settings.stadtteile[p.stadtteil].name,
+        jahr=year,
+        nachweis=nachweis,
+        zeichnungsweg=zeichnungsweg(row.facts),
+        eingereicht_am=date.fromisoformat(str(submission["am"])),
+        rules=app.settings.verwendungsnachweis,
+        empfaenger=(k.name, k.ort),
+    )
+    if fmt == "pdf":
+        return write_output(verwendungsnachweis_pdf(doc), output)
+    if fmt == "html":
+        return _emit(verwendungsnachweis_html(doc), output)
+    return _emit(verwendungsnachweis_markdown(doc), output)
+
+
+def zeichnungsweg(facts: dict[str, Any]) -> Zeichnungsweg:
+    """The sign-off chain as recorded by ``check``, ``acknowledge`` and ``file``."""
+
+    def step(event: str) -> Abzeichnung | None:
+        fact = facts.get(event)
+        if not isinstance(fact, dict) or not fact.get("am"):
+            return None
+        return Abzeichnung(date.fromisoformat(str(fact["am"])), str(fact.get("durch", "")))
+
+    return Zeichnungsweg(step("check"), step("acknowledge"), step("file"))
+
+
+def _stored_text(app: App, sha: str) -> str:
+    path = app.var_dir / "evidence" / sha[:2] / sha
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise Refused(f"Die eingereichte Datei fehlt im Nachweisspeicher: {path}") from None
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise Refused(f"Die gespeicherte Datei wurde verändert (SHA-256 stimmt nicht): {path}")
+    return data.decode("utf-8-sig")
+
+
+def buendelung(app: App, year: int, handlungsfeld: str | None, output: Path | None) -> int:
+    """Every held dialogue of the cycles of ``year``, per Handlungsfeld."""
+    known = sorted({p.handlungsfeld for p in app.settings.pairings.values()})
+    if handlungsfeld is not None and handlungsfeld not in known:
+        raise UsageError(
+            f"--handlungsfeld: unbekanntes Handlungsfeld „{handlungsfeld}“ "
+            f"(bekannt: {', '.join(known)})"
+        )
+    with reading(app.engine) as session:
+        dialoge = held_dialogues(app, session, year)
+    data = BuendelungDaten(year, dialoge, handlungsfeld)
+    return _emit(buendelung_markdown(data), output)
+
+
+def held_dialogues(app: App, session: Session, year: int) -> tuple[Dialog, ...]:
+    """Held meetings of ``year``; a group meeting on one day is one joint event."""
+    stages = {s.id: s for s in app.settings.stages if s.type in MEETINGS}
+    query = (
+        select(StageState, PairingRow, TraegerRow, StadtteilRow)
+        .join(Cycle, col(Cycle.id) == col(StageState.cycle_id))
+        .join(PairingRow, col(PairingRow.id) == col(Cycle.pairing_id))
+        .join(TraegerRow, col(TraegerRow.id) == col(PairingRow.traeger_id))
+        .join(StadtteilRow, col(StadtteilRow.id) == col(PairingRow.stadtteil_id))
+        .where(col(Cycle.year) == year)
+        .where(col(StageState.status) == HELD)
+        .where(col(StageState.stage_id).in_(list(stages)))
+        .order_by(col(StageState.done_on), col(PairingRow.id))
+    )
+    found = list(session.exec(query))
+    totals = _event_totals(stages, [row for row, _, _, _ in found], year)
+    dialoge = []
+    for row, pairing, traeger, stadtteil in found:
+        stage, day = stages[row.stage_id], _held_on(row, year)
+        event = _event_key(stage, day)
+        dialoge.append(
+            Dialog(
+                pairing_id=pairing.id,
+                traeger=traeger.name,
+                stadtteil=stadtteil.name,
+                angebot=str(pairing.data.get("angebot") or pairing.handlungsfeld),
+                handlungsfeld=pairing.handlungsfeld,
+                stufe=stage.name,
+                datum=day,
+                teilnehmende=totals[event] if event else _count(row.facts),
+                leitfaden=_leitfaden_title(stage.leitfaden_for(year)),
+                veranstaltung=event,
+            )
+        )
+    return tuple(dialoge)
+
+
+def _event_key(stage: StageSpec, day: date) -> str | None:
+    return f"{stage.id}-{day.isoformat()}" if stage.type is StageType.GROUP_MEETING else None
+
+
+def _held_on(row: StageState, year: int) -> date:
+    return row.done_on or date(year, 12, 31)  # done_on is always set by `complete`
+
+
+def _event_totals(
+    stages: dict[str, StageSpec], rows: list[StageState], year: int
+) -> dict[str, int]:
+    """Participants of each joint event: distinct names plus the counts given without names.
+
+    Attendance is recorded per pairing; a person recorded by name for two pairings counts once.
+    """
+    names: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for row in rows:
+        event = _event_key(stages[row.stage_id], _held_on(row, year))
+        if event is None:
+            continue
+        listed = [str(n) for n in row.facts.get("teilnehmende") or []]
+        names.setdefault(event, set()).update(listed)
+        counts[event] = counts.get(event, 0) + (0 if listed else _count(row.facts))
+    return {event: len(names[event]) + counts[event] for event in names}
+
+
+def _count(facts: dict[str, Any]) -> int:
+    value = facts.get("anzahl_teilnehmende")
+    return int(value) if isinstance(value, int) else 0
+
+
+def _leitfaden_title(guide: Path | None) -> str | None:
+    """The guide's first Markdown heading (without a leading "Leitfaden"), else its file name."""
+    if guide is None:
+        return None
+    try:
+        lines = guide.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return guide.name
+    title = next((line[2:].strip() for line in lines if line.startswith("# ")), "")
+    return title.removeprefix("Leitfaden ").strip() or guide.name
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def stage_rows(session: Session, pairing: str, year: int) -> dict[str, StageState]:
+    """The stage rows of one cycle by stage id; empty when the cycle does not exist."""
+    query = (
+        select(StageState)
+        .join(Cycle, col(Cycle.id) == col(StageState.cycle_id))
+        .where(col(Cycle.pairing_id) == pairing)
+        .where(col(Cycle.year) == year)
+    )
+    return {row.stage_id: row for row in session.exec(query)}
+
+
+def _pairing(app: App, pairing: str) -> Pairing:
+    found = app.settings.pairings.get(pairing)
+    if found is None:
+        raise UsageError(f"PAIRING: unbekannte Partnerschaft „{pairing}“")
+    return found
+
+
+def _stage_of_type(app: App, kind: StageType) -> StageSpec:
+    stage = next((s for s in app.settings.stages if s.type is kind), None)
+    if stage is None:
+        raise UsageError(f"Die Konfiguration hat keine Stufe vom Typ „{kind.value}“.")
+    return stage
+
+
+def _need_output(fmt: str, output: Path | None, stem: str) -> None:
+    if fmt in ("docx", "pdf") and output is None:
+        raise UsageError(
+            f"--format {fmt} schreibt eine Datei: bitte --output angeben, "
+            f"z. B. --output {stem}.{fmt}"
+        )
+
+
+def _emit(text: str, output: Path | None) -> int:
+    if output is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+        return 0
+    return write_output(text.encode("utf-8"), output)
+
+
+def write_output(data: bytes, output: Path | None, detail: str = "") -> int:
+    """Write ``--output`` with a German confirmation line (or a usage error naming the file)."""
+    assert output is not None  # checked by _need_output / the caller
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(
+            f"--output: {output} kann nicht geschrieben werden ({exc.strerror})"
+        ) from None
+    print(f"Geschrieben: {output}{detail}")
+    return 0
