@@ -22,6 +22,7 @@ from cycle.errors import UsageError
 from workflows.calendar import WorkingCalendar
 
 if TYPE_CHECKING:
+    from cycle.service.bus import MessageBus
     from notifications.render import Renderer
 
 
@@ -42,6 +43,13 @@ class App:
         from notifications.render import Renderer
 
         return Renderer(self.settings.mail.templates)
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        """The service layer's entry point: ``app.bus.handle(command, principal)``."""
+        from cycle.service.bus import MessageBus
+
+        return MessageBus(self)
 
     @cached_property
     def calendar(self) -> WorkingCalendar:

@@ -260,11 +260,19 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
 }
 
 
+def _command(name: str) -> Callable[[App, argparse.Namespace], int]:
+    if name in COMMANDS:
+        return COMMANDS[name]
+    from cycle.cli import web_commands
+
+    return web_commands.COMMANDS[name]
+
+
 def dispatch(args: argparse.Namespace) -> int:
     app = bootstrap(args.config, args.now)
     try:
         if args.command not in ("init", "simulate"):
             ensure_schema(app)
-        return COMMANDS[args.command](app, args)
+        return _command(args.command)(app, args)
     finally:
         app.close()

@@ -213,6 +213,10 @@ def build_parser() -> Parser:
     p.add_argument("--all", action="store_true", help="alle Partnerschaften")
     p.add_argument("--year", type=_year, help="nur dieses Jahr")
     p.add_argument("--output", type=Path, metavar="FILE")
+
+    from cycle.cli import web_commands
+
+    web_commands.add_parsers(sub)
     return parser
 
 

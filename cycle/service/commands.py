@@ -1,0 +1,146 @@
+"""Commands as data: one frozen dataclass per state-changing command of SPEC §11.
+
+Every interface builds one of these and calls ``handle(command, principal)`` (``bus.py``); the
+CLI from its arguments, ``simulate`` from scenario events, the web application and the portal
+from their forms. Field names are the names refusals point at (``Problem.field``).
+
+``pairing`` is one pairing id, several separated by commas, or ``alle`` (meetings held
+together); it expands only within the principal's pairings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the command carries it: its name and its bytes (never a path)."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class StageCommand:
+    pairing: str
+    year: int
+    stage: str
+
+
+@dataclass(frozen=True)
+class Schedule(StageCommand):
+    at: datetime
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class Complete(StageCommand):
+    on: date | None = None
+    note: str | None = None
+    evidence: Upload | None = None
+    participants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Submit(StageCommand):
+    upload: Upload
+    on: date | None = None
+    trotzdem: bool = False  # a Jahresbericht with gaps is taken anyway; the gaps are audited
+
+
+@dataclass(frozen=True)
+class Accept(StageCommand):
+    on: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Check(StageCommand):
+    on: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Acknowledge(StageCommand):
+    on: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class File(StageCommand):
+    on: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Return(StageCommand):
+    reason: str
+    due: date | None = None
+
+
+@dataclass(frozen=True)
+class Extend(StageCommand):
+    until: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Waive(StageCommand):
+    reason: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A free note on a cycle or one of its stages (audited, shown in the Abschlussnachweis)."""
+
+    pairing: str
+    year: int
+    stage: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Correct(StageCommand):
+    """Fix a mistaken record: reopen the stage, or set the recorded day or meeting time."""
+
+    reason: str
+    reopen: bool = False
+    on: date | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class End:
+    pairing: str
+    on: date
+    reason: str
+    successor: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryOutbox:
+    """Put one failed message (``message_id``) or every failed one back into the queue."""
+
+    message_id: int | None = None
+    all_failed: bool = False
+
+
+@dataclass(frozen=True)
+class SyncMasterData:
+    """``init``: upgrade the schema, import the master data, open the year's cycles."""
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One reconciliation pass: open cycles, enqueue what is due, deliver unless told not to."""
+
+    deliver: bool = True
+
+
+SIGN_OFF = (Accept, Check, Acknowledge, File)
+StageEvent = Schedule | Complete | Submit | Accept | Check | Acknowledge | File | Return
+Command = (
+    StageEvent | Extend | Waive | Note | Correct | End | RetryOutbox | SyncMasterData | Tick
+)

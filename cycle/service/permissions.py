@@ -1,0 +1,68 @@
+"""The permission table of SPEC §15, checked by the bus before any handler runs.
+
+Reading is open to every staff role; a Träger contact reads only its own pairings (the scope is
+applied where pairings are expanded, ``scope.py``). This table says who may *change* what.
+"""
+
+from __future__ import annotations
+
+from cycle.errors import Forbidden, Problem
+from cycle.service import commands as c
+from cycle.service.principal import ROLE_LABELS, Principal, Role
+
+_K = Role.KOORDINIERUNGSSTELLE
+PERMITTED: dict[type, frozenset[Role]] = {
+    c.Schedule: frozenset({_K}),
+    c.Complete: frozenset({_K}),
+    c.Submit: frozenset({_K, Role.TRAEGER}),
+    c.Accept: frozenset({_K}),
+    c.Return: frozenset({_K}),
+    c.Check: frozenset({_K}),
+    c.Acknowledge: frozenset({_K, Role.STABSSTELLENLEITUNG}),
+    c.File: frozenset({_K, Role.ABLAGE}),
+    c.Extend: frozenset({_K}),
+    c.Waive: frozenset({_K}),
+    c.Note: frozenset({_K}),
+    c.Correct: frozenset({_K}),
+    c.End: frozenset({_K}),
+    c.RetryOutbox: frozenset({_K}),
+    c.SyncMasterData: frozenset({_K}),
+    c.Tick: frozenset({_K}),
+}
+
+ACTION_LABELS: dict[type, str] = {
+    c.Schedule: "Termine festlegen",
+    c.Complete: "Termine als durchgeführt erfassen",
+    c.Submit: "einreichen",
+    c.Accept: "Berichte annehmen",
+    c.Return: "Einreichungen zurückgeben",
+    c.Check: "Verwendungsnachweise rechnerisch prüfen",
+    c.Acknowledge: "Verwendungsnachweise zur Kenntnis nehmen",
+    c.File: "Verwendungsnachweise ablegen",
+    c.Extend: "Fristen verlängern",
+    c.Waive: "Stufen entfallen lassen",
+    c.Note: "Notizen erfassen",
+    c.Correct: "Einträge korrigieren",
+    c.End: "Partnerschaften beenden",
+    c.RetryOutbox: "Nachrichten erneut senden",
+    c.SyncMasterData: "Stammdaten übernehmen",
+    c.Tick: "Durchläufe starten",
+}
+
+
+def may(principal: Principal, command_type: type) -> bool:
+    return principal.role in PERMITTED.get(command_type, frozenset())
+
+
+def require(principal: Principal, command: object) -> None:
+    """Refuse (``Forbidden``) a command the principal's role may not give."""
+    kind = type(command)
+    if not may(principal, kind):
+        raise Forbidden(
+            Problem(
+                None,
+                "keine_berechtigung",
+                f"Keine Berechtigung: Als {ROLE_LABELS[principal.role]} dürfen Sie nicht "
+                f"{ACTION_LABELS.get(kind, kind.__name__)}.",
+            )
+        )
