@@ -20,6 +20,7 @@ from cycle.config.sections import read_calendar, read_koordinierungsstelle, read
 from cycle.config.settings import Settings
 from cycle.config.stages import read_stages
 from cycle.config.values import quote
+from cycle.config.web import read_web
 
 DATABASE_URL_ENV = "ZYKLUS_DATABASE_URL"
 TOP_KEYS = (
@@ -34,6 +35,7 @@ TOP_KEYS = (
     "stadtteil",
     "pairing",
     "verwendungsnachweis",
+    "web",
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
@@ -92,6 +94,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
     stadtteile = read_stadtteile(root)
     pairings = read_pairings(root)
     rules = read_verwendungsnachweis(root)
+    web = read_web(root)
     if problems.lines or stelle is None:
         raise ConfigError(problems.lines)
     return Settings(
@@ -108,6 +111,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
         pairings=pairings,
         verwendungsnachweis=rules,
         var_dir=var_dir,
+        web=web,
     )
 
 

@@ -157,6 +157,22 @@ class VerwendungsnachweisRules:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """``[web]``: the coordinator's web application (SPEC §13)."""
+
+    base_url: str = "http://127.0.0.1:8000"  # what links in mails use; https → Secure cookie
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_env: str = "ZYKLUS_WEB_SECRET"  # name of the variable holding the session secret
+    session_minutes: int = 480
+    upload_max_mb: int = 25
+
+    @property
+    def secure(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path  # the config file
     base_dir: Path  # relative paths in the config are relative to this folder
@@ -171,6 +187,7 @@ class Settings:
     pairings: dict[str, Pairing]
     verwendungsnachweis: VerwendungsnachweisRules = field(default_factory=VerwendungsnachweisRules)
     var_dir: Path = Path("var")
+    web: WebSettings = field(default_factory=WebSettings)
 
     def stage(self, stage_id: str) -> StageSpec | None:
         return next((s for s in self.stages if s.id == stage_id), None)
