@@ -8,14 +8,112 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cycle.bootstrap import App
 
+ROLES = ("koordinierungsstelle", "stabsstellenleitung", "ablage", "lesend")
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"„{text}“ ist kein Port (1–65535)")
+    return int(text)
+
+
+def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the subcommands of this module to the ``zyklus`` parser."""
+    p = sub.add_parser("web", help="Webanwendung der Koordinierungsstelle starten")
+    p.add_argument("--host", metavar="HOST", help="Adresse (Standard: [web] host)")
+    p.add_argument("--port", type=_port, metavar="PORT", help="Port (Standard: [web] port)")
+
+    p = sub.add_parser("user", help="Benutzer der Webanwendung verwalten")
+    users = p.add_subparsers(
+        dest="user_action", metavar="AKTION", required=True, parser_class=type(p)
+    )
+    u = users.add_parser("add", help="Benutzer anlegen (Passwort: Eingabe oder $ZYKLUS_PASSWORD)")
+    u.add_argument("login", metavar="LOGIN")
+    u.add_argument("--role", required=True, choices=ROLES, metavar="ROLE", help=", ".join(ROLES))
+    u.add_argument("--name", required=True, metavar="NAME")
+    u.add_argument("--email", metavar="ADDR")
+    u = users.add_parser("passwd", help="Passwort ändern (meldet alle Sitzungen ab)")
+    u.add_argument("login", metavar="LOGIN")
+    u = users.add_parser("disable", help="Benutzer sperren (meldet alle Sitzungen ab)")
+    u.add_argument("login", metavar="LOGIN")
+    users.add_parser("list", help="Benutzer auflisten")
 
 
-COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {}
+def cmd_web(app: App, args: argparse.Namespace) -> int:
+    from cycle.web.server import serve
+
+    return int(serve(app, args.host, args.port))
+
+
+def cmd_user(app: App, args: argparse.Namespace) -> int:
+    from cycle.service import accounts
+    from cycle.service.principal import Principal
+
+    principal = Principal.operator(app.actor(None))
+    if args.user_action == "list":
+        return _list_users(app)
+    if args.user_action == "add":
+        command: object = accounts.AddUser(
+            args.login, args.role, args.name, _password(app), args.email
+        )
+        done = f"Benutzer „{args.login}“ angelegt ({args.role})."
+    elif args.user_action == "passwd":
+        command = accounts.ChangePassword(args.login, _password(app))
+        done = f"Passwort von „{args.login}“ geändert; offene Sitzungen sind abgemeldet."
+    else:
+        command = accounts.DisableUser(args.login)
+        done = f"Benutzer „{args.login}“ gesperrt; offene Sitzungen sind abgemeldet."
+    app.bus.handle(command, principal)
+    print(done)
+    return 0
+
+
+def _password(app: App) -> str:
+    """``$ZYKLUS_PASSWORD`` when stdin is not a terminal, else asked twice (SPEC §11)."""
+    import getpass
+    import sys
+
+    from cycle.errors import UsageError
+    from cycle.service.accounts import MIN_PASSWORD
+
+    if not sys.stdin.isatty():
+        password = app.environ.get("ZYKLUS_PASSWORD", "")
+        if not password:
+            raise UsageError(
+                "Kein Passwort: Ohne Terminal wird es aus $ZYKLUS_PASSWORD gelesen "
+                f"(mindestens {MIN_PASSWORD} Zeichen)."
+            )
+        return password
+    first = getpass.getpass(f"Passwort (mindestens {MIN_PASSWORD} Zeichen): ")
+    if getpass.getpass("Passwort wiederholen: ") != first:
+        raise UsageError("Die beiden Eingaben stimmen nicht überein; nichts geändert.")
+    return first
+
+
+def _list_users(app: App) -> int:
+    from cycle.persistence.uow import reading
+    from cycle.service.accounts import list_users
+    from cycle.views.formats import table
+
+    with reading(app.engine) as session:
+        users = list_users(session)
+    if not users:
+        print("Noch keine Benutzer. Anlegen mit: zyklus user add LOGIN --role ROLE --name NAME")
+        return 0
+    rows = [
+        [u.login, u.name, u.role_label, u.email or "", "aktiv" if u.active else "gesperrt"]
+        for u in users
+    ]
+    print(table(["Benutzer", "Name", "Rolle", "E-Mail", "Status"], rows))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
+    "web": cmd_web,
+    "user": cmd_user,
+}

@@ -177,3 +177,38 @@ class Meta(SQLModel, table=True):
     __tablename__ = "meta"
     key: str = Field(primary_key=True)
     value: str
+
+
+class UserRow(SQLModel, table=True):
+    """A staff account of the web application (SPEC §15); the password only as an argon2 hash."""
+
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True)
+    name: str
+    email: str | None = None
+    role: str  # cycle.service.principal.Role
+    password_hash: str
+    active: bool = True
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebSession(SQLModel, table=True):
+    """A login: the cookie holds a random token, the table only its SHA-256 (``id``)."""
+
+    __tablename__ = "web_session"
+    id: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime
+    expires_at: datetime
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins per ``key`` (``login:<name>`` or ``addr:<client>``) for the rate limit."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str
+    at: datetime

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
-from cycle.service import handlers, permissions
+from cycle.service import accounts, handlers, permissions
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
 
@@ -39,6 +39,9 @@ HANDLERS: dict[type, Handler] = {
     c.RetryOutbox: handlers.retry_outbox,
     c.SyncMasterData: handlers.sync_master_data,
     c.Tick: handlers.tick,
+    accounts.AddUser: accounts.add_user,
+    accounts.ChangePassword: accounts.change_password,
+    accounts.DisableUser: accounts.disable_user,
 }
 
 

@@ -7,6 +7,7 @@ applied where pairings are expanded, ``scope.py``). This table says who may *cha
 from __future__ import annotations
 
 from cycle.errors import Forbidden, Problem
+from cycle.service import accounts
 from cycle.service import commands as c
 from cycle.service.principal import ROLE_LABELS, Principal, Role
 
@@ -28,6 +29,9 @@ PERMITTED: dict[type, frozenset[Role]] = {
     c.RetryOutbox: frozenset({_K}),
     c.SyncMasterData: frozenset({_K}),
     c.Tick: frozenset({_K}),
+    accounts.AddUser: frozenset({_K}),
+    accounts.ChangePassword: frozenset({_K}),
+    accounts.DisableUser: frozenset({_K}),
 }
 
 ACTION_LABELS: dict[type, str] = {
@@ -47,6 +51,9 @@ ACTION_LABELS: dict[type, str] = {
     c.RetryOutbox: "Nachrichten erneut senden",
     c.SyncMasterData: "Stammdaten übernehmen",
     c.Tick: "Durchläufe starten",
+    accounts.AddUser: "Benutzer anlegen",
+    accounts.ChangePassword: "Passwörter ändern",
+    accounts.DisableUser: "Benutzer sperren",
 }
 
 
