@@ -1,12 +1,15 @@
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from workflows.calendar import WorkingCalendar
 from workflows.deadlines import (
     ERINNERUNG,
     ESKALATION,
     Point,
     SeriesPolicy,
+    active_window,
     choose_due,
     deadline_series,
     meeting_reminders,
@@ -72,3 +75,26 @@ def test_points_outside_the_pairing_window_are_ignored():
     now = datetime(2026, 4, 20, 9, 0, tzinfo=BERLIN)
     chosen = choose_due(points, now, EIGHT, NI, window=(date(2026, 1, 1), date(2026, 3, 31)))
     assert chosen.send is not None and chosen.send.on == date(2026, 3, 24)
+
+
+def test_the_due_points_run_in_time_order_with_the_one_to_send_last():
+    points = deadline_series(date(2026, 3, 31), SeriesPolicy(), NI)
+    chosen = choose_due(points, datetime(2026, 4, 20, 9, 0, tzinfo=BERLIN), EIGHT, NI)
+    assert chosen.due == (*chosen.skip, chosen.send)
+    assert choose_due(points, datetime(2026, 1, 5, 9, 0, tzinfo=BERLIN), EIGHT, NI).due == ()
+
+
+@pytest.mark.parametrize(
+    ("end", "ended_on", "last"),
+    [
+        (None, None, None),
+        (date(2026, 6, 30), None, date(2026, 6, 30)),
+        (None, date(2026, 5, 4), date(2026, 5, 4)),
+        (date(2026, 6, 30), date(2026, 5, 4), date(2026, 5, 4)),
+        (date(2026, 6, 30), date(2026, 8, 1), date(2026, 6, 30)),
+    ],
+)
+def test_a_pairing_is_active_until_its_contract_end_or_the_day_it_ended_whichever_is_first(
+    end: date | None, ended_on: date | None, last: date | None
+):
+    assert active_window(date(2026, 1, 1), end, ended_on) == (date(2026, 1, 1), last)

@@ -69,6 +69,18 @@ class CatchUp:
     send: Point | None
     skip: tuple[Point, ...]
 
+    @property
+    def due(self) -> tuple[Point, ...]:
+        """Every point that is due, in time order: the skipped ones, then the one to send."""
+        return () if self.send is None else (*self.skip, self.send)
+
+
+def active_window(start: date, end: date | None, ended_on: date | None) -> tuple[date, date | None]:
+    """A pairing's active period: from its start to its contract end or the day it ended."""
+    if end is None or ended_on is None:
+        return start, end or ended_on
+    return start, min(end, ended_on)
+
 
 def choose_due(
     points: Iterable[Point],

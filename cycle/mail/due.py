@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, and_, exists, or_, select
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, and_, exists, select
 from sqlmodel import Session, col
 
 from cycle.config.settings import Settings
@@ -23,9 +23,10 @@ from workflows.calendar import WorkingCalendar
 from workflows.deadlines import (
     TERMINERINNERUNG,
     Point,
+    active_window,
+    choose_due,
     deadline_series,
     meeting_reminders,
-    send_instant,
 )
 from workflows.stages import AWAITING_TRAEGER
 
@@ -55,10 +56,6 @@ class DuePoint:
     location: str | None = None
 
 
-def _window_ok(on: date, start: date, end: date | None, ended_on: date | None) -> bool:
-    return on >= start and (end is None or on <= end) and (ended_on is None or on <= ended_on)
-
-
 def deadline_points(
     session: Session, settings: Settings, cal: WorkingCalendar, now: datetime
 ) -> list[DuePoint]:
@@ -77,7 +74,7 @@ def deadline_points(
         if spec is None:
             continue
         points = deadline_series(due, settings.policy.series_for(spec), cal)
-        passed = [p for p in points if send_instant(p, send_time, cal) <= now]
+        passed = choose_due(points, now, send_time, cal).due
         if passed:
             series[(stage_id, due)] = points
             rows += [
@@ -125,11 +122,6 @@ def deadline_points(
             ),
         )
         .where(open_rows)
-        .where(_points.c.on_date >= col(PairingRow.start))
-        .where(or_(col(PairingRow.end).is_(None), _points.c.on_date <= col(PairingRow.end)))
-        .where(
-            or_(col(PairingRow.ended_on).is_(None), _points.c.on_date <= col(PairingRow.ended_on))
-        )
         .where(~recorded)
     )
     missing: dict[tuple[int, str], list[tuple[Any, ...]]] = defaultdict(list)
@@ -143,26 +135,21 @@ def _catch_up(
     missing: dict[tuple[int, str], list[tuple[Any, ...]]],
     series: dict[tuple[str, date], list[Point]],
     now: datetime,
-    send_time: Any,
+    send_time: time,
     cal: WorkingCalendar,
 ) -> list[DuePoint]:
-    """Send the latest passed point of each series (if still unrecorded); skip the rest."""
+    """Apply the catch-up rule to each series; keep the points not recorded yet."""
     result: list[DuePoint] = []
     for (cycle_id, stage_id), rows in missing.items():
         _, pairing_id, year, _, due, start, end, ended_on, _, _ = rows[0]
-        points = series[(stage_id, due)]
-        passed = [
-            p
-            for p in points
-            if send_instant(p, send_time, cal) <= now and _window_ok(p.on, start, end, ended_on)
+        window = active_window(start, end, ended_on)
+        choice = choose_due(series[(stage_id, due)], now, send_time, cal, window)
+        unrecorded = {(kind, level) for *_, kind, level in rows}
+        result += [
+            DuePoint(cycle_id, pairing_id, year, stage_id, point, send=point == choice.send)
+            for point in choice.due
+            if (point.kind, point.level) in unrecorded
         ]
-        latest = max(passed) if passed else None
-        wanted = {(kind, level) for *_, kind, level in rows}
-        for point in points:
-            if (point.kind, point.level) in wanted:
-                result.append(
-                    DuePoint(cycle_id, pairing_id, year, stage_id, point, send=point == latest)
-                )
     return result
 
 
@@ -210,26 +197,20 @@ def meeting_points(
         if spec is None:
             continue
         day = at.astimezone(cal.timezone).date()
-        points = [
-            p
-            for p in meeting_reminders(day, settings.policy.meeting_days_for(spec), cal)
-            if send_instant(p, send_time, cal) <= now and _window_ok(p.on, start, end, ended_on)
+        points = meeting_reminders(day, settings.policy.meeting_days_for(spec), cal)
+        choice = choose_due(points, now, send_time, cal, active_window(start, end, ended_on))
+        result += [
+            DuePoint(
+                cycle_id,
+                pairing_id,
+                year,
+                stage_id,
+                point,
+                send=point == choice.send,
+                meeting_at=at,
+                location=location,
+            )
+            for point in choice.due
+            if (cycle_id, stage_id, day, point.level) not in recorded
         ]
-        if not points:
-            continue
-        latest = max(points)
-        for point in points:
-            if (cycle_id, stage_id, day, point.level) not in recorded:
-                result.append(
-                    DuePoint(
-                        cycle_id,
-                        pairing_id,
-                        year,
-                        stage_id,
-                        point,
-                        send=point == latest,
-                        meeting_at=at,
-                        location=location,
-                    )
-                )
     return result
