@@ -1,0 +1,60 @@
+"""``create_app(app)``: the Starlette application on one composition root (``cycle.bootstrap``).
+
+Middleware order (outermost first): security headers on every answer, the body limit before
+anything reads a body, then the login check. The secret comes from ``[web] secret_env``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from cycle.bootstrap import App
+from cycle.web import auth, cycle_page, group, outbox, overview, preview, protocol, reports, vn
+from cycle.web.pages import Web, environment, problem_page
+from cycle.web.security import BodyLimit, Secret, SecurityHeaders
+from cycle.web.server import secret_of
+from cycle.web.sessions import RequireLogin
+
+
+async def not_found(request: Request, _exc: Exception) -> Response:
+    return problem_page(request, 404, "Nicht gefunden", ["Diese Seite gibt es nicht."])
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        *auth.ROUTES,
+        *overview.ROUTES,
+        *cycle_page.ROUTES,
+        *group.ROUTES,
+        *vn.ROUTES,
+        *outbox.ROUTES,
+        *preview.ROUTES,
+        *protocol.ROUTES,
+        *reports.ROUTES,
+        Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
+    ]
+
+
+def create_app(app: App) -> Starlette:
+    """The web application; refuses (``UsageError``) without the secret key."""
+    web = Web(app, Secret(secret_of(app)))
+    limit = app.settings.web.upload_max_mb * 1024 * 1024
+    starlette = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit, limit=limit + 64 * 1024),  # room for the other form fields
+            Middleware(RequireLogin, web=web),
+        ],
+        exception_handlers={404: not_found},
+    )
+    starlette.state.web = web
+    starlette.state.templates = environment()
+    return starlette

@@ -1,0 +1,82 @@
+"""``/anmelden`` and ``/abmelden`` (SPEC §13): login form, rate-limited, session renewed."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from cycle.persistence.uow import UnitOfWork
+from cycle.service import accounts
+from cycle.web.pages import post, render, text, web
+from cycle.web.security import CSRF_COOKIE, SESSION_COOKIE, new_token
+
+
+def _target(value: str) -> str:
+    """Only paths of this application (no ``//host`` or ``https://…``): no open redirect."""
+    return value if value.startswith("/") and not value.startswith("//") else "/"
+
+
+async def login_page(request: Request) -> Response:
+    weiter = _target(request.query_params.get("weiter", "/"))
+    return render(request, "login.html", {"weiter": weiter, "login": "", "error": None})
+
+
+async def login(request: Request, form: FormData) -> Response:
+    w = web(request)
+    login_name, password = text(form, "benutzername"), str(form.get("passwort") or "")
+    address = request.client.host if request.client else "unbekannt"
+
+    def check() -> tuple[accounts.User | None, str | None]:
+        with UnitOfWork(w.app) as uow:
+            found = accounts.authenticate(uow, login_name, password, address)
+            token = (
+                accounts.open_session(uow, found, w.settings.web.session_minutes) if found else None
+            )
+        return found, token
+
+    found, token = await run_in_threadpool(check)
+    if found is None or token is None:
+        context = {
+            "weiter": _target(text(form, "weiter")),
+            "login": login_name,
+            "error": accounts.NEUTRAL,
+        }
+        return render(request, "login.html", context, 401)
+    response = RedirectResponse(_target(text(form, "weiter")), status_code=303)
+    _cookies(response, w.settings.web.secure, token, w.settings.web.session_minutes * 60)
+    return response
+
+
+def _cookies(response: Response, secure: bool, session: str, max_age: int) -> None:
+    """A new session token and a new CSRF cookie: nothing from before the login survives."""
+    response.set_cookie(
+        SESSION_COOKIE, session, max_age=max_age, httponly=True, samesite="lax", secure=secure
+    )
+    response.set_cookie(CSRF_COOKIE, new_token(), httponly=True, samesite="lax", secure=secure)
+
+
+async def logout(request: Request, _form: FormData) -> Response:
+    w = web(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+
+    def close() -> None:
+        with UnitOfWork(w.app) as uow:
+            accounts.close_session(uow, token)
+
+    await run_in_threadpool(close)
+    response = RedirectResponse("/anmelden?abgemeldet=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
+    response.set_cookie(
+        CSRF_COOKIE, new_token(), httponly=True, samesite="lax", secure=w.settings.web.secure
+    )
+    return response
+
+
+ROUTES = [
+    Route("/anmelden", login_page, methods=["GET"]),
+    Route("/anmelden", post(login), methods=["POST"]),
+    Route("/abmelden", post(logout), methods=["POST"]),
+]

@@ -1,0 +1,132 @@
+"""``/`` (Übersicht): the status matrix of SPEC §8 with filters, counts, CSV and XLSX."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import distinct, select
+from sqlmodel import col
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cycle.persistence.tables import Cycle
+from cycle.persistence.uow import reading
+from cycle.views import overview
+from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
+from cycle.web import exports
+from cycle.web.pages import Web, problem_page, render, web
+
+
+@dataclass(frozen=True)
+class Filters:
+    year: int
+    traeger: str | None
+    stadtteil: str | None
+    handlungsfeld: str | None
+    overdue: bool
+
+    @property
+    def query(self) -> str:
+        from urllib.parse import urlencode
+
+        pairs = {"jahr": self.year, "traeger": self.traeger, "stadtteil": self.stadtteil}
+        pairs |= {
+            "handlungsfeld": self.handlungsfeld,
+            "ueberfaellig": "1" if self.overdue else None,
+        }
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+
+def filters(request: Request, today: date) -> Filters:
+    q = request.query_params
+    year_text = q.get("jahr", "")
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else today.year
+    return Filters(
+        year,
+        q.get("traeger") or None,
+        q.get("stadtteil") or None,
+        q.get("handlungsfeld") or None,
+        q.get("ueberfaellig") == "1",
+    )
+
+
+def load(w: Web, f: Filters, today: date) -> tuple[list[CycleRow], list[int]]:
+    with reading(w.app.engine) as session:
+        found = overview.load(session, w.settings, f.year, today, f.traeger, f.stadtteil, f.overdue)
+        years = sorted(session.execute(select(distinct(col(Cycle.year)))).scalars())
+    if f.handlungsfeld:
+        pairings = w.settings.pairings
+        found = [
+            r
+            for r in found
+            if r.pairing in pairings and pairings[r.pairing].handlungsfeld == f.handlungsfeld
+        ]
+    return found, sorted({*years, f.year, today.year})
+
+
+def cell_class(cell: StageCell, today: date) -> str:
+    if cell.done:
+        return "st-erledigt"
+    if cell.overdue_days > 0:
+        return "st-ueberfaellig"
+    if (cell.due - today).days <= SOON_DAYS:
+        return "st-bald"
+    return "st-offen"
+
+
+async def page(request: Request) -> Response:
+    w = web(request)
+    today = w.app.today()
+    f = filters(request, today)
+    rows, years = await run_in_threadpool(load, w, f, today)
+    counts = {
+        "zyklen": len(rows),
+        "ueberfaellig": sum(1 for r in rows if r.overdue),
+        "abgeschlossen": sum(1 for r in rows if r.state == "abgeschlossen"),
+        "stufen_ueberfaellig": sum(
+            1 for r in rows for c in r.stages.values() if c.overdue_days > 0
+        ),
+    }
+    s = w.settings
+    context = {
+        "title": f"Übersicht {f.year}",
+        "f": f,
+        "rows": rows,
+        "years": years,
+        "counts": counts,
+        "stages": s.stages,
+        "traeger": sorted((t.id, t.name) for t in s.traeger.values()),
+        "stadtteile": sorted((t.id, t.name) for t in s.stadtteile.values()),
+        "handlungsfelder": sorted({p.handlungsfeld for p in s.pairings.values()}),
+        "cell_class": lambda cell: cell_class(cell, today),
+        "state_label": lambda state: exports.state_label(s, state),
+        "today": today,
+    }
+    return render(request, "overview.html", context)
+
+
+async def download(request: Request) -> Response:
+    if request.path_params["fmt"] not in ("csv", "xlsx"):
+        return problem_page(request, 404, "Nicht gefunden", ["Diese Seite gibt es nicht."])
+    w = web(request)
+    today = w.app.today()
+    f = filters(request, today)
+    rows, _ = await run_in_threadpool(load, w, f, today)
+    head, body = exports.headers(w.settings), exports.rows(w.settings, rows)
+    name = f"uebersicht-{f.year}"
+    if request.path_params["fmt"] == "xlsx":
+        data = await run_in_threadpool(exports.to_xlsx, head, body, f"Übersicht {f.year}")
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        data, media = exports.to_csv(head, body), "text/csv; charset=utf-8"
+    disposition = f'attachment; filename="{name}.{request.path_params["fmt"]}"'
+    return Response(data, media_type=media, headers={"content-disposition": disposition})
+
+
+ROUTES = [
+    Route("/", page, methods=["GET"]),
+    Route("/uebersicht.{fmt:str}", download, methods=["GET"]),
+]

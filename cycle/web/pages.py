@@ -1,0 +1,177 @@
+"""Shared page plumbing: templates, the logged-in user, CSRF-checked POSTs, refusals as pages.
+
+Every POST endpoint is built by ``post``: it reads the form with the upload limit, checks the
+CSRF token (403 and nothing runs when it is wrong) and turns a ``Forbidden`` from the bus into
+a 403 page. A route module never touches cookies or tokens itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from cycle.bootstrap import App
+from cycle.config.settings import Settings
+from cycle.errors import Forbidden, UserError
+from cycle.service.accounts import User
+from cycle.service.outcomes import Outcome
+from cycle.service.principal import ROLE_LABELS
+from cycle.web.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, Secret, csrf_cookie
+from workflows.stages import EVENT_LABELS, STATUS_LABELS
+
+NAV = (
+    ("/", "Übersicht"),
+    ("/termin", "Gemeinsamer Termin"),
+    ("/postausgang", "Postausgang"),
+    ("/vorschau", "Vorschau"),
+    ("/protokoll", "Protokoll"),
+    ("/berichte", "Berichte"),
+)
+
+
+@dataclass
+class Web:
+    """What the routes share: the composition root and the secret."""
+
+    app: App
+    secret: Secret
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+
+def web(request: Request) -> Web:
+    found: Web = request.app.state.web
+    return found
+
+
+def user(request: Request) -> User:
+    found: User = request.state.user
+    return found
+
+
+def _datum(value: date | datetime | None) -> str:
+    return f"{value:%d.%m.%Y}" if value else ""
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["datum"] = _datum
+    env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
+    env.filters["ereignis"] = lambda s: EVENT_LABELS.get(s, str(s).replace("_", " "))
+    env.filters["urlq"] = lambda s: quote(str(s), safe="")
+    return env
+
+
+def render(
+    request: Request, template: str, context: Mapping[str, Any], status: int = 200
+) -> HTMLResponse:
+    w = web(request)
+    env: Environment = request.app.state.templates
+    who: User | None = getattr(request.state, "user", None)
+    tz = w.app.calendar.timezone
+    flash = w.secret.unpack(request.cookies.get(FLASH_COOKIE))
+    html = env.get_template(template).render(
+        {
+            "request": request,
+            "nav": NAV,
+            "path": request.url.path,
+            "user": who,
+            "role_label": ROLE_LABELS[who.role] if who else "",
+            "csrf_token": w.secret.csrf_token(csrf_cookie(request)),
+            "flash": flash,
+            "zeit": lambda value: f"{value.astimezone(tz):%d.%m.%Y, %H:%M} Uhr" if value else "",
+            "errors": {},
+            "values": {},
+            "form_id": None,
+            **context,
+        }
+    )
+    response = HTMLResponse(html, status_code=status)
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def done(request: Request, target: str, message: str) -> RedirectResponse:
+    """POST → redirect → GET, with a German confirmation shown once on the next page."""
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        FLASH_COOKIE,
+        web(request).secret.pack(message),
+        httponly=True,
+        samesite="lax",
+        secure=web(request).settings.web.secure,
+        path="/",
+    )
+    return response
+
+
+def problem_page(request: Request, status: int, title: str, lines: list[str]) -> HTMLResponse:
+    return render(request, "problem.html", {"title": title, "lines": lines}, status)
+
+
+async def handle(request: Request, command: object) -> Outcome:
+    """``app.bus.handle(command, principal)`` off the event loop, as the logged-in user."""
+    return await run_in_threadpool(web(request).app.bus.handle, command, user(request).principal)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+FormEndpoint = Callable[[Request, FormData], Awaitable[Response]]
+
+
+def post(handler: FormEndpoint) -> Endpoint:
+    """A POST endpoint: form read within the upload limit, CSRF checked, refusals as pages."""
+
+    async def endpoint(request: Request) -> Response:
+        limit = web(request).settings.web.upload_max_mb * 1024 * 1024
+        async with request.form(max_files=20, max_fields=500, max_part_size=limit) as form:
+            if not web(request).secret.csrf_ok(
+                request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)
+            ):
+                return problem_page(
+                    request,
+                    403,
+                    "Sicherheitsprüfung fehlgeschlagen",
+                    [
+                        "Das Formular ist abgelaufen oder kam nicht von dieser Anwendung; "
+                        "nichts wurde geändert. Bitte die Seite neu laden und erneut senden."
+                    ],
+                )
+            try:
+                return await handler(request, form)
+            except Forbidden as exc:
+                return problem_page(request, 403, "Keine Berechtigung", exc.lines)
+
+    return endpoint
+
+
+def text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def errors_of(exc: UserError, known: set[str]) -> dict[str | None, list[str]]:
+    """Messages by form field; a problem about a field the form does not show goes on top."""
+    found: dict[str | None, list[str]] = {}
+    for p in exc.problems:
+        key = p.field if p.field in known else None
+        found.setdefault(key, []).append(p.message)
+    return found

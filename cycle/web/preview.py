@@ -1,0 +1,5 @@
+"""stub"""
+
+from starlette.routing import BaseRoute
+
+ROUTES: list[BaseRoute] = []
