@@ -15,9 +15,10 @@ Context contract (the integrator fills it; unknown extra keys are ignored):
   (both may be None)}, ``traeger`` {``name``, ``leitung`` (str or None)}, ``stadtteil`` {``name``},
   ``year`` (int), ``due`` (date: the effective due date), ``days`` (int: >0 days left, 0 due today,
   <0 days overdue), ``meeting`` ({``start``: aware datetime, ``location``: str or None} or None;
-  required for einladung and terminerinnerung), ``recipients_role`` (str, e.g. "kontakte",
-  "leitung", "stabsstellenleitung", "koordinierungsstelle"), ``attachments`` (list of file names
-  attached to this message). Optional: ``verschoben`` (bool; einladung for a re-scheduled meeting).
+  required for einladung and terminerinnerung), ``recipients_role`` (str: the role the mail is
+  addressed to, "kontakte" or "stabsstellenleitung"; the eskalation body is written for it),
+  ``attachments`` (list of file names attached to this message). Optional: ``verschoben``
+  (bool; einladung for a re-scheduled meeting).
 - ``wochenuebersicht``: ``week`` (ISO week label, "2026-W14"), ``rows`` (list of {``pairing``,
   ``traeger``, ``stadtteil``, ``stage``, ``status`` (str), ``due`` (date), ``overdue_days``
   (int, 0 if not overdue)}), ``counts`` {``zyklen``, ``ueberfaellig``, ``bald_faellig``} (ints).

@@ -14,6 +14,7 @@ from cycle.views.overview import SOON_DAYS, CycleRow
 from notifications.message import Attachment
 from notifications.render import Renderer
 from workflows.deadlines import ERINNERUNG, send_instant
+from workflows.recipients import WOCHENUEBERSICHT, recipients_for
 from workflows.stages import STATUS_LABELS, StageType
 
 
@@ -46,8 +47,7 @@ def for_point(app: App, renderer: Renderer, due: DuePoint, now: datetime) -> Dra
     # For meeting reminders the anchor is the meeting day; otherwise the effective due date.
     context = stage_context(settings, due.pairing_id, due.year, stage, point.anchor, today)
     context["level"] = point.level
-    if point.kind == "eskalation" and point.level >= 2:
-        context["recipients_role"] = "stabsstellenleitung"
+    context["recipients_role"] = str(recipients_for(point.kind, point.level, stage.type).addressed)
     attachments: tuple[Attachment, ...] = ()
     if due.meeting_at is not None:
         context["meeting"] = {"start": due.meeting_at, "location": due.location}
@@ -109,7 +109,7 @@ def weekly_overview(
         kind="wochenuebersicht",
         level=0,
         send_at=app.calendar.at(day, app.settings.calendar.send_time),
-        to=recipients.koordinierungsstelle(app.settings),
+        to=recipients.for_kind(WOCHENUEBERSICHT, 0, None, None, app.settings)[0],
         rendered=renderer.render("wochenuebersicht", context),
         bundle=False,
     )

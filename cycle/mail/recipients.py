@@ -1,53 +1,44 @@
-"""Who gets which notification (SPEC §6)."""
+"""Addresses for the roles of ``workflows.recipients`` (the table of SPEC §6 lives there)."""
 
 from __future__ import annotations
 
 from cycle.config.settings import Pairing, Settings, StageSpec
-from workflows.stages import StageType
+from workflows.recipients import ZUSTELLFEHLER, Role, recipients_for
 
 Addresses = tuple[str, ...]
-
-
-def _unique(values: list[str]) -> Addresses:
-    seen: dict[str, None] = {}
-    for value in values:
-        seen.setdefault(value, None)
-    return tuple(seen)
 
 
 def _named(name: str, email: str) -> str:
     return f"{name} <{email}>"
 
 
-def contacts(pairing: Pairing) -> list[str]:
-    return [_named(c.name, c.email) for c in pairing.contacts]
+def _addresses(role: Role, settings: Settings, pairing: Pairing | None) -> list[str]:
+    k = settings.koordinierungsstelle
+    if role is Role.KOORDINIERUNGSSTELLE:
+        return [_named(k.name, k.email)]
+    if role is Role.STABSSTELLENLEITUNG:
+        return [_named(k.stabsstellenleitung_name, k.stabsstellenleitung)]
+    if pairing is None:
+        raise ValueError(f"the role {role} needs a pairing")
+    if role is Role.KONTAKTE:
+        return [_named(c.name, c.email) for c in pairing.contacts]
+    traeger = settings.traeger[pairing.traeger]
+    return [_named(traeger.leitung, traeger.leitung_email)]
 
 
 def for_kind(
-    kind: str, level: int, pairing: Pairing, stage: StageSpec | None, settings: Settings
+    kind: str, level: int, pairing: Pairing | None, stage: StageSpec | None, settings: Settings
 ) -> tuple[Addresses, Addresses]:
-    """(to, cc) of a stage notification of ``kind`` and ``level``."""
-    k = settings.koordinierungsstelle
-    traeger = settings.traeger[pairing.traeger]
-    koordination = _named(k.name, k.email)
-    leitung = _named(traeger.leitung, traeger.leitung_email)
-    stab = _named(k.stabsstellenleitung_name, k.stabsstellenleitung)
-    team = contacts(pairing)
-    if kind == "erinnerung":
-        return _unique(team), ()
-    if kind == "eskalation" and level <= 1:
-        return _unique([*team, leitung]), (koordination,)
-    if kind == "eskalation":
-        return (stab,), _unique([koordination, leitung])
-    if kind in ("einladung", "terminerinnerung"):
-        if stage is not None and stage.type is StageType.GROUP_MEETING:
-            return _unique(team), ()
-        return _unique([*team, leitung, koordination]), ()
-    if kind == "eingangsbestaetigung":
-        return _unique(team), (koordination,)
-    raise ValueError(f"no recipients rule for {kind}")
+    """(to, cc) of a notification of ``kind`` and ``level``, each without repeated addresses."""
+    rule = recipients_for(kind, level, stage.type if stage is not None else None)
+
+    def resolve(roles: tuple[Role, ...]) -> Addresses:
+        found = (a for role in roles for a in _addresses(role, settings, pairing))
+        return tuple(dict.fromkeys(found))
+
+    return resolve(rule.to), resolve(rule.cc)
 
 
 def koordinierungsstelle(settings: Settings) -> Addresses:
-    k = settings.koordinierungsstelle
-    return (_named(k.name, k.email),)
+    """Recipients of the failure notice (``zustellfehler``): the Koordinierungsstelle."""
+    return for_kind(ZUSTELLFEHLER, 0, None, None, settings)[0]

@@ -1,0 +1,65 @@
+"""Who gets which notification, by role: the one table of SPEC §6.
+
+The mail pipeline resolves the roles to addresses; the templates address the first role of ``to``
+(``recipients_role``). Nothing else states who receives a kind of notification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from workflows.deadlines import ERINNERUNG, ESKALATION, TERMINERINNERUNG
+from workflows.stages import StageType
+
+EINLADUNG = "einladung"
+EINGANGSBESTAETIGUNG = "eingangsbestaetigung"
+WOCHENUEBERSICHT = "wochenuebersicht"
+ZUSTELLFEHLER = "zustellfehler"
+
+
+class Role(StrEnum):
+    KONTAKTE = "kontakte"  # the pairing's contacts: Stadtteilmanager*innen, tandem city staff
+    LEITUNG = "leitung"  # the Träger's Leitung
+    KOORDINIERUNGSSTELLE = "koordinierungsstelle"
+    STABSSTELLENLEITUNG = "stabsstellenleitung"
+
+
+@dataclass(frozen=True)
+class Recipients:
+    to: tuple[Role, ...]
+    cc: tuple[Role, ...] = ()
+
+    @property
+    def addressed(self) -> Role:
+        """The role a mail speaks to: the first of ``to``."""
+        return self.to[0]
+
+
+_K, _L = Role.KONTAKTE, Role.LEITUNG
+_KS, _S = Role.KOORDINIERUNGSSTELLE, Role.STABSSTELLENLEITUNG
+
+# The participants of a meeting (einladung, terminerinnerung); a group meeting (the Fachtag, one
+# event for all pairings) is announced to the contacts only.
+PARTICIPANTS = Recipients((_K, _L, _KS))
+GROUP_PARTICIPANTS = Recipients((_K,))
+
+# kind -> recipients of level 1, 2, …; the last entry holds for every further level.
+TABLE: dict[str, tuple[Recipients, ...]] = {
+    ERINNERUNG: (Recipients((_K,)),),
+    ESKALATION: (Recipients((_K, _L), (_KS,)), Recipients((_S,), (_KS, _L))),
+    EINGANGSBESTAETIGUNG: (Recipients((_K,), (_KS,)),),
+    WOCHENUEBERSICHT: (Recipients((_KS,)),),
+    ZUSTELLFEHLER: (Recipients((_KS,)),),
+}
+MEETING_KINDS = frozenset({EINLADUNG, TERMINERINNERUNG})
+
+
+def recipients_for(kind: str, level: int, stage_type: StageType | None = None) -> Recipients:
+    """The roles that get a notification of ``kind`` and ``level`` (a level below 1 counts as 1)."""
+    if kind in MEETING_KINDS:
+        return GROUP_PARTICIPANTS if stage_type is StageType.GROUP_MEETING else PARTICIPANTS
+    if kind not in TABLE:
+        raise ValueError(f"no recipients rule for {kind}")
+    levels = TABLE[kind]
+    return levels[min(max(level, 1), len(levels)) - 1]
