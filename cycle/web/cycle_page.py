@@ -1,5 +1,179 @@
-"""stub"""
+"""``/zyklus/{pairing}/{year}``: one cycle with history, evidence, notifications and forms."""
 
-from starlette.routing import BaseRoute
+from __future__ import annotations
 
-ROUTES: list[BaseRoute] = []
+import re
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from cycle.errors import Forbidden, Refused, UserError
+from cycle.persistence.tables import Evidence
+from cycle.persistence.uow import reading
+from cycle.service import commands as c
+from cycle.service.outcomes import Outcome
+from cycle.web import cycle_data
+from cycle.web.forms import Fields, stage_command
+from cycle.web.pages import done, errors_of, handle, post, problem_page, render, user, web
+from workflows.stages import STATUS_LABELS
+
+FIELDS = {
+    "at",
+    "location",
+    "on",
+    "participants",
+    "note",
+    "evidence",
+    "upload",
+    "trotzdem",
+    "reason",
+    "due",
+    "until",
+    "reopen",
+    "text",
+    "successor",
+}
+
+
+def _year(request: Request) -> int | None:
+    text = str(request.path_params["year"])
+    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+
+
+async def show(
+    request: Request,
+    status: int = 200,
+    form_id: str | None = None,
+    errors: dict[str | None, list[str]] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    w = web(request)
+    pairing, year = str(request.path_params["pairing"]), _year(request)
+    p = w.settings.pairings.get(pairing)
+    if p is None or year is None:
+        return problem_page(request, 404, "Nicht gefunden", ["Diese Partnerschaft gibt es nicht."])
+
+    def load() -> cycle_data.CycleView:
+        with reading(w.app.engine) as session:
+            return cycle_data.load(session, w.settings, pairing, year, user(request).principal)
+
+    view = await run_in_threadpool(load)
+    others = sorted(pid for pid in w.settings.pairings if pid != pairing)
+    context = {
+        "title": f"Zyklus {year} · {w.settings.stadtteile[p.stadtteil].name}",
+        "v": view,
+        "p": p,
+        "traeger": w.settings.traeger[p.traeger].name,
+        "stadtteil": w.settings.stadtteile[p.stadtteil].name,
+        "titles": cycle_data.FORM_TITLES,
+        "payload_text": cycle_data.payload_text,
+        "is_meeting": cycle_data.is_meeting,
+        "others": others,
+        "form_id": form_id,
+        "errors": errors or {},
+        "values": values or {},
+        "today": w.app.today(),
+    }
+    return render(request, "cycle.html", context, status)
+
+
+def confirmation(outcome: Outcome, fallback: str) -> str:
+    lines = [
+        f"{ch.stage_name} ({ch.pairing} {ch.year}): "
+        f"{STATUS_LABELS.get(ch.before, ch.before)} → {STATUS_LABELS.get(ch.after, ch.after)}"
+        for ch in outcome.changes
+    ]
+    lines += [n.message for n in outcome.notes]
+    return " · ".join(lines) or fallback
+
+
+async def refused(request: Request, form_id: str, exc: UserError, form: FormData) -> Response:
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrftoken"}
+    status = 409 if isinstance(exc, Refused) else 422
+    return await show(request, status, form_id, errors_of(exc, FIELDS), values)
+
+
+def _here(request: Request) -> str:
+    return f"/zyklus/{request.path_params['pairing']}/{request.path_params['year']}"
+
+
+async def event(request: Request, form: FormData) -> Response:
+    w, year = web(request), _year(request)
+    pairing, stage, name = (str(request.path_params[k]) for k in ("pairing", "stage", "event"))
+    if year is None or name not in cycle_data.EVENT_COMMANDS:
+        return problem_page(request, 404, "Nicht gefunden", ["Dieses Ereignis gibt es nicht."])
+    form_id = f"{stage}-{name}"
+    try:
+        command = await stage_command(
+            name, pairing, year, stage, Fields(form, w.app.calendar.timezone)
+        )
+        outcome = await handle(request, command)
+    except Forbidden:
+        raise
+    except UserError as exc:
+        return await refused(request, form_id, exc, form)
+    return done(request, f"{_here(request)}#{stage}", confirmation(outcome, "Gespeichert."))
+
+
+async def note(request: Request, form: FormData) -> Response:
+    year = _year(request)
+    if year is None:
+        return problem_page(request, 404, "Nicht gefunden", ["Diesen Zyklus gibt es nicht."])
+    fields = Fields(form, web(request).app.calendar.timezone)
+    try:
+        body = fields.required("text", "Bitte einen Text eingeben.")
+        fields.check()
+        stage = fields.text("stage")
+        await handle(request, c.Note(str(request.path_params["pairing"]), year, stage, body))
+    except Forbidden:
+        raise
+    except UserError as exc:
+        return await refused(request, "notiz", exc, form)
+    return done(request, f"{_here(request)}#notizen", "Notiz gespeichert.")
+
+
+async def end(request: Request, form: FormData) -> Response:
+    fields = Fields(form, web(request).app.calendar.timezone)
+    try:
+        on = fields.day("on", required=True)
+        reason = fields.required("reason", "Bitte einen Grund angeben.")
+        fields.check()
+        assert on is not None
+        command = c.End(str(request.path_params["pairing"]), on, reason, fields.text("successor"))
+        await handle(request, command)
+    except Forbidden:
+        raise
+    except UserError as exc:
+        return await refused(request, "beenden", exc, form)
+    return done(request, _here(request), "Partnerschaft beendet.")
+
+
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+async def evidence(request: Request) -> Response:
+    w, sha = web(request), str(request.path_params["sha"])
+    if not _SHA.match(sha):
+        return problem_page(request, 404, "Nicht gefunden", ["Diesen Nachweis gibt es nicht."])
+
+    def find() -> Evidence | None:
+        with reading(w.app.engine) as session:
+            return session.get(Evidence, sha)
+
+    row = await run_in_threadpool(find)
+    path = w.app.var_dir / "evidence" / sha[:2] / sha
+    if row is None or not path.is_file():
+        return problem_page(request, 404, "Nicht gefunden", ["Diesen Nachweis gibt es nicht."])
+    return FileResponse(path, filename=row.filename, media_type="application/octet-stream")
+
+
+ROUTES = [
+    Route("/zyklus/{pairing}/{year}", show, methods=["GET"]),
+    Route("/zyklus/{pairing}/{year}/notiz", post(note), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year}/beenden", post(end), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year}/{stage}/{event}", post(event), methods=["POST"]),
+    Route("/nachweis/{sha}", evidence, methods=["GET"]),
+]
