@@ -13,6 +13,7 @@ from cycle.persistence import audit
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.persistence.uow import reading
 from cycle.views.formats import table, to_csv, to_json
+from workflows.cycle_state import cycle_state
 from workflows.stages import EVENT_LABELS, STATUS_LABELS, is_done
 
 HEADERS = [
@@ -142,7 +143,8 @@ def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
         f"Partnerschaft: {pairing} · {app.settings.traeger[p.traeger].name} · "
         f"{app.settings.stadtteile[p.stadtteil].name}"
     )
-    print(f"Stand: {record['state']}")
+    state = next((s.name for s in app.settings.stages if s.id == record["state"]), record["state"])
+    print(f"Stand: {state}")
     body = []
     for stage in record["stages"]:
         steps = "\n".join(f"{s['aktion']} {s['am']} durch {s['durch']}" for s in stage["schritte"])
@@ -207,13 +209,8 @@ def _record(
                 "nachweise": proofs,
             }
         )
-    state = (
-        "beendet"
-        if cycle.ended_on
-        else "abgeschlossen"
-        if all(s["done"] for s in stages)
-        else "offen"
-    )
+    listed = ((spec.id, rows[spec.id].status) for spec in app.settings.stages if spec.id in rows)
+    state = cycle_state(listed, cycle.ended_on is not None)
     return {
         "pairing": pairing,
         "year": year,

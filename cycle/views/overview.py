@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from cycle.config.settings import Settings
 from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
+from workflows.cycle_state import cycle_state
 from workflows.stages import is_done
 
 SOON_DAYS = 28  # "due soon" in the status colours and the weekly overview
@@ -43,12 +44,6 @@ class CycleRow:
     @property
     def overdue(self) -> bool:
         return any(cell.overdue_days > 0 for cell in self.stages.values())
-
-
-def cycle_state(stages: list[StageCell], ended_on: date | None) -> str:
-    if ended_on is not None:
-        return "beendet"
-    return next((c.stage_id for c in stages if not c.done), "abgeschlossen")
 
 
 def load(
@@ -110,7 +105,7 @@ def load(
             s_name,
             s_id,
             year,
-            cycle_state(cells, ended_on),
+            cycle_state(((c.stage_id, c.status) for c in cells), ended_on is not None),
             ended_on,
             {c.stage_id: c for c in cells},
         )
