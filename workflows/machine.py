@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from transitions import Machine, MachineError
 
 from workflows.stages import (
     DONE_STATUSES,
+    ENTFALLEN,
     EVENT_LABELS,
+    OFFEN,
     PREPARATORY_EVENTS,
     STATUS_LABELS,
     STATUSES,
+    STEP_BACK,
     TRANSITIONS,
     StageType,
 )
@@ -33,6 +36,12 @@ class TransitionRefused(Exception):
 class _StageAdapter:
     state: str
     prerequisites_done: bool
+    scheduled: bool = False  # the meeting had a date (``korrigieren`` goes back to terminiert)
+
+
+def _takes(status: str, requested: str | None = None) -> bool:
+    """Condition of ``uebernehmen``: the successor takes the predecessor's ``requested`` status."""
+    return requested == status
 
 
 @cache
@@ -50,7 +59,19 @@ def machine_for(stage_type: StageType) -> Machine:
         )
         machine.add_transition(event, list[Any](sources), dest, conditions=conditions)
     not_done: list[Any] = [s for s in STATUSES[stage_type] if s not in DONE_STATUSES]
-    machine.add_transition("waive", not_done, "entfallen")
+    machine.add_transition("waive", not_done, ENTFALLEN)
+    machine.add_transition("extend", not_done, None)  # internal: the due date moves, not the status
+    every: list[Any] = list(STATUSES[stage_type])
+    machine.add_transition("datum_korrigieren", every, None)  # a recorded date or time is fixed
+    for source, dest in (*STEP_BACK[stage_type], (ENTFALLEN, OFFEN)):
+        guard: dict[str, Any] = {}
+        if source == "durchgefuehrt":
+            guard = (
+                {"conditions": ["scheduled"]} if dest == "terminiert" else {"unless": ["scheduled"]}
+            )
+        machine.add_transition("korrigieren", source, dest, **guard)
+    for status in STATUSES[stage_type]:
+        machine.add_transition("uebernehmen", OFFEN, status, conditions=[partial(_takes, status)])
     return machine
 
 
@@ -63,10 +84,19 @@ class StageView:
     status: str
 
 
-def fire(stage: StageView, event: str, open_prerequisites: Sequence[str] = ()) -> str:
+def fire(
+    stage: StageView,
+    event: str,
+    open_prerequisites: Sequence[str] = (),
+    *,
+    scheduled: bool = False,
+    takes: str | None = None,
+) -> str:
     """Return the new status after ``event`` or raise ``TransitionRefused`` (German message).
 
-    ``open_prerequisites`` names the required stages that are not done yet.
+    ``open_prerequisites`` names the required stages that are not done yet; ``scheduled`` says
+    whether a meeting had a date (for ``korrigieren``); ``takes`` is the status a successor
+    takes over from its predecessor (for ``uebernehmen``).
     """
     label = EVENT_LABELS.get(event, event)
     status_label = STATUS_LABELS.get(stage.status, stage.status)
@@ -75,7 +105,9 @@ def fire(stage: StageView, event: str, open_prerequisites: Sequence[str] = ()) -
         raise TransitionRefused(
             f"{stage.stage_name}: „{label}“ ist für diese Art von Stufe nicht möglich."
         )
-    adapter = _StageAdapter(state=stage.status, prerequisites_done=not open_prerequisites)
+    adapter = _StageAdapter(
+        state=stage.status, prerequisites_done=not open_prerequisites, scheduled=scheduled
+    )
     machine.add_model(adapter, initial=stage.status)
     try:
         if event not in machine.get_triggers(stage.status):
@@ -83,7 +115,7 @@ def fire(stage: StageView, event: str, open_prerequisites: Sequence[str] = ()) -
                 f"{stage.stage_name}: „{label}“ ist im Status „{status_label}“ nicht möglich."
             )
         try:
-            moved = adapter.trigger(event)  # type: ignore[attr-defined]
+            moved = adapter.trigger(event, takes)  # type: ignore[attr-defined]
         except MachineError as exc:  # pragma: no cover - guarded above
             raise TransitionRefused(f"{stage.stage_name}: {exc.value}") from exc
         if not moved:

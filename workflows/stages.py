@@ -61,8 +61,40 @@ TRANSITIONS: dict[StageType, tuple[Transition, ...]] = {
     ),
 }
 
+# Undoing a mistaken event (``korrigieren``, ``correct --reopen``): the status one step back,
+# as (from, to). A held meeting goes back to ``terminiert`` when it had a date (condition
+# ``scheduled``), else to ``offen``. A waived stage is open again (``ENTFALLEN`` -> ``OFFEN``).
+STEP_BACK: dict[StageType, tuple[tuple[str, str], ...]] = {
+    StageType.MEETING: (
+        ("durchgefuehrt", "terminiert"),
+        ("durchgefuehrt", OFFEN),
+        ("terminiert", OFFEN),
+    ),
+    StageType.GROUP_MEETING: (
+        ("durchgefuehrt", "terminiert"),
+        ("durchgefuehrt", OFFEN),
+        ("terminiert", OFFEN),
+    ),
+    StageType.REPORT: (
+        ("eingereicht", OFFEN),
+        ("zurueckgegeben", "eingereicht"),
+        ("angenommen", "eingereicht"),
+    ),
+    StageType.PROOF_OF_FUNDS: (
+        ("eingereicht", OFFEN),
+        ("zurueckgegeben", "eingereicht"),
+        ("geprueft", "eingereicht"),
+        ("zur_kenntnis_genommen", "geprueft"),
+        ("abgelegt", "zur_kenntnis_genommen"),
+    ),
+}
+
 # Events that only prepare a stage; they do not need the prerequisites to be done.
-PREPARATORY_EVENTS = frozenset({"schedule", "waive"})
+# ``extend`` moves no status (an internal transition of every status not done), ``korrigieren``
+# and ``uebernehmen`` are corrections and hand-overs of what was recorded.
+PREPARATORY_EVENTS = frozenset(
+    {"schedule", "waive", "extend", "korrigieren", "datum_korrigieren", "uebernehmen"}
+)
 
 STATUS_LABELS: dict[str, str] = {
     OFFEN: "offen",
@@ -88,6 +120,9 @@ EVENT_LABELS: dict[str, str] = {
     "file": "ablegen",
     "waive": "entfallen lassen",
     "extend": "Frist verlängern",
+    "korrigieren": "korrigieren",
+    "datum_korrigieren": "Datum korrigieren",
+    "uebernehmen": "übernehmen",
     "uebernahme": "übernommen",
 }
 
@@ -97,4 +132,10 @@ def is_done(status: str) -> bool:
 
 
 def events_of(stage_type: StageType) -> frozenset[str]:
-    return frozenset(event for event, _, _ in TRANSITIONS[stage_type]) | {"waive"}
+    return frozenset(event for event, _, _ in TRANSITIONS[stage_type]) | {
+        "waive",
+        "extend",
+        "korrigieren",
+        "datum_korrigieren",
+        "uebernehmen",
+    }

@@ -7,35 +7,24 @@ from collections.abc import Callable
 
 from cycle.bootstrap import App, bootstrap
 from cycle.errors import UsageError
+from cycle.service.principal import Principal
 
 
-def _print(lines: list[str]) -> int:
-    for line in lines:
-        print(line)
-    return 0
+def _operator(app: App, args: argparse.Namespace) -> Principal:
+    return Principal.operator(app.actor(getattr(args, "by", None)))
 
 
-def cmd_init(app: App, _args: argparse.Namespace) -> int:
-    from cycle.persistence import db
-    from cycle.persistence.uow import transaction
-    from cycle.service import cycles, masterdata
+def cmd_init(app: App, args: argparse.Namespace) -> int:
+    from cycle.service.commands import SyncMasterData
 
-    db.upgrade(app.engine)
-    now, actor = app.now(), app.actor(None)
-    with transaction(app.engine) as session:
-        changed = masterdata.sync(session, app.settings, now, actor)
-        refreshed = cycles.refresh_due_dates(session, app.settings, app.calendar, now)
-        opened = cycles.open_cycles(
-            session, app.settings, app.calendar, app.today(now).year, now, actor
-        )
+    data = app.bus.handle(SyncMasterData(), _operator(app, args)).data
     print(f"Datenbank bereit: {_safe_url(app.settings.database_url)}")
     print(
-        f"Stammdaten: {len(app.settings.pairings)} Partnerschaften, "
-        f"{changed} Änderungen übernommen."
+        f"Stammdaten: {data['pairings']} Partnerschaften, {data['changed']} Änderungen übernommen."
     )
-    if refreshed:
-        print(f"Fristen neu berechnet: {refreshed}")
-    print(f"Zyklen {app.today(now).year} eröffnet: {len(opened)}")
+    if data["refreshed"]:
+        print(f"Fristen neu berechnet: {data['refreshed']}")
+    print(f"Zyklen {data['year']} eröffnet: {data['opened']}")
     return 0
 
 
@@ -88,62 +77,9 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_event(app: App, args: argparse.Namespace) -> int:
-    from cycle.service import ending, handlers
+    from cycle.cli import events
 
-    c = args.command
-    if c == "schedule":
-        return _print(
-            handlers.schedule(
-                app, args.pairing, args.year, args.stage, args.at, args.location, args.by
-            )
-        )
-    if c == "complete":
-        return _print(
-            handlers.complete(
-                app,
-                args.pairing,
-                args.year,
-                args.stage,
-                args.on,
-                args.by,
-                args.note,
-                args.evidence,
-                args.participants,
-            )
-        )
-    if c == "submit":
-        return _print(
-            handlers.submit(
-                app, args.pairing, args.year, args.stage, args.file, args.on, args.by, args.trotzdem
-            )
-        )
-    if c in ("accept", "check", "acknowledge", "file"):
-        return _print(
-            handlers.simple(
-                app, c, args.pairing, args.year, args.stage, args.by, args.reason, args.on
-            )
-        )
-    if c == "return":
-        return _print(
-            handlers.give_back(
-                app, args.pairing, args.year, args.stage, args.reason, args.due, args.by
-            )
-        )
-    if c == "extend":
-        return _print(
-            handlers.extend(
-                app, args.pairing, args.year, args.stage, args.until, args.reason, args.by
-            )
-        )
-    if c == "waive":
-        return _print(
-            handlers.waive(app, args.pairing, args.year, args.stage, args.reason, args.by)
-        )
-    if c == "end":
-        return _print(
-            ending.end_pairing(app, args.pairing, args.on, args.reason, args.successor, args.by)
-        )
-    raise UsageError(f"unbekannter Befehl {c}")
+    return events.run(app, args)
 
 
 def _count(n: int, singular: str, plural: str) -> str:
@@ -151,11 +87,12 @@ def _count(n: int, singular: str, plural: str) -> str:
 
 
 def cmd_tick(app: App, args: argparse.Namespace) -> int:
-    from cycle.service.tick import tick
+    from cycle.service.commands import Tick
     from cycle.views.formats import to_json
 
     now = app.now()
-    report = tick(app, app.renderer, now, deliver=not args.no_deliver)
+    outcome = app.bus.handle(Tick(deliver=not args.no_deliver), Principal.system())
+    report = outcome.data["report"]
     if args.format == "json":
         print(to_json(report.as_json()))
         return 0
@@ -187,16 +124,34 @@ def cmd_outbox(app: App, args: argparse.Namespace) -> int:
     if args.action == "retry":
         if (args.id is None) == (not args.failed):
             raise UsageError("outbox retry: genau eines von ID oder --failed angeben.")
-        return outbox_view.retry(app, args.id, args.failed)
+        return _retry(app, args)
     if args.id is not None or args.failed:
         raise UsageError("ID und --failed gibt es nur bei „outbox retry“.")
     return outbox_view.listing(app, args.status, args.format)
 
 
-def cmd_simulate(app: App, args: argparse.Namespace) -> int:
-    from cycle.simulation import simulate
+def _retry(app: App, args: argparse.Namespace) -> int:
+    from cycle.service.commands import RetryOutbox
 
-    return simulate.run(app, args.start, args.end, args.scenario, args.format)
+    outcome = app.bus.handle(RetryOutbox(args.id, args.failed), _operator(app, args))
+    retried = [cc.detail for cc in outcome.cycle_changes]
+    if not retried:
+        print("Keine fehlgeschlagenen Nachrichten im Postausgang.")
+        return 0
+    for row in retried:
+        print(f"Nachricht {row['id']} erneut eingereiht: {row['subject']} → {row['to']}")
+    n = len(retried)
+    print(
+        f"{n} Nachricht{'en' if n != 1 else ''} wieder ausstehend; "
+        "Zustellung beim nächsten Durchlauf (zyklus tick oder der laufende Dienst)."
+    )
+    return 0
+
+
+def cmd_simulate(app: App, args: argparse.Namespace) -> int:
+    from cycle.cli import simulation_output
+
+    return simulation_output.run(app, args.start, args.end, args.scenario, args.format)
 
 
 def cmd_audit(app: App, args: argparse.Namespace) -> int:
@@ -255,6 +210,8 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
             "extend",
             "waive",
             "end",
+            "note",
+            "correct",
         )
     },
 }

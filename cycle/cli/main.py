@@ -162,6 +162,21 @@ def build_parser() -> Parser:
     p.add_argument("--successor", metavar="PAIRING")
     _by(p)
 
+    p = sub.add_parser("note", help="freie Notiz zu einem Zyklus oder einer Stufe (protokolliert)")
+    p.add_argument("pairing", metavar="PAIRING", help="Partnerschaft (Kennung)")
+    p.add_argument("year", metavar="YEAR", type=_year, help="Jahr des Zyklus")
+    p.add_argument("rest", nargs="+", metavar="[STAGE] TEXT", help="Stufe (optional) und Text")
+    _by(p)
+
+    p = sub.add_parser("correct", help="eine falsche Erfassung korrigieren (protokolliert)")
+    _cycle_args(p)
+    p.add_argument("--reason", required=True, metavar="TEXT", help="Grund der Korrektur")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--reopen", action="store_true", help="letzten Schritt zurücknehmen")
+    which.add_argument("--on", type=_date, metavar="DATE", help="erfasstes Datum berichtigen")
+    which.add_argument("--at", type=_instant, metavar="DATETIME", help="Termin berichtigen")
+    _by(p)
+
     p = sub.add_parser("tick", help="ein Durchlauf: fällige Nachrichten erzeugen und zustellen")
     p.add_argument("--no-deliver", action="store_true", help="nur einreihen, nicht zustellen")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -233,7 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return dispatch(args)
     except UserError as exc:
-        for line in exc.lines:
+        from cycle.cli.events import render_problem
+
+        for problem in exc.problems:
+            line = render_problem(problem)
             print(f"Fehler: {line}" if not line.startswith("Fehler") else line, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -21,19 +21,20 @@ from notifications.message import Attachment, parse_address
 if TYPE_CHECKING:
     from cycle.bootstrap import App
     from cycle.config.settings import StageSpec
-    from cycle.service.events import Target
+    from cycle.persistence.target import Target
 
 
 def on_stage_event(
     session: Session, app: App, target: Target, stage: StageSpec, event: str, now: datetime
-) -> None:
+) -> int:
+    """Enqueue the notifications of one stage event; returns how many were queued."""
     if event == "schedule":
         draft = _invitation(app, target, stage, now)
     elif event == "submit":
         draft = _receipt(app, target, stage, now)
     else:
-        return
-    compose.store(session, [draft], app.settings, app.renderer, now)
+        return 0
+    return len(compose.store(session, [draft], app.settings, app.renderer, now))
 
 
 def _base(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,6 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from cycle.errors import UsageError
 from cycle.persistence.tables import Evidence
 
 
@@ -22,17 +22,6 @@ class StoredFile:
     path: Path
 
 
-def read_input(path: Path, argument: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{argument}: Datei nicht gefunden: {path}") from None
-    except OSError as exc:
-        raise UsageError(
-            f"{argument}: Datei kann nicht gelesen werden: {path} ({exc.strerror})"
-        ) from None
-
-
 def store(session: Session, var_dir: Path, filename: str, data: bytes, now: datetime) -> StoredFile:
     """Write the file (idempotent) and record it; the row commits with the caller's event."""
     sha = hashlib.sha256(data).hexdigest()
@@ -40,7 +29,11 @@ def store(session: Session, var_dir: Path, filename: str, data: bytes, now: date
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        partial.write_bytes(data)
+        # Evidence may hold personal data: readable by the service's user only (0600).
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(partial, 0o600)  # the umask cannot widen it, an existing partial is narrowed
         shutil.move(partial, target)
     if session.get(Evidence, sha) is None:
         session.add(Evidence(sha256=sha, filename=filename, size=len(data), stored_at=now))

@@ -30,12 +30,14 @@ class UnitOfWork:
     session: Session
     now: datetime
 
-    def __init__(self, app: App, actor: str = "zyklus") -> None:
+    def __init__(self, app: App, actor: str = "zyklus", now: datetime | None = None) -> None:
+        """``now`` is given only by callers that already hold the instant (a delivery pass)."""
         self.app = app
         self.actor = actor
+        self._now = now
 
     def __enter__(self) -> UnitOfWork:
-        self.now = self.app.clock.now()
+        self.now = self._now or self.app.clock.now()
         self.session = Session(self.app.engine, expire_on_commit=False)
         self.session.begin()
         return self

@@ -35,11 +35,11 @@ def _stamp(app: App) -> str:
 
 def tick_job(app: App) -> TickReport | None:
     """One reconciliation pass at ``app.clock.now()`` with delivery; ``None`` if it failed."""
-    from cycle.service.tick import tick
+    from cycle.service.commands import Tick
+    from cycle.service.principal import Principal
 
-    now = app.now()
     try:
-        report = tick(app, app.renderer, now)
+        report: TickReport = app.bus.handle(Tick(), Principal.system()).data["report"]
     except Exception as exc:  # the service keeps running; the next pass tries again
         log.error("Durchlauf %s fehlgeschlagen: %s: %s", _stamp(app), type(exc).__name__, exc)
         return None

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cycle.persistence.uow import UnitOfWork
-from cycle.service import commands as c
 from cycle.service import accounts, handlers, permissions
+from cycle.service import commands as c
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
 

@@ -141,6 +141,4 @@ class Tick:
 
 SIGN_OFF = (Accept, Check, Acknowledge, File)
 StageEvent = Schedule | Complete | Submit | Accept | Check | Acknowledge | File | Return
-Command = (
-    StageEvent | Extend | Waive | Note | Correct | End | RetryOutbox | SyncMasterData | Tick
-)
+Command = StageEvent | Extend | Waive | Note | Correct | End | RetryOutbox | SyncMasterData | Tick

@@ -1,103 +1,134 @@
-"""End a pairing (mid-year), optionally handing its cycle over to a successor pairing."""
+"""End a pairing (mid-year), optionally handing its cycle over to a successor pairing.
+
+The successor's open stages take the predecessor's state through the ``uebernehmen``
+transition of the stage graph (``workflows/machine.py``): the graph stays the only place that
+says which status change is legal. A stage the successor already worked on keeps its own state.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from cycle.bootstrap import App
-from cycle.errors import Refused, UsageError
+from cycle.errors import Forbidden, Problem, Refused, UsageError
 from cycle.persistence import audit
 from cycle.persistence.tables import Cycle, PairingRow, StageState
-from cycle.persistence.uow import transaction
+from cycle.persistence.uow import UnitOfWork
+from cycle.service import commands as c
 from cycle.service.cycles import open_cycles
+from cycle.service.events import out_of_scope
+from cycle.service.outcomes import CycleChange, Outcome
+from cycle.service.principal import Principal
+from workflows.machine import StageView, TransitionRefused, fire
 from workflows.stages import OFFEN
 
-_COPIED = ("status", "due", "extended_until", "scheduled_at", "location", "sequence", "done_on")
+# What a hand-over copies besides the status (which moves through the machine).
+_COPIED = ("due", "extended_until", "scheduled_at", "location", "sequence", "done_on")
 
 
-def end_pairing(
-    app: App, pairing_id: str, on: date, reason: str, successor_id: str | None, by: str | None
-) -> list[str]:
-    for name, value in (("PAIRING", pairing_id), ("--successor", successor_id)):
-        if value is not None and value not in app.settings.pairings:
-            raise UsageError(f"{name}: unbekannte Partnerschaft „{value}“")
-    if successor_id == pairing_id:
-        raise UsageError("--successor: Eine Partnerschaft kann nicht ihre eigene Nachfolge sein.")
-    if not reason.strip():
-        raise UsageError("--reason: Das Ende einer Partnerschaft braucht einen Grund.")
-    if on > app.today():
-        raise UsageError(f"--on: {on:%d.%m.%Y} liegt in der Zukunft.")
-    now, actor = app.now(), app.actor(by)
-    lines: list[str] = []
-    with transaction(app.engine) as session:
-        open_cycles(
-            session,
-            app.settings,
-            app.calendar,
-            on.year,
-            now,
-            "zyklus",
-            only={pairing_id} | ({successor_id} if successor_id else set()),
+def _validate(cmd: c.End, uow: UnitOfWork, principal: Principal) -> None:
+    for name, value in (("pairing", cmd.pairing), ("successor", cmd.successor)):
+        if value is None:
+            continue
+        if not principal.sees(value):
+            raise Forbidden(out_of_scope(value))
+        if value not in uow.settings.pairings:
+            raise UsageError(
+                Problem(name, "unbekannte_partnerschaft", f"unbekannte Partnerschaft „{value}“")
+            )
+    if cmd.successor == cmd.pairing:
+        raise UsageError(
+            Problem(
+                "successor",
+                "eigene_nachfolge",
+                "Eine Partnerschaft kann nicht ihre eigene Nachfolge sein.",
+            )
         )
-        pairing = session.get(PairingRow, pairing_id)
-        if pairing is None:
-            raise Refused(f"{pairing_id}: noch nicht importiert (zuerst „zyklus init“).")
-        if pairing.ended_on is not None:
-            raise Refused(f"{pairing_id}: ist bereits beendet (am {pairing.ended_on:%d.%m.%Y}).")
-        pairing.ended_on, pairing.end_reason, pairing.successor_id = on, reason, successor_id
-        session.add(pairing)
+    if not cmd.reason.strip():
+        raise UsageError(
+            Problem("reason", "grund_fehlt", "Das Ende einer Partnerschaft braucht einen Grund.")
+        )
+    if cmd.on > uow.today:
+        raise UsageError(
+            Problem("on", "in_der_zukunft", f"{cmd.on:%d.%m.%Y} liegt in der Zukunft.")
+        )
+
+
+def end(cmd: c.End, uow: UnitOfWork, principal: Principal) -> Outcome:
+    _validate(cmd, uow, principal)
+    session, now, actor, on = uow.session, uow.now, principal.actor, cmd.on
+    open_cycles(
+        session,
+        uow.settings,
+        uow.calendar,
+        on.year,
+        now,
+        "zyklus",
+        only={cmd.pairing} | ({cmd.successor} if cmd.successor else set()),
+    )
+    pairing = session.get(PairingRow, cmd.pairing)
+    if pairing is None:
+        raise Refused(f"{cmd.pairing}: noch nicht importiert (zuerst „zyklus init“).")
+    if pairing.ended_on is not None:
+        raise Refused(f"{cmd.pairing}: ist bereits beendet (am {pairing.ended_on:%d.%m.%Y}).")
+    pairing.ended_on, pairing.end_reason, pairing.successor_id = on, cmd.reason, cmd.successor
+    session.add(pairing)
+    audit.record(
+        session,
+        now,
+        actor,
+        audit.Change(
+            "partnerschaft_beendet",
+            cmd.pairing,
+            on.year,
+            after="beendet",
+            payload={"am": on, "grund": cmd.reason, "nachfolge": cmd.successor},
+        ),
+    )
+    cycles = session.exec(
+        select(Cycle)
+        .where(Cycle.pairing_id == cmd.pairing)
+        .where(Cycle.year >= on.year)
+        .where(col(Cycle.ended_on).is_(None))
+    ).all()
+    changes: list[CycleChange] = []
+    for cycle in cycles:
+        cycle.ended_on = on
+        session.add(cycle)
         audit.record(
             session,
             now,
             actor,
             audit.Change(
-                "partnerschaft_beendet",
-                pairing_id,
-                on.year,
+                "zyklus_beendet",
+                cmd.pairing,
+                cycle.year,
                 after="beendet",
-                payload={"am": on, "grund": reason, "nachfolge": successor_id},
+                payload={"am": on, "grund": cmd.reason},
             ),
         )
-        cycles = session.exec(
-            select(Cycle)
-            .where(Cycle.pairing_id == pairing_id)
-            .where(Cycle.year >= on.year)
-            .where(col(Cycle.ended_on).is_(None))
-        ).all()
-        for cycle in cycles:
-            cycle.ended_on = on
-            session.add(cycle)
-            audit.record(
-                session,
-                now,
-                actor,
-                audit.Change(
-                    "zyklus_beendet",
-                    pairing_id,
-                    cycle.year,
-                    after="beendet",
-                    payload={"am": on, "grund": reason},
-                ),
-            )
-            lines.append(f"{pairing_id} {cycle.year}: beendet am {on:%d.%m.%Y} ({reason})")
-            if successor_id:
-                lines += _hand_over(session, app, cycle, successor_id, actor)
-    return lines
+        changes.append(
+            CycleChange("beendet", cmd.pairing, cycle.year, {"am": on, "grund": cmd.reason})
+        )
+        if cmd.successor:
+            changes.append(_hand_over(uow, cycle, cmd.successor, actor))
+    return Outcome(cycle_changes=tuple(changes))
 
 
-def _hand_over(
-    session: Session, app: App, cycle: Cycle, successor_id: str, actor: str
-) -> list[str]:
-    now = app.now()
+def _hand_over(uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str) -> CycleChange:
+    session, now = uow.session, uow.now
     target = session.exec(
         select(Cycle).where(Cycle.pairing_id == successor_id).where(Cycle.year == cycle.year)
     ).first()
     if target is None:
         raise Refused(
-            f"--successor: {successor_id} ist {cycle.year} nicht aktiv "
-            "(Beginn/Ende in der Konfiguration prüfen)."
+            Problem(
+                "successor",
+                "nachfolge_nicht_aktiv",
+                f"{successor_id} ist {cycle.year} nicht aktiv "
+                "(Beginn/Ende in der Konfiguration prüfen).",
+            )
         )
     source_rows = {
         r.stage_id: r
@@ -108,9 +139,19 @@ def _hand_over(
         source = source_rows.get(row.stage_id)
         if source is None or row.status != OFFEN or row.facts:
             continue  # the successor already worked on this stage: keep its own state
+        stage = uow.settings.stage(row.stage_id)
+        if stage is None:
+            continue
         before = row.status
-        for name in _COPIED:
-            setattr(row, name, getattr(source, name))
+        try:
+            row.status = fire(
+                StageView(stage.name, stage.type, before), "uebernehmen", takes=source.status
+            )
+        except TransitionRefused as exc:
+            raise Refused(f"{successor_id} {cycle.year} · {exc}") from None
+        copied: dict[str, Any] = {name: getattr(source, name) for name in _COPIED}
+        for name, value in copied.items():
+            setattr(row, name, value)
         row.facts = {**source.facts, "uebernommen_von": cycle.pairing_id}
         row.updated_at = now
         session.add(row)
@@ -129,4 +170,6 @@ def _hand_over(
                 {"von": cycle.pairing_id},
             ),
         )
-    return [f"{successor_id} {cycle.year}: übernimmt {taken} Stufen von {cycle.pairing_id}"]
+    return CycleChange(
+        "uebernommen", successor_id, cycle.year, {"von": cycle.pairing_id, "stufen": taken}
+    )

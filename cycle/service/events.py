@@ -1,42 +1,35 @@
 """Fire one stage event for one or several cycles, with guards, audit and hooks, atomically.
 
-Every command of SPEC §11 that changes a stage goes through ``fire_event``: it loads the
-cycles set-wise, refuses with German messages (nothing changes when any cycle refuses), moves
-the status through the stage type's shared ``transitions`` machine, applies the command's own
-update, writes the audit entries and enqueues the event's notifications in the same transaction.
+Every command that changes a stage goes through ``fire_event``: it expands the pairings within
+the principal's scope, loads the cycles set-wise, refuses with typed problems (nothing changes
+when any cycle refuses), moves the status through the stage type's shared ``transitions``
+machine — the only place that says which change is legal —, applies the command's own update,
+writes the audit entries and enqueues the event's notifications in the unit of work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from cycle.bootstrap import App
-from cycle.config.settings import StageSpec
-from cycle.errors import Refused, UsageError
+from cycle.config.settings import Settings, StageSpec
+from cycle.errors import Forbidden, Problem, Refused, UsageError
 from cycle.mail import notify
 from cycle.persistence import audit
 from cycle.persistence.tables import Cycle, PairingRow, StageState
-from cycle.persistence.uow import transaction
+from cycle.persistence.target import Target
+from cycle.persistence.uow import UnitOfWork
 from cycle.service.cycles import open_cycles
+from cycle.service.outcomes import StageChange
+from cycle.service.principal import Principal
 from workflows.machine import StageView, TransitionRefused, fire
-from workflows.stages import STATUS_LABELS, is_done
+from workflows.stages import is_done
 
 ALL = "alle"
-
-
-@dataclass
-class Target:
-    """One cycle's stage that an event is fired on; handlers mutate ``row``."""
-
-    pairing: PairingRow
-    cycle: Cycle
-    row: StageState
-    stages: dict[str, StageState]
 
 
 @dataclass(frozen=True)
@@ -45,52 +38,65 @@ class EventSpec:
     pairing_arg: str
     year: int
     stage_id: str
-    actor: str
     on: date | None = None
     note: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    takes: str | None = None  # the status a successor takes over (``uebernehmen``)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    pairing_id: str
-    year: int
-    stage: StageSpec
-    before: str
-    after: str
+Mutation = Callable[[Target, UnitOfWork], dict[str, Any] | None]
 
 
-Mutation = Callable[[Target, Session], dict[str, Any] | None]
-
-
-def resolve_stage(app: App, stage_id: str) -> StageSpec:
-    stage = app.settings.stage(stage_id)
+def resolve_stage(settings: Settings, stage_id: str) -> StageSpec:
+    stage = settings.stage(stage_id)
     if stage is None:
-        known = ", ".join(s.id for s in app.settings.stages)
-        raise UsageError(f"STAGE: unbekannte Stufe „{stage_id}“ (bekannt: {known})")
+        known = ", ".join(s.id for s in settings.stages)
+        raise UsageError(
+            Problem(
+                "stage", "unbekannte_stufe", f"unbekannte Stufe „{stage_id}“ (bekannt: {known})"
+            )
+        )
     return stage
 
 
-def _pairing_ids(app: App, arg: str) -> list[str] | None:
+def out_of_scope(pairing_id: str) -> Problem:
+    """The same answer whether or not the pairing exists: nothing about others leaks."""
+    return Problem(
+        "pairing",
+        "ausserhalb_des_zugriffs",
+        f"Die Partnerschaft „{pairing_id}“ gehört nicht zu Ihren Partnerschaften.",
+    )
+
+
+def pairing_ids(settings: Settings, arg: str, principal: Principal) -> list[str] | None:
+    """The pairings ``arg`` names within the principal's scope; ``None`` is every pairing."""
     if arg == ALL:
-        return None
+        return None if principal.pairings is None else sorted(principal.pairings)
     ids = [p.strip() for p in arg.split(",") if p.strip()]
-    unknown = [p for p in ids if p not in app.settings.pairings]
+    if hidden := [p for p in ids if not principal.sees(p)]:
+        raise Forbidden(*(out_of_scope(p) for p in hidden))
+    unknown = [p for p in ids if p not in settings.pairings]
     if unknown or not ids:
-        raise UsageError(*[f"PAIRING: unbekannte Partnerschaft „{p}“" for p in unknown or [arg]])
+        raise UsageError(
+            *[
+                Problem("pairing", "unbekannte_partnerschaft", f"unbekannte Partnerschaft „{p}“")
+                for p in unknown or [arg]
+            ]
+        )
     return ids
 
 
-def load_targets(session: Session, app: App, spec: EventSpec, now: datetime) -> list[Target]:
-    ids = _pairing_ids(app, spec.pairing_arg)
-    if spec.year > app.today(now).year + 1:
-        raise Refused(f"YEAR: Für {spec.year} gibt es noch keine Zyklen.")
+def load_targets(uow: UnitOfWork, spec: EventSpec, principal: Principal) -> list[Target]:
+    ids = pairing_ids(uow.settings, spec.pairing_arg, principal)
+    if spec.year > uow.today.year + 1:
+        raise Refused(Problem("year", "kein_zyklus", f"Für {spec.year} gibt es noch keine Zyklen."))
+    session = uow.session
     open_cycles(
         session,
-        app.settings,
-        app.calendar,
+        uow.settings,
+        uow.calendar,
         spec.year,
-        now,
+        uow.now,
         "zyklus",
         only=set(ids) if ids is not None else None,
     )
@@ -101,7 +107,14 @@ def load_targets(session: Session, app: App, spec: EventSpec, now: datetime) -> 
     missing = [p for p in (ids or []) if p not in found]
     if missing:
         raise Refused(
-            *[f"{p}: kein Zyklus im Jahr {spec.year} (Partnerschaft nicht aktiv)." for p in missing]
+            *[
+                Problem(
+                    None,
+                    "kein_zyklus",
+                    f"{p}: kein Zyklus im Jahr {spec.year} (Partnerschaft nicht aktiv).",
+                )
+                for p in missing
+            ]
         )
     cycle_ids = [c.id for c, _ in found.values()]
     rows: dict[int, dict[str, StageState]] = {}
@@ -112,91 +125,114 @@ def load_targets(session: Session, app: App, spec: EventSpec, now: datetime) -> 
         cycle, pairing = found[pairing_id]
         stages = rows.get(cycle.id or 0, {})
         if spec.stage_id not in stages:
-            raise Refused(f"{pairing_id}: Stufe {spec.stage_id} fehlt im Zyklus {spec.year}.")
+            raise Refused(
+                Problem(
+                    None,
+                    "stufe_fehlt",
+                    f"{pairing_id}: Stufe {spec.stage_id} fehlt im Zyklus {spec.year}.",
+                )
+            )
         targets.append(Target(pairing, cycle, stages[spec.stage_id], stages))
     return targets
 
 
-def _guard(app: App, target: Target, stage: StageSpec, event: str) -> str:
+def guard(settings: Settings, target: Target, stage: StageSpec, spec: EventSpec) -> str:
+    """The status after the event, or ``TransitionRefused`` with a German message."""
     label = f"{target.pairing.id} {target.cycle.year}"
     if target.cycle.ended_on is not None:
         raise TransitionRefused(
             f"{label}: Der Zyklus ist beendet (seit {target.cycle.ended_on:%d.%m.%Y})."
         )
-    if event == "extend":
-        if is_done(target.row.status):
-            raise TransitionRefused(
-                f"{label} · {stage.name}: ist bereits erledigt "
-                f"({STATUS_LABELS[target.row.status]}), eine Fristverlängerung ist nicht möglich."
-            )
-        return target.row.status
-    names = {s.id: s.name for s in app.settings.stages}
+    names = {s.id: s.name for s in settings.stages}
     open_required = [
         names.get(r, r)
         for r in stage.requires
         if r in target.stages and not is_done(target.stages[r].status)
     ]
+    view = StageView(stage.name, stage.type, target.row.status)
     try:
-        return fire(StageView(stage.name, stage.type, target.row.status), event, open_required)
+        return fire(
+            view,
+            spec.event,
+            open_required,
+            scheduled=target.row.scheduled_at is not None,
+            takes=spec.takes,
+        )
     except TransitionRefused as exc:
         raise TransitionRefused(f"{label} · {exc}") from None
 
 
 def fire_event(
-    app: App, spec: EventSpec, mutate: Mutation | None = None, skip_done: bool = False
-) -> list[Outcome]:
+    uow: UnitOfWork,
+    principal: Principal,
+    spec: EventSpec,
+    mutate: Mutation | None = None,
+    skip_done: bool = False,
+) -> tuple[StageChange, ...]:
     """Apply the event to every target or to none; returns what changed."""
-    stage = resolve_stage(app, spec.stage_id)
-    now = app.now()
-    with transaction(app.engine) as session:
-        targets = load_targets(session, app, spec, now)
-        if skip_done and spec.pairing_arg == ALL:
-            targets = [t for t in targets if not is_done(t.row.status) and t.cycle.ended_on is None]
-        if not targets:
-            raise Refused(
-                f"{stage.name} {spec.year}: kein offener Zyklus für „{spec.pairing_arg}“."
+    stage = resolve_stage(uow.settings, spec.stage_id)
+    targets = load_targets(uow, spec, principal)
+    if skip_done and spec.pairing_arg == ALL:
+        targets = [t for t in targets if not is_done(t.row.status) and t.cycle.ended_on is None]
+    if not targets:
+        raise Refused(
+            Problem(
+                "pairing",
+                "kein_offener_zyklus",
+                f"{stage.name} {spec.year}: kein offener Zyklus für „{spec.pairing_arg}“.",
             )
-        problems: list[str] = []
-        moves: list[tuple[Target, str]] = []
-        for target in targets:
-            try:
-                moves.append((target, _guard(app, target, stage, spec.event)))
-            except TransitionRefused as exc:
-                problems.append(str(exc))
-        if problems:
-            raise Refused(*problems)
-        outcomes = []
-        for target, new_status in moves:
-            before = target.row.status
-            target.row.status = new_status
-            target.row.updated_at = now
-            extra = mutate(target, session) if mutate else None
-            session.add(target.row)
-            payload = {**spec.payload, **(extra or {})}
-            if spec.on is not None:
-                payload["am"] = spec.on
-            if spec.note:
-                payload["notiz"] = spec.note
-            audit.record(
-                session,
-                now,
-                spec.actor,
-                audit.Change(
-                    spec.event, target.pairing.id, spec.year, stage.id, before, new_status, payload
-                ),
-            )
-            notify.on_stage_event(session, app, target, stage, spec.event, now)
-            outcomes.append(Outcome(target.pairing.id, spec.year, stage, before, new_status))
-        return outcomes
-
-
-def describe(outcomes: Sequence[Outcome], detail: str = "") -> list[str]:
-    lines = []
-    for o in outcomes:
-        move = (
-            f"{STATUS_LABELS.get(o.before, o.before)} → {STATUS_LABELS.get(o.after, o.after)}"
-            if o.before != o.after
-            else STATUS_LABELS.get(o.after, o.after)
         )
-        lines.append(f"{o.pairing_id} {o.year} · {o.stage.name}: {move}{detail}")
-    return lines
+    problems: list[Problem] = []
+    moves: list[tuple[Target, str]] = []
+    for target in targets:
+        try:
+            moves.append((target, guard(uow.settings, target, stage, spec)))
+        except TransitionRefused as exc:
+            problems.append(Problem(None, "nicht_erlaubt", str(exc)))
+    if problems:
+        raise Refused(*problems)
+    return tuple(
+        _apply(uow, principal, spec, stage, target, status, mutate) for target, status in moves
+    )
+
+
+def _apply(
+    uow: UnitOfWork,
+    principal: Principal,
+    spec: EventSpec,
+    stage: StageSpec,
+    target: Target,
+    new_status: str,
+    mutate: Mutation | None,
+) -> StageChange:
+    before = target.row.status
+    target.row.status = new_status
+    target.row.updated_at = uow.now
+    extra = (mutate(target, uow) if mutate else None) or {}
+    uow.session.add(target.row)
+    payload = {**spec.payload, **extra}
+    if spec.on is not None:
+        payload["am"] = spec.on
+    if spec.note:
+        payload["notiz"] = spec.note
+    audit.record(
+        uow.session,
+        uow.now,
+        principal.actor,
+        audit.Change(
+            spec.event, target.pairing.id, spec.year, stage.id, before, new_status, payload
+        ),
+    )
+    queued = notify.on_stage_event(uow.session, uow.app, target, stage, spec.event, uow.now)
+    return StageChange(
+        pairing=target.pairing.id,
+        year=spec.year,
+        stage=stage.id,
+        stage_name=stage.name,
+        event=spec.event,
+        before=before,
+        after=new_status,
+        day=spec.on,
+        detail=extra,
+        queued=queued,
+    )

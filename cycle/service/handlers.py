@@ -1,220 +1,221 @@
-"""One function per event command of SPEC §11. Each returns German lines for the user."""
+"""One handler per command: ``handler(command, uow, principal) -> Outcome``.
+
+Handlers validate the command's fields (typed problems naming the field), fire the stage event
+through ``events.fire_event`` and return data. They never print, never read the clock (``uow.now``
+is the instant of the command) and never open sessions (the bus gives them the unit of work).
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import select
 
-from cycle.bootstrap import App
-from cycle.errors import Refused, UsageError
-from cycle.persistence import evidence
-from cycle.service.events import EventSpec, Target, describe, fire_event, resolve_stage
+from cycle.errors import Problem, Refused, UsageError
+from cycle.persistence import audit, evidence
+from cycle.persistence.tables import Cycle
+from cycle.persistence.target import Target
+from cycle.persistence.uow import UnitOfWork
+from cycle.service import commands as c
+from cycle.service import submissions
+from cycle.service.ending import end as end
+from cycle.service.events import ALL, EventSpec, fire_event, pairing_ids, resolve_stage
+from cycle.service.maintenance import deliver_after_tick, retry_outbox, sync_master_data, tick
+from cycle.service.outcomes import CycleChange, Outcome
+from cycle.service.principal import Principal
 from workflows.stages import StageType
 
+MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
+SUBMITTABLE = (StageType.REPORT, StageType.PROOF_OF_FUNDS)
 
-def _not_future(app: App, on: date | None, argument: str = "--on") -> date:
-    today = app.today()
+
+def not_future(uow: UnitOfWork, on: date | None, field: str = "on") -> date:
+    today = uow.today
     if on is None:
         return today
     if on > today:
         raise UsageError(
-            f"{argument}: {on:%d.%m.%Y} liegt in der Zukunft (heute: {today:%d.%m.%Y})."
+            Problem(
+                field,
+                "in_der_zukunft",
+                f"{on:%d.%m.%Y} liegt in der Zukunft (heute: {today:%d.%m.%Y}).",
+            )
         )
     return on
 
 
-def _require_meeting(app: App, stage_id: str) -> None:
-    if resolve_stage(app, stage_id).type not in (StageType.MEETING, StageType.GROUP_MEETING):
-        raise UsageError(f"STAGE: {stage_id} ist kein Termin (Gespräch oder Fachtag).")
+def _require_reason(text: str | None, message: str) -> str:
+    if not text or not text.strip():
+        raise UsageError(Problem("reason", "grund_fehlt", message))
+    return text
 
 
-def schedule(
-    app: App,
-    pairing: str,
-    year: int,
-    stage_id: str,
-    at: datetime,
-    location: str | None,
-    by: str | None,
-) -> list[str]:
-    _require_meeting(app, stage_id)
-    if at.tzinfo is None:
-        raise UsageError("--at: Zeitpunkt ohne Zeitzone")
+def _require_meeting(uow: UnitOfWork, stage_id: str) -> None:
+    if resolve_stage(uow.settings, stage_id).type not in MEETINGS:
+        raise UsageError(
+            Problem("stage", "kein_termin", f"{stage_id} ist kein Termin (Gespräch oder Fachtag).")
+        )
 
-    def mutate(target: Target, _session: Session) -> dict[str, Any]:
+
+def schedule(cmd: c.Schedule, uow: UnitOfWork, principal: Principal) -> Outcome:
+    _require_meeting(uow, cmd.stage)
+    if cmd.at.tzinfo is None:
+        raise UsageError(Problem("at", "ohne_zeitzone", "Zeitpunkt ohne Zeitzone"))
+
+    def mutate(target: Target, _uow: UnitOfWork) -> dict[str, Any]:
         previous = target.row.scheduled_at
-        target.row.scheduled_at = at
-        target.row.location = location
+        target.row.scheduled_at = cmd.at
+        target.row.location = cmd.location
         if previous is not None:
             target.row.sequence += 1
         return {
-            "termin": at,
-            "ort": location,
+            "termin": cmd.at,
+            "ort": cmd.location,
             "vorheriger_termin": previous,
             "sequence": target.row.sequence,
         }
 
-    spec = EventSpec("schedule", pairing, year, stage_id, app.actor(by))
-    outcomes = fire_event(app, spec, mutate, skip_done=True)
-    when = at.astimezone(app.calendar.timezone)
-    return describe(
-        outcomes, f" am {when:%d.%m.%Y, %H:%M} Uhr" + (f", {location}" if location else "")
-    )
+    spec = EventSpec("schedule", cmd.pairing, cmd.year, cmd.stage)
+    return Outcome(fire_event(uow, principal, spec, mutate, skip_done=True))
 
 
-def complete(
-    app: App,
-    pairing: str,
-    year: int,
-    stage_id: str,
-    on: date | None,
-    by: str | None,
-    note: str | None,
-    evidence_file: Path | None,
-    participants: list[str],
-) -> list[str]:
-    _require_meeting(app, stage_id)
-    day = _not_future(app, on)
-    data = evidence.read_input(evidence_file, "--evidence") if evidence_file else None
-
-    def mutate(target: Target, session: Session) -> dict[str, Any]:
-        target.row.done_on = day
-        facts = dict(target.row.facts)
-        names, count = _participants(participants)
-        facts.update({"teilnehmende": names, "anzahl_teilnehmende": count, "notiz": note})
-        extra: dict[str, Any] = {"teilnehmende": names, "anzahl_teilnehmende": count}
-        if data is not None and evidence_file is not None:
-            stored = evidence.store(session, app.var_dir, evidence_file.name, data, app.now())
-            facts["nachweis"] = {"sha256": stored.sha256, "datei": stored.filename}
-            extra["nachweis"] = facts["nachweis"]
-        target.row.facts = facts
-        return extra
-
-    spec = EventSpec("complete", pairing, year, stage_id, app.actor(by), on=day, note=note)
-    return describe(fire_event(app, spec, mutate, skip_done=True), f" am {day:%d.%m.%Y}")
-
-
-def _participants(values: list[str]) -> tuple[list[str], int | None]:
+def participants(values: tuple[str, ...]) -> tuple[list[str], int | None]:
+    """Names (comma-separated, several values) or one number of participants."""
     if len(values) == 1 and values[0].strip().isdigit():
         return [], int(values[0])
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     return names, (len(names) or None)
 
 
-def simple(
-    app: App,
-    event: str,
-    pairing: str,
-    year: int,
-    stage_id: str,
-    by: str | None,
-    reason: str | None = None,
-    on: date | None = None,
-) -> list[str]:
-    """accept, check, acknowledge, file."""
-    day = _not_future(app, on)
+def complete(cmd: c.Complete, uow: UnitOfWork, principal: Principal) -> Outcome:
+    _require_meeting(uow, cmd.stage)
+    day = not_future(uow, cmd.on)
+    names, count = participants(cmd.participants)
 
-    def mutate(target: Target, _session: Session) -> dict[str, Any]:
+    def mutate(target: Target, uow: UnitOfWork) -> dict[str, Any]:
+        target.row.done_on = day
+        facts = dict(target.row.facts)
+        facts.update({"teilnehmende": names, "anzahl_teilnehmende": count, "notiz": cmd.note})
+        extra: dict[str, Any] = {"teilnehmende": names, "anzahl_teilnehmende": count}
+        if cmd.evidence is not None:
+            stored = evidence.store(
+                uow.session, uow.var_dir, cmd.evidence.filename, cmd.evidence.content, uow.now
+            )
+            facts["nachweis"] = {"sha256": stored.sha256, "datei": stored.filename}
+            extra["nachweis"] = facts["nachweis"]
+        target.row.facts = facts
+        return extra
+
+    spec = EventSpec("complete", cmd.pairing, cmd.year, cmd.stage, on=day, note=cmd.note)
+    return Outcome(fire_event(uow, principal, spec, mutate, skip_done=True))
+
+
+SIGN_OFF_EVENTS: dict[type, str] = {
+    c.Accept: "accept",
+    c.Check: "check",
+    c.Acknowledge: "acknowledge",
+    c.File: "file",
+}
+
+
+def sign_off(
+    cmd: c.Accept | c.Check | c.Acknowledge | c.File, uow: UnitOfWork, principal: Principal
+) -> Outcome:
+    """accept, check, acknowledge, file: one step of the sign-off chain."""
+    event = SIGN_OFF_EVENTS[type(cmd)]
+    day = not_future(uow, cmd.on)
+
+    def mutate(target: Target, _uow: UnitOfWork) -> dict[str, Any]:
         if event in ("accept", "file"):
             target.row.done_on = day
         facts = dict(target.row.facts)
-        facts[event] = {"am": day.isoformat(), "durch": app.actor(by)}
+        facts[event] = {"am": day.isoformat(), "durch": principal.actor}
         target.row.facts = facts
         return {}
 
-    spec = EventSpec(event, pairing, year, stage_id, app.actor(by), on=day, note=reason)
-    return describe(fire_event(app, spec, mutate))
+    spec = EventSpec(event, cmd.pairing, cmd.year, cmd.stage, on=day, note=cmd.reason)
+    return Outcome(fire_event(uow, principal, spec, mutate))
 
 
-def give_back(
-    app: App,
-    pairing: str,
-    year: int,
-    stage_id: str,
-    reason: str | None,
-    due: date | None,
-    by: str | None,
-) -> list[str]:
-    if not reason:
-        raise UsageError("--reason: Bitte einen Grund für die Rückgabe angeben.")
-    if due is not None and due < app.today():
-        raise UsageError(f"--due: {due:%d.%m.%Y} liegt in der Vergangenheit.")
+def give_back(cmd: c.Return, uow: UnitOfWork, principal: Principal) -> Outcome:
+    reason = _require_reason(cmd.reason, "Bitte einen Grund für die Rückgabe angeben.")
+    if cmd.due is not None and cmd.due < uow.today:
+        raise UsageError(
+            Problem(
+                "due", "in_der_vergangenheit", f"{cmd.due:%d.%m.%Y} liegt in der Vergangenheit."
+            )
+        )
 
-    def mutate(target: Target, _session: Session) -> dict[str, Any]:
-        if due is not None:
-            target.row.due = due
-            target.row.extended_until = due
-        return {"grund": reason, "neue_frist": due}
+    def mutate(target: Target, _uow: UnitOfWork) -> dict[str, Any]:
+        if cmd.due is not None:
+            target.row.due = cmd.due
+            target.row.extended_until = cmd.due
+        return {"grund": reason, "neue_frist": cmd.due}
 
-    spec = EventSpec("return", pairing, year, stage_id, app.actor(by))
-    return describe(fire_event(app, spec, mutate))
+    spec = EventSpec("return", cmd.pairing, cmd.year, cmd.stage)
+    return Outcome(fire_event(uow, principal, spec, mutate))
 
 
-def extend(
-    app: App, pairing: str, year: int, stage_id: str, until: date, reason: str, by: str | None
-) -> list[str]:
-    if not reason.strip():
-        raise UsageError("--reason: Eine Fristverlängerung braucht einen Grund.")
+def extend(cmd: c.Extend, uow: UnitOfWork, principal: Principal) -> Outcome:
+    reason = _require_reason(cmd.reason, "Eine Fristverlängerung braucht einen Grund.")
 
-    def mutate(target: Target, _session: Session) -> dict[str, Any]:
-        if until <= target.row.due:
+    def mutate(target: Target, _uow: UnitOfWork) -> dict[str, Any]:
+        if cmd.until <= target.row.due:
             raise Refused(
-                f"--until: {until:%d.%m.%Y} liegt nicht nach der bisherigen Frist "
-                f"{target.row.due:%d.%m.%Y}."
+                Problem(
+                    "until",
+                    "nicht_nach_frist",
+                    f"{cmd.until:%d.%m.%Y} liegt nicht nach der bisherigen Frist "
+                    f"{target.row.due:%d.%m.%Y}.",
+                )
             )
         previous = target.row.due
-        target.row.due = until
-        target.row.extended_until = until
-        return {"grund": reason, "bisherige_frist": previous, "neue_frist": until}
+        target.row.due = cmd.until
+        target.row.extended_until = cmd.until
+        return {"grund": reason, "bisherige_frist": previous, "neue_frist": cmd.until}
 
-    spec = EventSpec("extend", pairing, year, stage_id, app.actor(by))
-    return describe(fire_event(app, spec, mutate), f", neue Frist {until:%d.%m.%Y}")
+    spec = EventSpec("extend", cmd.pairing, cmd.year, cmd.stage)
+    return Outcome(fire_event(uow, principal, spec, mutate))
 
 
-def waive(
-    app: App, pairing: str, year: int, stage_id: str, reason: str, by: str | None
-) -> list[str]:
-    if not reason.strip():
-        raise UsageError("--reason: Eine Stufe entfällt nur mit Begründung.")
+def waive(cmd: c.Waive, uow: UnitOfWork, principal: Principal) -> Outcome:
+    reason = _require_reason(cmd.reason, "Eine Stufe entfällt nur mit Begründung.")
 
-    def mutate(target: Target, _session: Session) -> dict[str, Any]:
-        target.row.done_on = app.today()
+    def mutate(target: Target, uow: UnitOfWork) -> dict[str, Any]:
+        target.row.done_on = uow.today
         target.row.facts = {**target.row.facts, "entfallen_grund": reason}
         return {"grund": reason}
 
-    spec = EventSpec("waive", pairing, year, stage_id, app.actor(by))
-    return describe(fire_event(app, spec, mutate))
+    spec = EventSpec("waive", cmd.pairing, cmd.year, cmd.stage)
+    return Outcome(fire_event(uow, principal, spec, mutate))
 
 
-def submit(
-    app: App,
-    pairing: str,
-    year: int,
-    stage_id: str,
-    file: Path,
-    on: date | None,
-    by: str | None,
-    despite_gaps: bool = False,
-) -> list[str]:
-    stage = resolve_stage(app, stage_id)
-    if stage.type not in (StageType.REPORT, StageType.PROOF_OF_FUNDS):
-        raise UsageError(f"STAGE: {stage_id} ist kein Bericht und kein Verwendungsnachweis.")
-    if "," in pairing or pairing == "alle":
-        raise UsageError("PAIRING: Eine Einreichung gilt für genau eine Partnerschaft.")
-    day = _not_future(app, on)
-    data = evidence.read_input(file, "FILE")
-    from cycle.service import submissions
+def submit(cmd: c.Submit, uow: UnitOfWork, principal: Principal) -> Outcome:
+    stage = resolve_stage(uow.settings, cmd.stage)
+    if stage.type not in SUBMITTABLE:
+        raise UsageError(
+            Problem(
+                "stage",
+                "nicht_einreichbar",
+                f"{cmd.stage} ist kein Bericht und kein Verwendungsnachweis.",
+            )
+        )
+    if "," in cmd.pairing or cmd.pairing == ALL:
+        raise UsageError(
+            Problem("pairing", "genau_eine", "Eine Einreichung gilt für genau eine Partnerschaft.")
+        )
+    day = not_future(uow, cmd.on)
+    upload = cmd.upload
+    notes: list[Problem] = []
 
-    notes: list[str] = []
-
-    def mutate(target: Target, session: Session) -> dict[str, Any]:
+    def mutate(target: Target, uow: UnitOfWork) -> dict[str, Any]:
         # The content check runs after the order guard: "too early" is the clearer message.
-        checked = submissions.check(app, stage, year, file.name, data, day, despite_gaps)
-        notes.extend(checked.notes)
-        stored = evidence.store(session, app.var_dir, file.name, data, app.now())
+        checked = submissions.check(
+            uow.settings, stage, cmd.year, upload.filename, upload.content, day, cmd.trotzdem
+        )
+        notes.extend(Problem(None, "hinweis", line) for line in checked.notes)
+        stored = evidence.store(uow.session, uow.var_dir, upload.filename, upload.content, uow.now)
         count = int(target.row.facts.get("einreichungen", 0)) + 1
         target.row.facts = {
             **target.row.facts,
@@ -228,5 +229,83 @@ def submit(
         }
         return {"datei": stored.filename, "sha256": stored.sha256, **checked.facts}
 
-    spec = EventSpec("submit", pairing, year, stage_id, app.actor(by), on=day)
-    return describe(fire_event(app, spec, mutate), f" am {day:%d.%m.%Y}") + notes
+    spec = EventSpec("submit", cmd.pairing, cmd.year, cmd.stage, on=day)
+    changes = fire_event(uow, principal, spec, mutate)
+    return Outcome(changes, notes=tuple(notes))
+
+
+def correct(cmd: c.Correct, uow: UnitOfWork, principal: Principal) -> Outcome:
+    """Undo a mistaken event (``reopen``) or fix the recorded day or meeting time."""
+    reason = _require_reason(cmd.reason, "Eine Korrektur braucht einen Grund.")
+    chosen = [name for name, v in (("reopen", cmd.reopen), ("on", cmd.on), ("at", cmd.at)) if v]
+    if len(chosen) != 1:
+        raise UsageError(
+            Problem(
+                "reopen",
+                "genau_eine_korrektur",
+                "Genau eines angeben: wieder öffnen, ein Datum oder einen Termin.",
+            )
+        )
+    if cmd.on is not None:
+        not_future(uow, cmd.on)
+    if cmd.at is not None:
+        _require_meeting(uow, cmd.stage)
+        if cmd.at.tzinfo is None:
+            raise UsageError(Problem("at", "ohne_zeitzone", "Zeitpunkt ohne Zeitzone"))
+
+    def mutate(target: Target, _uow: UnitOfWork) -> dict[str, Any]:
+        row = target.row
+        if cmd.reopen:
+            before = {"erledigt_am": row.done_on}
+            row.done_on = None
+            return {"grund": reason, "vorher": before}
+        if cmd.on is not None:
+            if row.done_on is None:
+                raise Refused(
+                    Problem("on", "kein_datum", "Für diese Stufe ist noch kein Datum erfasst.")
+                )
+            previous_day, row.done_on = row.done_on, cmd.on
+            return {"grund": reason, "vorher": previous_day, "nachher": cmd.on}
+        if row.scheduled_at is None:
+            raise Refused(Problem("at", "kein_termin", "Für diese Stufe ist kein Termin erfasst."))
+        previous_at, row.scheduled_at = row.scheduled_at, cmd.at
+        row.sequence += 1
+        return {"grund": reason, "vorher": previous_at, "nachher": cmd.at}
+
+    event = "korrigieren" if cmd.reopen else "datum_korrigieren"
+    spec = EventSpec(event, cmd.pairing, cmd.year, cmd.stage)
+    return Outcome(fire_event(uow, principal, spec, mutate))
+
+
+def note(cmd: c.Note, uow: UnitOfWork, principal: Principal) -> Outcome:
+    """A free note on a cycle or one stage, kept in the audit log."""
+    text = cmd.text.strip()
+    if not text:
+        raise UsageError(Problem("text", "leer", "Die Notiz ist leer."))
+    if cmd.stage is not None:
+        resolve_stage(uow.settings, cmd.stage)
+    if cmd.pairing == ALL or "," in cmd.pairing:
+        raise UsageError(
+            Problem("pairing", "genau_eine", "Eine Notiz gilt für genau eine Partnerschaft.")
+        )
+    [pairing] = pairing_ids(uow.settings, cmd.pairing, principal) or []
+    if not uow.session.exec(
+        select(Cycle.id).where(Cycle.pairing_id == pairing).where(Cycle.year == cmd.year)
+    ).first():
+        raise Refused(Problem("year", "kein_zyklus", f"{pairing}: kein Zyklus im Jahr {cmd.year}."))
+    audit.record(
+        uow.session,
+        uow.now,
+        principal.actor,
+        audit.Change("notiz", pairing, cmd.year, cmd.stage, payload={"notiz": text}),
+    )
+    return Outcome(cycle_changes=(CycleChange("notiz", pairing, cmd.year, {"notiz": text}),))
+
+
+__all__ = [
+    "deliver_after_tick",
+    "end",
+    "retry_outbox",
+    "sync_master_data",
+    "tick",
+]

@@ -1,4 +1,4 @@
-"""Who acts: a name for the audit log, a role of SPEC §15 and, for a Träger contact, its pairings."""
+"""Who acts: a name for the audit log, a role (SPEC §15) and, for a Träger contact, its pairings."""
 
 from __future__ import annotations
 

@@ -21,11 +21,10 @@ from datetime import date
 from pathlib import PurePath
 from typing import Any
 
-from cycle.bootstrap import App
-from cycle.config.settings import StageSpec, VerwendungsnachweisRules
+from cycle.config.settings import Settings, StageSpec, VerwendungsnachweisRules
 from cycle.documents import Gap, UnlesbaresDokument, Verwendungsnachweis, check_file, euro
 from cycle.documents import parse_and_validate as parse_and_validate
-from cycle.errors import Refused
+from cycle.errors import Problem, Refused
 from workflows.stages import StageType
 
 
@@ -36,13 +35,19 @@ class Checked:
 
 
 def check(
-    app: App, stage: StageSpec, year: int, filename: str, data: bytes, on: date, despite_gaps: bool
+    settings: Settings,
+    stage: StageSpec,
+    year: int,
+    filename: str,
+    data: bytes,
+    on: date,
+    despite_gaps: bool,
 ) -> Checked:
     """The facts to store with the submission, or ``Refused`` with every problem."""
     if stage.type is StageType.REPORT:
         return check_report(stage, filename, data, despite_gaps)
     if stage.type is StageType.PROOF_OF_FUNDS:
-        return check_proof(app.settings.verwendungsnachweis, year, filename, data, on)
+        return check_proof(settings.verwendungsnachweis, year, filename, data, on)
     return Checked()
 
 
@@ -50,7 +55,7 @@ def check_report(stage: StageSpec, filename: str, data: bytes, despite_gaps: boo
     try:
         gaps = check_file(filename, data)
     except UnlesbaresDokument as error:
-        raise Refused(f"FILE: {filename}: {error}") from None
+        raise Refused(Problem("upload", "unlesbar", f"{filename}: {error}")) from None
     if gaps is None:
         suffix = PurePath(filename).suffix.lower() or "ohne Endung"
         note = (
@@ -62,9 +67,13 @@ def check_report(stage: StageSpec, filename: str, data: bytes, despite_gaps: boo
         return Checked({"gliederung_geprueft": True, "luecken": []})
     if not despite_gaps:
         raise Refused(
-            *(gap_line(stage.name, gap) for gap in gaps),
-            "Bitte die Abschnitte ergänzen oder mit --trotzdem einreichen "
-            "(die Lücken werden dann protokolliert).",
+            *(Problem(None, "abschnitt_fehlt", gap_line(stage.name, gap)) for gap in gaps),
+            Problem(
+                "trotzdem",
+                "luecken",
+                "Bitte die Abschnitte ergänzen oder trotzdem einreichen "
+                "(die Lücken werden dann protokolliert).",
+            ),
         )
     listed = ", ".join(gap.nummer for gap in gaps)
     note = (
@@ -89,16 +98,22 @@ def check_proof(
 ) -> Checked:
     if PurePath(filename).suffix.lower() != ".toml":
         raise Refused(
-            f"FILE: {filename}: Der Verwendungsnachweis wird als ausgefüllte TOML-Vorlage "
-            "eingereicht (verwendungsnachweis-vorlage.toml, Endung .toml)."
+            Problem(
+                "upload",
+                "kein_toml",
+                f"{filename}: Der Verwendungsnachweis wird als ausgefüllte TOML-Vorlage "
+                "eingereicht (verwendungsnachweis-vorlage.toml, Endung .toml).",
+            )
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Refused(f"FILE: {filename}: Die Datei ist kein UTF-8-Text.") from None
+        raise Refused(
+            Problem("upload", "kein_utf8", f"{filename}: Die Datei ist kein UTF-8-Text.")
+        ) from None
     result = parse_and_validate(text, year, rules, on)
     if isinstance(result, list):
-        raise Refused(*(str(problem) for problem in result))
+        raise Refused(*(Problem(p.field, "verwendungsnachweis", p.message) for p in result))
     note = (
         f"Verwendungsnachweis geprüft: Kostensumme {euro(result.kostensumme)}, "
         f"Differenz {euro(result.differenz)}."

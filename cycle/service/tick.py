@@ -15,7 +15,7 @@ from cycle.bootstrap import App
 from cycle.mail import compose, drafts, due
 from cycle.mail.compose import Draft
 from cycle.persistence.tables import AuditHead, Notification
-from cycle.persistence.uow import transaction
+from cycle.persistence.uow import UnitOfWork
 from cycle.service import cycles, masterdata
 from cycle.views import overview
 from notifications.render import Renderer
@@ -47,27 +47,33 @@ def _lock(session: Session) -> None:
     session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
 
 
-def enqueue(app: App, renderer: Renderer, now: datetime, actor: str = "zyklus") -> TickReport:
+def enqueue_in(uow: UnitOfWork, renderer: Renderer) -> TickReport:
+    """Open the cycles that should exist and enqueue every notification due at ``uow.now``."""
     report = TickReport()
-    settings, cal = app.settings, app.calendar
-    with transaction(app.engine) as session:
-        _lock(session)
-        if not masterdata.is_current(session, settings):
-            masterdata.sync(session, settings, now, actor)
-            cycles.refresh_due_dates(session, settings, cal, now)
-        today = app.today(now)
-        report.opened = len(cycles.open_cycles(session, settings, cal, today.year, now, actor))
-        points = due.deadline_points(session, settings, cal, now)
-        points += due.meeting_points(session, settings, cal, now)
-        batch = [drafts.for_point(app, renderer, p, now) for p in points]
-        digest = _digest(session, app, renderer, now)
-        if digest is not None:
-            batch.append(digest)
-        queued = compose.store(session, batch, settings, renderer, now, actor)
+    settings, cal, now, session, actor = uow.settings, uow.calendar, uow.now, uow.session, uow.actor
+    _lock(session)
+    if not masterdata.is_current(session, settings):
+        masterdata.sync(session, settings, now, actor)
+        cycles.refresh_due_dates(session, settings, cal, now)
+    report.opened = len(cycles.open_cycles(session, settings, cal, uow.today.year, now, actor))
+    points = due.deadline_points(session, settings, cal, now)
+    points += due.meeting_points(session, settings, cal, now)
+    app = uow.app
+    batch = [drafts.for_point(app, renderer, p, now) for p in points]
+    digest = _digest(session, app, renderer, now)
+    if digest is not None:
+        batch.append(digest)
+    queued = compose.store(session, batch, settings, renderer, now, actor)
     report.queued = queued
     report.enqueued = len(queued)
     report.skipped = len(batch) - len(queued)
     return report
+
+
+def enqueue(app: App, renderer: Renderer, now: datetime, actor: str = "zyklus") -> TickReport:
+    """One enqueue pass in its own unit of work at ``now`` (the benchmark's entry point)."""
+    with UnitOfWork(app, actor, now) as uow:
+        return enqueue_in(uow, renderer)
 
 
 def _digest(session: Session, app: App, renderer: Renderer, now: datetime) -> Draft | None:
@@ -88,17 +94,12 @@ def _digest(session: Session, app: App, renderer: Renderer, now: datetime) -> Dr
     return drafts.weekly_overview(app, renderer, rows, now, week, day)
 
 
-def tick(
-    app: App,
-    renderer: Renderer,
-    now: datetime,
-    deliver: bool = True,
-    transport: Transport | None = None,
+def deliver_into(
+    app: App, report: TickReport, now: datetime, transport: Transport | None = None
 ) -> TickReport:
-    report = enqueue(app, renderer, now)
-    if deliver:
-        from cycle.mail.deliver import deliver as run_delivery
+    """Drain the outbox after the pass has committed; the counts go into ``report``."""
+    from cycle.mail.deliver import deliver as run_delivery
 
-        result = run_delivery(app, renderer, now, transport)
-        report.sent, report.failed, report.deferred = result.sent, result.failed, result.deferred
+    result = run_delivery(app, app.renderer, now, transport)
+    report.sent, report.failed, report.deferred = result.sent, result.failed, result.deferred
     return report

@@ -1,4 +1,4 @@
-"""Apply one scenario event through the same handlers the CLI uses."""
+"""Apply one scenario event through the same bus the CLI uses: event → command → ``handle``."""
 
 from __future__ import annotations
 
@@ -8,67 +8,71 @@ from typing import Any
 
 from cycle.bootstrap import App
 from cycle.clock import parse_date, parse_instant
-from cycle.errors import UserError
-from cycle.service import ending, handlers
+from cycle.errors import Problem, UserError
+from cycle.service import commands as c
+from cycle.service.outcomes import Outcome
+from cycle.service.principal import Principal
+from cycle.service.uploads import DEFAULT_LIMIT_MB, read_upload
 from cycle.simulation.scenario import Event
+
+SIGN_OFF = {"accept": c.Accept, "check": c.Check, "acknowledge": c.Acknowledge, "file": c.File}
 
 
 def _date(value: Any) -> date:
     return value if isinstance(value, date) else parse_date(str(value))
 
 
-def _path(value: Any, base: Path | None) -> Path:
+def _upload(value: Any, base: Path | None, field: str) -> c.Upload:
     path = Path(str(value))
-    return path if path.is_absolute() or base is None else base / path
+    path = path if path.is_absolute() or base is None else base / path
+    return read_upload(path, field, DEFAULT_LIMIT_MB * 1024 * 1024)
 
 
-def apply(app: App, event: Event, base: Path | None) -> list[str]:
-    a, c = event.args, event.command
+def command(event: Event, base: Path | None) -> Any:
+    """The command of one scenario event (its day is the event's day)."""
+    a, name, day = event.args, event.command, event.at.date()
+    if name == "end":
+        return c.End(str(a["pairing"]), day, str(a["reason"]), a.get("successor"))
+    where = (str(a["pairing"]), int(a["year"]), str(a["stage"]))
+    if name == "schedule":
+        at = a["at"]
+        return c.Schedule(
+            *where,
+            at=parse_instant(at.isoformat() if hasattr(at, "isoformat") else str(at)),
+            location=a.get("location"),
+        )
+    if name == "complete":
+        people = a.get("participants", [])
+        names = [str(p) for p in people] if isinstance(people, list) else [str(people)]
+        evidence = _upload(a["evidence"], base, "evidence") if "evidence" in a else None
+        return c.Complete(
+            *where, on=day, note=a.get("note"), evidence=evidence, participants=tuple(names)
+        )
+    if name == "submit":
+        return c.Submit(
+            *where,
+            upload=_upload(a["file"], base, "upload"),
+            on=day,
+            trotzdem=bool(a.get("trotzdem", False)),
+        )
+    if name in SIGN_OFF:
+        return SIGN_OFF[name](*where, on=day, reason=a.get("reason"))
+    if name == "return":
+        due = _date(a["due"]) if "due" in a else None
+        return c.Return(*where, reason=str(a["reason"]), due=due)
+    if name == "extend":
+        return c.Extend(*where, until=_date(a["until"]), reason=str(a["reason"]))
+    return c.Waive(*where, reason=str(a["reason"]))
+
+
+def apply(app: App, event: Event, base: Path | None) -> Outcome:
     try:
-        if c == "end":
-            return ending.end_pairing(
-                app, a["pairing"], event.at.date(), a["reason"], a.get("successor"), a.get("by")
-            )
-        pairing, year, stage, by = str(a["pairing"]), int(a["year"]), str(a["stage"]), a.get("by")
-        if c == "schedule":
-            at = a["at"]
-            when = parse_instant(at.isoformat() if hasattr(at, "isoformat") else str(at))
-            return handlers.schedule(app, pairing, year, stage, when, a.get("location"), by)
-        if c == "complete":
-            participants = a.get("participants", [])
-            names = (
-                [str(p) for p in participants]
-                if isinstance(participants, list)
-                else [str(participants)]
-            )
-            evidence = _path(a["evidence"], base) if "evidence" in a else None
-            return handlers.complete(
-                app, pairing, year, stage, event.at.date(), by, a.get("note"), evidence, names
-            )
-        if c == "submit":
-            return handlers.submit(
-                app,
-                pairing,
-                year,
-                stage,
-                _path(a["file"], base),
-                event.at.date(),
-                by,
-                bool(a.get("trotzdem", False)),
-            )
-        if c in ("accept", "check", "acknowledge", "file"):
-            return handlers.simple(
-                app, c, pairing, year, stage, by, a.get("reason"), event.at.date()
-            )
-        if c == "return":
-            due = _date(a["due"]) if "due" in a else None
-            return handlers.give_back(app, pairing, year, stage, a["reason"], due, by)
-        if c == "extend":
-            return handlers.extend(app, pairing, year, stage, _date(a["until"]), a["reason"], by)
-        return handlers.waive(app, pairing, year, stage, a["reason"], by)
+        cmd = command(event, base)
+        return app.bus.handle(cmd, Principal.operator(app.actor(event.args.get("by"))))
     except (UserError, ValueError) as exc:
-        lines = exc.lines if isinstance(exc, UserError) else [str(exc)]
+        problems = exc.problems if isinstance(exc, UserError) else [Problem(None, "", str(exc))]
         error = type(exc) if isinstance(exc, UserError) else UserError
+        prefix = f"{event.label()} am {event.at:%d.%m.%Y}"
         raise error(
-            *[f"{event.label()} am {event.at:%d.%m.%Y}: {line}" for line in lines]
+            *[Problem(p.field, p.code, f"{prefix}: {p.message}") for p in problems]
         ) from None

@@ -18,9 +18,9 @@ from sqlmodel import col, select
 from cycle.bootstrap import App
 from cycle.config.settings import StageSpec
 from cycle.errors import UsageError
-from cycle.uids import MEETING_LENGTH, deadline_uid, meeting_uid
 from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
 from cycle.persistence.uow import reading
+from cycle.uids import MEETING_LENGTH, deadline_uid, meeting_uid
 from cycle.views.reports import write_output
 from notifications import ics
 from notifications.ics import CalendarEntry

@@ -1,10 +1,4 @@
-"""``zyklus outbox`` (listing) and ``zyklus outbox retry`` (re-queue failed messages).
-
-``retry`` puts a failed message back to ``pending``, due at once, and **resets its attempts to
-0**: a manual retry is a fresh decision (the address was fixed, the server is back), so the
-message gets the full ``max_attempts`` again instead of failing after one more temporary error.
-The last error stays visible until the next attempt; the audit log keeps the old state.
-"""
+"""``zyklus outbox``: the outbox listing (retry is a command: ``service.maintenance``)."""
 
 from __future__ import annotations
 
@@ -15,10 +9,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cycle.bootstrap import App
-from cycle.errors import Refused
-from cycle.persistence import audit
 from cycle.persistence.tables import Notification, OutboxMessage
-from cycle.persistence.uow import reading, transaction
+from cycle.persistence.uow import reading
 from cycle.views.formats import german_date, table, to_json
 
 STATUS_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlgeschlagen"}
@@ -160,60 +152,3 @@ def _skipped(app: App, fmt: str) -> int:
     )
     print(f"{len(rows)} übersprungene Benachrichtigungen (beim Nachholen nicht gesendet).")
     return 0
-
-
-def retry(app: App, id: int | None, failed: bool) -> int:
-    """Re-queue message ``id`` (must be failed) or, with ``failed``, every failed message."""
-    now, actor = app.now(), app.actor(None)
-    with transaction(app.engine) as session:
-        if id is not None:
-            row = session.get(OutboxMessage, id)
-            if row is None:
-                raise Refused(f"Nachricht {id} gibt es im Postausgang nicht.")
-            if row.status != "failed":
-                raise Refused(
-                    f"Nachricht {id} ist nicht fehlgeschlagen "
-                    f"(Status: {STATUS_LABELS.get(row.status, row.status)}); "
-                    "erneut eingereiht werden nur fehlgeschlagene Nachrichten."
-                )
-            rows = [row]
-        else:
-            query = (
-                select(OutboxMessage)
-                .where(col(OutboxMessage.status) == "failed")
-                .order_by(col(OutboxMessage.id))
-            )
-            rows = list(session.exec(query))
-        for row in rows:
-            _requeue(session, row, now, actor)
-    if not rows:
-        print("Keine fehlgeschlagenen Nachrichten im Postausgang.")
-        return 0
-    for row in rows:
-        print(f"Nachricht {row.id} erneut eingereiht: {row.subject} → {row.to}")
-    print(
-        f"{len(rows)} Nachricht{'en' if len(rows) != 1 else ''} wieder ausstehend; "
-        "Zustellung beim nächsten Durchlauf (zyklus tick oder der laufende Dienst)."
-    )
-    return 0
-
-
-def _requeue(session: Session, row: OutboxMessage, now: datetime, actor: str) -> None:
-    audit.record(
-        session,
-        now,
-        actor,
-        audit.Change(
-            "nachricht_erneut_eingereiht",
-            before="failed",
-            after="pending",
-            payload={
-                "message_id": row.message_id,
-                "fehler": row.last_error,
-                "versuche": row.attempts,
-            },
-        ),
-    )
-    row.status, row.attempts, row.next_attempt_at = "pending", 0, now
-    row.lease_until = row.lease_owner = None
-    session.add(row)

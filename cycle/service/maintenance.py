@@ -1,0 +1,127 @@
+"""Handlers of the commands that are not stage events: init, tick, outbox retry.
+
+``init`` upgrades the schema before the unit of work opens (the bus does that); here it imports
+the master data, refreshes the due dates and opens the year's cycles. A tick enqueues in the
+unit of work; its delivery runs after the commit (``deliver_after_tick``), so a slow SMTP server
+never holds the write lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from cycle.errors import Problem, Refused
+from cycle.persistence import audit
+from cycle.persistence.tables import OutboxMessage
+from cycle.persistence.uow import UnitOfWork
+from cycle.service import commands as c
+from cycle.service import cycles, masterdata
+from cycle.service import tick as ticks
+from cycle.service.outcomes import CycleChange, Outcome
+from cycle.service.principal import Principal
+
+if TYPE_CHECKING:
+    from cycle.bootstrap import App
+
+OUTBOX_STATUS_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlgeschlagen"}
+
+
+def sync_master_data(_cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principal) -> Outcome:
+    session, settings, now = uow.session, uow.settings, uow.now
+    changed = masterdata.sync(session, settings, now, principal.actor)
+    refreshed = cycles.refresh_due_dates(session, settings, uow.calendar, now)
+    year = uow.today.year
+    opened = cycles.open_cycles(session, settings, uow.calendar, year, now, principal.actor)
+    return Outcome(
+        data={
+            "pairings": len(settings.pairings),
+            "changed": changed,
+            "refreshed": refreshed,
+            "year": year,
+            "opened": len(opened),
+        }
+    )
+
+
+def tick(_cmd: c.Tick, uow: UnitOfWork, _principal: Principal) -> Outcome:
+    report = ticks.enqueue_in(uow, uow.app.renderer)
+    return Outcome(data={"report": report})
+
+
+def deliver_after_tick(app: App, outcome: Outcome, now: datetime) -> Outcome:
+    report = ticks.deliver_into(app, outcome.data["report"], now)
+    return replace(outcome, data={**outcome.data, "report": report})
+
+
+def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> Outcome:
+    """Re-queue message ``message_id`` (must be failed) or, with ``all_failed``, every failed one.
+
+    A manual retry is a fresh decision (the address was fixed, the server is back): the attempts
+    start again at 0. The audit log keeps the old state and the last error.
+    """
+    if (cmd.message_id is None) == (not cmd.all_failed):
+        raise Refused(
+            Problem("message_id", "genau_eines", "Genau eines angeben: eine Nachricht oder alle.")
+        )
+    session = uow.session
+    if cmd.message_id is not None:
+        row = session.get(OutboxMessage, cmd.message_id)
+        if row is None:
+            raise Refused(
+                Problem(
+                    "message_id",
+                    "unbekannt",
+                    f"Nachricht {cmd.message_id} gibt es im Postausgang nicht.",
+                )
+            )
+        if row.status != "failed":
+            raise Refused(
+                Problem(
+                    "message_id",
+                    "nicht_fehlgeschlagen",
+                    f"Nachricht {cmd.message_id} ist nicht fehlgeschlagen "
+                    f"(Status: {OUTBOX_STATUS_LABELS.get(row.status, row.status)}); "
+                    "erneut eingereiht werden nur fehlgeschlagene Nachrichten.",
+                )
+            )
+        rows = [row]
+    else:
+        query = (
+            select(OutboxMessage)
+            .where(col(OutboxMessage.status) == "failed")
+            .order_by(col(OutboxMessage.id))
+        )
+        rows = list(session.exec(query))
+    changes = []
+    for row in rows:
+        audit.record(
+            session,
+            uow.now,
+            principal.actor,
+            audit.Change(
+                "nachricht_erneut_eingereiht",
+                before="failed",
+                after="pending",
+                payload={
+                    "message_id": row.message_id,
+                    "fehler": row.last_error,
+                    "versuche": row.attempts,
+                },
+            ),
+        )
+        row.status, row.attempts, row.next_attempt_at = "pending", 0, uow.now
+        row.lease_until = row.lease_owner = None
+        session.add(row)
+        changes.append(
+            CycleChange(
+                "erneut_eingereiht",
+                None,
+                None,
+                {"id": row.id, "subject": row.subject, "to": row.to},
+            )
+        )
+    return Outcome(cycle_changes=tuple(changes))
