@@ -11,6 +11,6 @@ Knows nothing of ``cycle`` or ``workflows``. Import from the modules (kept light
   ``CalendarEntry``
 - ``notifications.transports``: ``Transport``, ``SendResult``, ``DeliveryError``,
   ``SmtpTransport``, ``MaildirTransport``, ``RecordingTransport``
-- ``notifications.delivery``: ``OutboxPort``, ``Pending``, ``backoff``, ``drain``,
-  ``drain_sync``, ``DeliveryReport``
+- ``notifications.delivery``: ``OutboxPort``, ``Pending``, ``backoff``, ``outage_backoff``,
+  ``send_deadline``, ``drain``, ``DeliveryReport``
 """

@@ -1,62 +1,94 @@
-"""The delivery loop: claim pending messages, send them over one transport, record the outcome.
+"""The delivery loop: claim one due message, send it within a hard time bound, record the outcome.
 
 The outbox itself (SQL) belongs to the application; it implements ``OutboxPort``. Contract:
 
-- ``claim(now, limit)`` atomically takes up to ``limit`` messages that are due (status pending,
-  ``next_attempt_at`` ≤ now) so no other process sends them, **counts this attempt** (so
-  ``Pending.attempts`` ≥ 1 and includes the current one) and returns them.
-- ``mark_sent(id, now, refused)``: delivered; ``refused`` lists recipients the server refused
-  while accepting the others (address → server answer).
-- ``defer(id, now, next_attempt_at, error)``: back to pending, not before ``next_attempt_at``.
-- ``mark_failed(id, now, error)``: final; the application raises a ``zustellfehler``.
+- ``claim(now, limit)`` atomically takes up to ``limit`` due messages (status pending,
+  ``next_attempt_at`` ≤ now, no live lease) under a lease for this drain and returns them. It does
+  **not** count an attempt: ``Pending.attempts`` is the number of earlier attempts that reached
+  the server.
+- ``mark_sent(id, now, refused)``: delivered, the attempt counts; ``refused`` lists recipients the
+  server refused while accepting the others (address → server answer).
+- ``defer(id, now, next_attempt_at, error, attempted=…)``: back to pending, not before
+  ``next_attempt_at``; counts an attempt only if ``attempted``.
+- ``mark_failed(id, now, error, attempted=…)``: final; the application raises a ``zustellfehler``.
+- Every mark applies only while this drain still owns the message's lease and returns whether it
+  did; ``False`` means another process took the message over: nothing was changed.
 
-Rules: a temporary error defers with exponential backoff, or fails once ``attempts`` reached
-``max_attempts``; a permanent error fails at once. If the server cannot be reached at all, every
-claimed message is deferred (whatever its attempts: the message is fine, the server is not) and
-the drain stops; nothing is lost.
+Guarantees of ``drain``:
+
+- **Bounded sends.** Each ``open`` + ``send`` runs under ``asyncio.timeout(send_deadline(t))`` =
+  ``t.send_bound + SEND_GRACE``. The outbox lease is longer than that deadline plus the database
+  waits of the claim and the mark (``cycle.mail.outbox``), so a message whose send may still be in
+  flight is never claimed by another drain.
+- **One claim per send.** Messages are claimed one at a time with a fresh instant from ``clock``,
+  so a lease starts when its send starts, not when the drain started.
+- **Honest attempts.** Only attempts that reached the server count (``DeliveryError.reached``).
+  A refused connection, a DNS or login failure, a crash before or during the send: none uses up
+  a retry.
+- **Backoff.** A temporary error after reaching the server defers by ``backoff`` (base, 2·base,
+  … capped at six hours) or fails once ``max_attempts`` attempts reached the server; a permanent
+  one fails at once. If the server cannot be reached, the message and every other due message are
+  deferred by ``outage_backoff`` (grows with the time the message has waited, capped at
+  ``OUTAGE_CAP``) without counting an attempt, and the drain stops. Both are overflow-safe.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from notifications.message import OutgoingEmail, to_mime
-from notifications.transport_base import DeliveryError, Transport
+from notifications.transport_base import DeliveryError, SendResult, Transport
 
 MAX_BACKOFF = timedelta(hours=6)
+OUTAGE_CAP = timedelta(minutes=15)
+SEND_GRACE = 1.0  # seconds beyond a transport's own bound before the loop cuts a send off
 
 
 @dataclass(frozen=True)
 class Pending:
-    """A claimed message; ``attempts`` includes the attempt about to be made."""
+    """A claimed message; ``attempts`` counts earlier attempts that reached the server.
+
+    ``queued_at`` (when the message was stored) lets the outage backoff grow with the wait.
+    """
 
     id: Hashable
     email: OutgoingEmail
     attempts: int
+    queued_at: datetime | None = None
 
 
 class OutboxPort(Protocol):
     def claim(self, now: datetime, limit: int) -> list[Pending]: ...
 
-    def mark_sent(self, id: Hashable, now: datetime, refused: Mapping[str, str]) -> None: ...
+    def mark_sent(self, id: Hashable, now: datetime, refused: Mapping[str, str]) -> bool: ...
 
-    def defer(self, id: Hashable, now: datetime, next_attempt_at: datetime, error: str) -> None: ...
+    def defer(
+        self, id: Hashable, now: datetime, next_attempt_at: datetime, error: str, *, attempted: bool
+    ) -> bool: ...
 
-    def mark_failed(self, id: Hashable, now: datetime, error: str) -> None: ...
+    def mark_failed(self, id: Hashable, now: datetime, error: str, *, attempted: bool) -> bool: ...
 
 
 @dataclass(frozen=True)
 class DeliveryReport:
+    """``superseded``: outcomes not recorded because another process had taken the message over."""
+
     sent: int = 0
     failed: int = 0
     deferred: int = 0
     failed_ids: tuple[Hashable, ...] = ()
     refused: Mapping[Hashable, Mapping[str, str]] = field(default_factory=dict)
     connection_error: str | None = None
+    superseded: int = 0
+
+
+def send_deadline(transport: Transport) -> timedelta:
+    """The hard bound of one ``open`` + ``send`` in ``drain``; the outbox lease must exceed it."""
+    return timedelta(seconds=transport.send_bound + SEND_GRACE)
 
 
 def backoff(attempts: int, base_seconds: float, cap: timedelta = MAX_BACKOFF) -> timedelta:
@@ -65,13 +97,36 @@ def backoff(attempts: int, base_seconds: float, cap: timedelta = MAX_BACKOFF) ->
         raise ValueError("attempts counts from 1")
     if base_seconds <= 0:
         raise ValueError("base_seconds must be positive")
-    exponent = min(attempts - 1, 40)  # avoids huge floats; the cap applies long before
-    return min(timedelta(seconds=base_seconds * 2**exponent), cap)
+    limit = cap.total_seconds()
+    if base_seconds >= limit:  # also keeps a huge base (10**21) away from float and timedelta
+        return cap
+    exponent = min(attempts - 1, 64)  # 2**64 · base ≥ cap for any base ≥ 1e-15 s
+    return timedelta(seconds=min(float(base_seconds) * 2.0**exponent, limit))
+
+
+def outage_backoff(
+    waited: timedelta, base_seconds: float, cap: timedelta = OUTAGE_CAP
+) -> timedelta:
+    """Wait while the server cannot be reached: half the time waited so far, at least the base,
+    at most ``cap`` (so a message is retried within ``cap`` of the server's return)."""
+    if base_seconds <= 0:
+        raise ValueError("base_seconds must be positive")
+    limit = cap.total_seconds()
+    seconds = max(float(min(base_seconds, limit)), waited.total_seconds() / 2)
+    return timedelta(seconds=min(seconds, limit))
+
+
+def later(now: datetime, wait: timedelta) -> datetime:
+    """``now + wait``, or the last representable instant instead of an ``OverflowError``."""
+    try:
+        return now + wait
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 class _Tally:
     def __init__(self) -> None:
-        self.sent = self.failed = self.deferred = 0
+        self.sent = self.failed = self.deferred = self.superseded = 0
         self.failed_ids: list[Hashable] = []
         self.refused: dict[Hashable, Mapping[str, str]] = {}
         self.connection_error: str | None = None
@@ -84,7 +139,17 @@ class _Tally:
             tuple(self.failed_ids),
             dict(self.refused),
             self.connection_error,
+            self.superseded,
         )
+
+
+@dataclass(frozen=True)
+class _Run:
+    outbox: OutboxPort
+    max_attempts: int
+    base_seconds: float
+    clock: Callable[[], datetime]
+    tally: _Tally = field(default_factory=_Tally)
 
 
 async def drain(
@@ -95,115 +160,108 @@ async def drain(
     max_attempts: int = 8,
     base_seconds: float = 60,
     batch_size: int = 100,
+    clock: Callable[[], datetime] | None = None,
 ) -> DeliveryReport:
-    """Deliver every due message at ``now`` over one transport connection.
+    """Deliver every message due at ``now`` over one transport connection.
 
-    ``sender`` is the envelope sender (bounce address). The transport is opened only if there
-    is something to send and always closed afterwards.
+    ``sender`` is the envelope sender (bounce address). ``clock`` gives the instant of each claim
+    and mark (default: ``now`` throughout; never earlier than ``now``). ``batch_size`` is how many
+    messages are claimed at a time to be deferred when the server cannot be reached. The transport
+    is opened only if there is something to send and always closed afterwards.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("drain: naive datetime refused")
-    tally, seen, opened = _Tally(), set[Hashable](), False
+    run = _Run(outbox, max_attempts, base_seconds, _not_before(now, clock))
+    seen, opened = set[Hashable](), False
     try:
-        while batch := [p for p in outbox.claim(now, batch_size) if p.id not in seen]:
-            seen.update(p.id for p in batch)
-            if not opened:
-                try:
-                    await transport.open()
-                    opened = True
-                except DeliveryError as exc:
-                    _defer_all(outbox, batch, now, base_seconds, exc, tally)
-                    break
-            for index, pending in enumerate(batch):
-                error = await _send_one(outbox, transport, sender, pending, now, tally)
-                if error is None:
-                    continue
-                if error.connection:  # the server is gone: keep the rest for later
-                    _defer_all(outbox, batch[index:], now, base_seconds, error, tally)
-                    return tally.report()
-                _record_error(outbox, pending, now, max_attempts, base_seconds, error, tally)
+        while claimed := outbox.claim(run.clock(), 1):
+            pending = claimed[0]
+            if pending.id in seen:
+                # Deferred earlier in this drain and due again (a long drain on a real clock):
+                # it waits for the next drain; its lease runs out on its own.
+                break
+            seen.add(pending.id)
+            opened = True  # from here on ``close`` is due, also after a failed open
+            error = await _send_one(run, transport, sender, pending)
+            if error is None:
+                continue
+            if error.connection:  # the server is gone: keep everything for later
+                _defer_outage(run, pending, error)
+                _defer_the_rest(run, error, batch_size)
+                break
+            _record_error(run, pending, error)
     finally:
         if opened:
             await transport.close()
-    return tally.report()
+    return run.tally.report()
+
+
+def _not_before(now: datetime, clock: Callable[[], datetime] | None) -> Callable[[], datetime]:
+    if clock is None:
+        return lambda: now
+    return lambda: max(now, clock())
 
 
 async def _send_one(
-    outbox: OutboxPort,
-    transport: Transport,
-    sender: str,
-    pending: Pending,
-    now: datetime,
-    tally: _Tally,
+    run: _Run, transport: Transport, sender: str, pending: Pending
 ) -> DeliveryError | None:
     try:
         msg = to_mime(pending.email)
-        result = await transport.send(msg, sender, pending.email.recipients)
+    except ValueError as exc:  # a message that cannot be built will never be sendable
+        return DeliveryError(f"Nachricht fehlerhaft: {exc}", permanent=True, reached=False)
+    limit = send_deadline(transport).total_seconds()
+    try:
+        async with asyncio.timeout(limit):
+            await transport.open()
+            result: SendResult = await transport.send(msg, sender, pending.email.recipients)
     except DeliveryError as exc:
         return exc
-    except ValueError as exc:  # a message that cannot be built will never be sendable
-        return DeliveryError(f"Nachricht fehlerhaft: {exc}", permanent=True)
-    outbox.mark_sent(pending.id, now, result.refused)
+    except TimeoutError:  # the transport overran its own bound: it may have reached the server
+        return DeliveryError(
+            f"Zeitüberschreitung: keine Antwort nach {limit:g} Sekunden", permanent=False
+        )
+    tally = run.tally
+    if not run.outbox.mark_sent(pending.id, run.clock(), result.refused):
+        tally.superseded += 1
+        return None
     tally.sent += 1
     if result.refused:
         tally.refused[pending.id] = result.refused
     return None
 
 
-def _record_error(
-    outbox: OutboxPort,
-    pending: Pending,
-    now: datetime,
-    max_attempts: int,
-    base_seconds: float,
-    error: DeliveryError,
-    tally: _Tally,
-) -> None:
-    if error.permanent or pending.attempts >= max_attempts:
-        outbox.mark_failed(pending.id, now, error.message)
-        tally.failed += 1
-        tally.failed_ids.append(pending.id)
+def _record_error(run: _Run, pending: Pending, error: DeliveryError) -> None:
+    attempts = pending.attempts + (1 if error.reached else 0)
+    now, tally = run.clock(), run.tally
+    if error.permanent or attempts >= run.max_attempts:
+        if run.outbox.mark_failed(pending.id, now, error.message, attempted=error.reached):
+            tally.failed += 1
+            tally.failed_ids.append(pending.id)
+        else:
+            tally.superseded += 1
+        return
+    wait = backoff(max(attempts, 1), run.base_seconds)
+    if run.outbox.defer(pending.id, now, later(now, wait), error.message, attempted=error.reached):
+        tally.deferred += 1
     else:
-        _defer(outbox, pending, now, base_seconds, error, tally)
+        tally.superseded += 1
 
 
-def _defer(
-    outbox: OutboxPort,
-    pending: Pending,
-    now: datetime,
-    base_seconds: float,
-    error: DeliveryError,
-    tally: _Tally,
-) -> None:
-    wait = backoff(max(pending.attempts, 1), base_seconds)
-    outbox.defer(pending.id, now, now + wait, error.message)
-    tally.deferred += 1
-    if error.connection:
-        tally.connection_error = error.message
+def _defer_outage(run: _Run, pending: Pending, error: DeliveryError) -> None:
+    now = run.clock()
+    waited = now - pending.queued_at if pending.queued_at is not None else timedelta(0)
+    wait = outage_backoff(waited, run.base_seconds)
+    if run.outbox.defer(pending.id, now, later(now, wait), error.message, attempted=False):
+        run.tally.deferred += 1
+        run.tally.connection_error = error.message
+    else:
+        run.tally.superseded += 1
 
 
-def _defer_all(
-    outbox: OutboxPort,
-    batch: list[Pending],
-    now: datetime,
-    base_seconds: float,
-    error: DeliveryError,
-    tally: _Tally,
-) -> None:
-    for pending in batch:
-        _defer(outbox, pending, now, base_seconds, error, tally)
-
-
-def drain_sync(
-    outbox: OutboxPort,
-    transport: Transport,
-    sender: str,
-    now: datetime,
-    max_attempts: int = 8,
-    base_seconds: float = 60,
-    batch_size: int = 100,
-) -> DeliveryReport:
-    """``drain`` for synchronous callers (runs its own event loop)."""
-    return asyncio.run(
-        drain(outbox, transport, sender, now, max_attempts, base_seconds, batch_size)
-    )
+def _defer_the_rest(run: _Run, error: DeliveryError, batch_size: int) -> None:
+    """Defer every other due message too, so each one shows the outage in the outbox listing."""
+    seen = set[Hashable]()
+    while batch := [p for p in run.outbox.claim(run.clock(), batch_size) if p.id not in seen]:
+        seen.update(p.id for p in batch)
+        for pending in batch:
+            _defer_outage(run, pending, error)

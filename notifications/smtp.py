@@ -1,9 +1,21 @@
 """SMTP delivery with aiosmtplib: one connection reused for a whole drain.
 
 Security is ``"none"`` (plain, no opportunistic STARTTLS), ``"starttls"`` (usually port 587) or
-``"tls"`` (implicit TLS, usually 465). aiosmtplib's ``timeout`` bounds each socket operation;
-every connect and send is additionally bounded as a whole with ``asyncio.timeout``. A dropped
-connection (idle timeout, 421) is re-opened before the next send.
+``"tls"`` (implicit TLS, usually 465). A dropped connection (idle timeout, 421) is re-opened
+before the next send.
+
+Time bounds (aiosmtplib's own ``timeout`` is per socket operation only, LIBRARY_NOTES):
+
+- ``timeout``: each socket operation (the configured ``timeout_seconds``);
+- ``send_timeout`` (default ``4 × timeout``): one connect with STARTTLS and login, and one SMTP
+  transaction (MAIL … end of DATA and its reply), each as a whole;
+- ``send()`` as a whole: ``2 × send_timeout`` (a transaction, and after an idle disconnect a
+  reconnect and a second one), enforced with ``asyncio.timeout``;
+- ``send_bound = 3 × send_timeout + 2 s``: ``open()`` plus one ``send()``, with the wait for
+  closing a failed connection in each; the delivery loop and the outbox lease derive from it.
+
+Errors before a transaction began (refused connection, DNS, TLS, login, a timeout while
+connecting) are ``connection=True`` and not an attempt; errors after it began count as one.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ import aiosmtplib
 from notifications.transport_base import ContextManaged, DeliveryError, Security, SendResult
 
 _SECURITY = ("none", "starttls", "tls")
+_CLOSE_WAIT = 1.0  # seconds ``_closed`` lets a dropped connection finish closing
 
 
 class SmtpTransport(ContextManaged):
@@ -43,6 +56,7 @@ class SmtpTransport(ContextManaged):
         self.username, self.password = username, password
         self.timeout = timeout
         self.send_timeout = send_timeout if send_timeout is not None else 4 * timeout
+        self.send_bound = 3 * self.send_timeout + 2 * _CLOSE_WAIT
         self.tls_context = tls_context
         self.local_hostname = local_hostname
         self._client: aiosmtplib.SMTP | None = None
@@ -113,28 +127,48 @@ class SmtpTransport(ContextManaged):
     async def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> SendResult:
         if not recipients:
             raise DeliveryError("Die Nachricht hat keine Empfänger.", permanent=True)
-        errors = await self._guarded(msg, sender, recipients, retry=True)
+        phase = _Phase()
+        limit = 2 * self.send_timeout
+        try:
+            async with asyncio.timeout(limit):
+                errors = await self._guarded(msg, sender, recipients, phase, retry=True)
+        except TimeoutError as exc:  # only the outer bound gets here; inner ones are classified
+            await self._drop()
+            raise DeliveryError(
+                f"Zeitüberschreitung beim Senden an {self.host}:{self.port} "
+                f"(nach {limit:g} Sekunden)",
+                permanent=False,
+                connection=not phase.in_transaction,
+            ) from exc
         return SendResult({addr: f"{r.code} {r.message}" for addr, r in errors.items()})
 
     async def _send_once(
-        self, msg: EmailMessage, sender: str, recipients: Sequence[str]
+        self, msg: EmailMessage, sender: str, recipients: Sequence[str], phase: _Phase
     ) -> dict[str, aiosmtplib.SMTPResponse]:
+        phase.in_transaction = False
         await self.open()  # re-connects when the client is no longer connected
         client = self._client
         assert client is not None
+        phase.in_transaction = True  # from here on the server may see the message
         async with asyncio.timeout(self.send_timeout):
             errors, _ = await client.send_message(msg, sender=sender, recipients=list(recipients))
         return errors
 
     async def _guarded(
-        self, msg: EmailMessage, sender: str, recipients: Sequence[str], *, retry: bool
+        self,
+        msg: EmailMessage,
+        sender: str,
+        recipients: Sequence[str],
+        phase: _Phase,
+        *,
+        retry: bool,
     ) -> dict[str, aiosmtplib.SMTPResponse]:
         try:
-            return await self._send_once(msg, sender, recipients)
+            return await self._send_once(msg, sender, recipients, phase)
         except aiosmtplib.SMTPServerDisconnected as exc:
             await self._drop()
             if retry:  # a connection the server closed while idle: once more on a fresh one
-                return await self._guarded(msg, sender, recipients, retry=False)
+                return await self._guarded(msg, sender, recipients, phase, retry=False)
             raise DeliveryError(
                 f"Verbindung zum SMTP-Server unterbrochen: {exc}", permanent=False
             ) from exc
@@ -169,6 +203,12 @@ class SmtpTransport(ContextManaged):
             await _closed(protocol)
 
 
+class _Phase:
+    """Where a send is: before its transaction (not an attempt yet) or inside it."""
+
+    in_transaction = False
+
+
 async def _abandon(
     client: aiosmtplib.SMTP, protocol: aiosmtplib.protocol.SMTPProtocol | None
 ) -> None:
@@ -176,7 +216,9 @@ async def _abandon(
     await _closed(protocol)
 
 
-async def _closed(protocol: aiosmtplib.protocol.SMTPProtocol | None, limit: float = 1.0) -> None:
+async def _closed(
+    protocol: aiosmtplib.protocol.SMTPProtocol | None, limit: float = _CLOSE_WAIT
+) -> None:
     """Let a closing transport finish (TLS close_notify, connection_lost) on this event loop.
 
     ``close()`` only schedules the work; a drain's event loop that ends right after would leave

@@ -1,10 +1,17 @@
-"""The transport port: what every transport returns or raises.
+"""The transport port: what every transport returns or raises, and how long it may take.
 
 Error contract: ``send`` returns a ``SendResult`` (partially refused recipients included, not
 raised) or raises ``DeliveryError``. ``permanent=True`` means retrying cannot help (5xx, every
 recipient refused with 5xx); ``permanent=False`` means try again later (4xx, network, timeouts,
-authentication). ``connection=True`` marks errors where the server could not be reached at all, so
-the caller can defer the rest of its batch without trying each message.
+authentication). ``connection=True`` marks errors where the server could not be reached at all
+(refused connection, DNS, connect/TLS/login failure), so the caller can defer the rest of its
+batch without trying each message. ``reached`` says whether the message was handed to the server
+(an SMTP transaction began); only such attempts count against ``max_attempts``. It defaults to
+``not connection``.
+
+Time contract: ``send_bound`` (seconds) bounds ``open()`` followed by one ``send()``. The delivery
+loop enforces it with ``asyncio.timeout`` and derives the outbox lease from it, so a transport must
+finish (or raise) within it on its own where it can tell what happened.
 """
 
 from __future__ import annotations
@@ -28,15 +35,28 @@ class SendResult:
 class DeliveryError(Exception):
     """Delivery failed; ``permanent`` says whether a retry could ever succeed."""
 
-    def __init__(self, message: str, *, permanent: bool, connection: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        connection: bool = False,
+        reached: bool | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.connection = connection
+        self.reached = (not connection) if reached is None else reached
 
 
 class Transport(Protocol):
     """Open once, send many, close once (also usable as ``async with``)."""
+
+    @property
+    def send_bound(self) -> float:
+        """Seconds within which ``open()`` and one ``send()`` return or raise."""
+        ...
 
     async def open(self) -> None: ...
 

@@ -34,10 +34,14 @@ __all__ = [
 
 
 class MaildirTransport(ContextManaged):
-    """Deliver into a Maildir (the embedded default); folders are created as needed."""
+    """Deliver into a Maildir (the embedded default); folders are created as needed.
 
-    def __init__(self, path: Path) -> None:
+    ``send_bound``: a local file write; a hung file system is cut off after it.
+    """
+
+    def __init__(self, path: Path, send_bound: float = 60.0) -> None:
         self.path = Path(path)
+        self.send_bound = send_bound
         self._box: mailbox.Maildir | None = None
 
     async def open(self) -> None:
@@ -73,7 +77,10 @@ class Sent:
 
 
 class RecordingTransport(ContextManaged):
-    """Test double: records what was sent; can refuse recipients or raise queued errors."""
+    """Test double: records what was sent; can refuse recipients or raise queued errors.
+
+    ``delay`` makes each send take that long (to exceed ``send_bound`` on purpose).
+    """
 
     def __init__(
         self,
@@ -81,7 +88,10 @@ class RecordingTransport(ContextManaged):
         refuse: dict[str, str] | None = None,
         errors: Sequence[DeliveryError] = (),
         open_error: DeliveryError | None = None,
+        send_bound: float = 5.0,
+        delay: float = 0.0,
     ) -> None:
+        self.send_bound, self.delay = send_bound, delay
         self.sent: list[Sent] = []
         self.refuse = dict(refuse or {})
         self.errors = list(errors)
@@ -98,6 +108,8 @@ class RecordingTransport(ContextManaged):
         self.closed += 1
 
     async def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> SendResult:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.errors:
             raise self.errors.pop(0)
         refused = {r: self.refuse[r] for r in recipients if r in self.refuse}

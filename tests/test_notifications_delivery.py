@@ -6,7 +6,7 @@ import asyncio
 import mailbox
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -14,7 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifications.delivery import DeliveryReport, OutboxPort, Pending, backoff, drain, drain_sync
+from notifications.delivery import (
+    OUTAGE_CAP,
+    SEND_GRACE,
+    DeliveryReport,
+    OutboxPort,
+    Pending,
+    backoff,
+    drain,
+    later,
+    outage_backoff,
+    send_deadline,
+)
 from notifications.message import OutgoingEmail, message_id_for
 from notifications.transports import (
     DeliveryError,
@@ -42,7 +53,8 @@ class Row:
 
 
 class FakeOutbox:
-    """In-memory OutboxPort: claim counts the attempt, as the SQL adapter must."""
+    """In-memory OutboxPort with the SQL adapter's contract: the claim counts nothing, a mark
+    counts the attempt only when it reached the server."""
 
     def __init__(self, *emails: OutgoingEmail) -> None:
         self.rows: dict[Hashable, Row] = {i: Row(e) for i, e in enumerate(emails, start=1)}
@@ -56,18 +68,26 @@ class FakeOutbox:
             if row.status == "pending" and row.next_attempt_at <= now
         ][:limit]
         for _, row in due:
-            row.status, row.attempts = "sending", row.attempts + 1
-        return [Pending(key, row.email, row.attempts) for key, row in due]
+            row.status = "sending"
+        return [Pending(key, row.email, row.attempts, NOW) for key, row in due]
 
-    def mark_sent(self, id: Hashable, now: datetime, refused: Mapping[str, str]) -> None:
-        self.rows[id].status, self.rows[id].refused = "sent", dict(refused)
+    def mark_sent(self, id: Hashable, now: datetime, refused: Mapping[str, str]) -> bool:
+        row = self.rows[id]
+        row.status, row.refused, row.attempts = "sent", dict(refused), row.attempts + 1
+        return True
 
-    def defer(self, id: Hashable, now: datetime, next_attempt_at: datetime, error: str) -> None:
+    def defer(
+        self, id: Hashable, now: datetime, next_attempt_at: datetime, error: str, *, attempted: bool
+    ) -> bool:
         row = self.rows[id]
         row.status, row.next_attempt_at, row.error = "pending", next_attempt_at, error
+        row.attempts += attempted
+        return True
 
-    def mark_failed(self, id: Hashable, now: datetime, error: str) -> None:
-        self.rows[id].status, self.rows[id].error = "failed", error
+    def mark_failed(self, id: Hashable, now: datetime, error: str, *, attempted: bool) -> bool:
+        row = self.rows[id]
+        row.status, row.error, row.attempts = "failed", error, row.attempts + attempted
+        return True
 
     def statuses(self) -> list[str]:
         return [row.status for row in self.rows.values()]
@@ -91,9 +111,17 @@ def make_email(n: int = 1, **changes: object) -> OutgoingEmail:
 
 
 def run_drain(
-    outbox: OutboxPort, transport: Transport, now: datetime = NOW, **kw: int
+    outbox: OutboxPort,
+    transport: Transport,
+    now: datetime = NOW,
+    *,
+    max_attempts: int = 8,
+    base_seconds: float = 60,
+    batch_size: int = 100,
 ) -> DeliveryReport:
-    return asyncio.run(drain(outbox, transport, SENDER, now, **kw))
+    return asyncio.run(
+        drain(outbox, transport, SENDER, now, max_attempts, base_seconds, batch_size)
+    )
 
 
 def smtp(sink: SmtpSink) -> SmtpTransport:
@@ -129,9 +157,9 @@ def test_all_batches_go_over_one_connection_and_are_marked_sent() -> None:
     report = run_drain(outbox, transport, batch_size=2)
     assert (report.sent, report.failed, report.deferred) == (5, 0, 0)
     assert outbox.statuses() == ["sent"] * 5
-    assert transport.opened == 1 and transport.closed == 1
+    assert transport.closed == 1
     assert [s.recipients for s in transport.sent] == [("j.mueller@example.org",)] * 5
-    assert outbox.claims == 4  # 2 + 2 + 1 + the empty claim that ends the drain
+    assert outbox.claims == 6  # one claim per send, so each lease starts with its send; + 1
 
 
 def test_a_temporary_error_defers_with_backoff_until_max_attempts_then_fails() -> None:
@@ -146,6 +174,7 @@ def test_a_temporary_error_defers_with_backoff_until_max_attempts_then_fails() -
     third = run_drain(outbox, transport, NOW + timedelta(hours=1), max_attempts=3)
     assert (third.failed, third.failed_ids) == (1, (1,))
     assert outbox.rows[1].status == "failed" and outbox.rows[1].error == "451 später"
+    assert outbox.rows[1].attempts == 3
 
 
 def test_a_permanent_error_fails_at_once_and_the_others_are_still_sent() -> None:
@@ -165,7 +194,8 @@ def test_no_connection_defers_every_claimed_message_even_at_max_attempts() -> No
     assert (report.sent, report.failed, report.deferred) == (0, 0, 2)
     assert report.connection_error == "SMTP-Server nicht erreichbar"
     assert outbox.statuses() == ["pending", "pending"]
-    assert not transport.sent and transport.closed == 0
+    assert [row.attempts for row in outbox.rows.values()] == [0, 7]  # nothing counted
+    assert not transport.sent
 
 
 def test_a_connection_lost_mid_batch_defers_the_rest_without_trying_them() -> None:
@@ -181,12 +211,6 @@ def test_a_connection_lost_mid_batch_defers_the_rest_without_trying_them() -> No
 def test_drain_refuses_a_naive_now() -> None:
     with pytest.raises(ValueError):
         run_drain(FakeOutbox(), RecordingTransport(), datetime(2026, 3, 3, 8, 0))
-
-
-def test_drain_sync_runs_without_an_event_loop() -> None:
-    outbox = FakeOutbox(make_email())
-    report = drain_sync(outbox, RecordingTransport(), SENDER, NOW)
-    assert report.sent == 1
 
 
 def test_a_451_from_a_real_server_defers_and_the_retry_carries_the_same_message_id(
@@ -260,3 +284,82 @@ def test_an_unwritable_maildir_defers_instead_of_losing_mail(tmp_path: Path) -> 
     report = run_drain(outbox, MaildirTransport(blocker / "mail"))
     assert (report.sent, report.deferred) == (0, 1)
     assert outbox.statuses() == ["pending"]
+
+
+@pytest.mark.parametrize("base", [21600, 10**21, 10**400, 1e300])
+def test_a_huge_base_is_capped_without_overflow(base: float) -> None:
+    assert backoff(1, base) == backoff(10**9, base) == timedelta(hours=6)
+    assert outage_backoff(timedelta(days=10**5), base) == OUTAGE_CAP
+
+
+@pytest.mark.parametrize(
+    ("waited", "seconds"),
+    [
+        (timedelta(0), 60),
+        (timedelta(minutes=1), 60),
+        (timedelta(minutes=10), 300),
+        (timedelta(hours=4), 900),
+        (timedelta(minutes=-5), 60),
+    ],
+)
+def test_the_outage_backoff_grows_with_the_wait_and_is_capped(
+    waited: timedelta, seconds: int
+) -> None:
+    assert outage_backoff(waited, 60) == timedelta(seconds=seconds)
+
+
+def test_later_saturates_instead_of_overflowing() -> None:
+    end = datetime(9999, 12, 31, 20, 0, tzinfo=BERLIN)
+    assert later(end, timedelta(hours=6)) == datetime.max.replace(tzinfo=UTC)
+    assert later(NOW, timedelta(hours=6)) == NOW + timedelta(hours=6)
+
+
+def test_a_451_with_a_huge_retry_base_defers_by_the_cap() -> None:
+    outbox = FakeOutbox(make_email())
+    transport = RecordingTransport(errors=[DeliveryError("451 später", permanent=False)])
+    report = asyncio.run(drain(outbox, transport, SENDER, NOW, base_seconds=10**21))
+    assert report.deferred == 1
+    assert outbox.rows[1].next_attempt_at == NOW + timedelta(hours=6)
+
+
+def test_an_unreachable_server_never_uses_up_retries_and_the_first_real_451_defers() -> None:
+    outbox = FakeOutbox(make_email())
+    down = DeliveryError("nicht erreichbar", permanent=False, connection=True)
+    now = NOW
+    for _ in range(20):  # far more than max_attempts
+        transport = RecordingTransport(open_error=down)
+        assert run_drain(outbox, transport, now, max_attempts=2).deferred == 1
+        now = outbox.rows[1].next_attempt_at
+    assert (outbox.rows[1].status, outbox.rows[1].attempts) == ("pending", 0)
+    greylisted = RecordingTransport(errors=[DeliveryError("451 später", permanent=False)])
+    assert run_drain(outbox, greylisted, now, max_attempts=2).deferred == 1
+    assert (outbox.rows[1].status, outbox.rows[1].attempts) == ("pending", 1)
+    report = run_drain(outbox, RecordingTransport(), outbox.rows[1].next_attempt_at, max_attempts=2)
+    assert report.sent == 1 and outbox.rows[1].attempts == 2
+
+
+def test_a_send_that_overruns_its_bound_is_cut_off_and_counted_as_an_attempt() -> None:
+    outbox = FakeOutbox(make_email())
+    transport = RecordingTransport(send_bound=0.05, delay=SEND_GRACE + 30)
+    elapsed = asyncio.run(_timed_drain(outbox, transport))
+    assert elapsed < SEND_GRACE + 1  # cut off at the deadline, not waited for
+    assert send_deadline(transport) == timedelta(seconds=0.05 + SEND_GRACE)
+    row = outbox.rows[1]
+    assert (row.status, row.attempts, transport.sent) == ("pending", 1, [])
+    assert "Zeitüberschreitung" in (row.error or "")
+
+
+async def _timed_drain(outbox: FakeOutbox, transport: RecordingTransport) -> float:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await drain(outbox, transport, SENDER, NOW)
+    return loop.time() - start
+
+
+def test_a_message_that_cannot_be_built_fails_without_counting_an_attempt() -> None:
+    outbox = FakeOutbox(make_email(to=("kein Empfänger <>",)))
+    transport = RecordingTransport()
+    report = run_drain(outbox, transport)
+    assert report.failed == 1 and not transport.sent
+    assert (outbox.rows[1].error or "").startswith("Nachricht fehlerhaft")
+    assert outbox.rows[1].attempts == 0

@@ -1,9 +1,15 @@
-"""Drain the outbox over the configured transport (SMTP or Maildir)."""
+"""Drain the outbox over the configured transport (SMTP or Maildir).
+
+Each drain claims under its own lease owner (host, process, a random part: two drains of one
+process are two owners) with a lease derived from the transport's send bound
+(``cycle.mail.outbox``), and reads the instant of each claim and mark from the app's clock.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 from datetime import datetime
 
@@ -14,7 +20,7 @@ from cycle.bootstrap import App
 from cycle.mail import compose, recipients
 from cycle.mail.outbox import FailedHook, SqlOutbox
 from cycle.persistence.tables import Notification, OutboxMessage
-from notifications.delivery import DeliveryReport, drain
+from notifications.delivery import DeliveryReport, drain, send_deadline
 from notifications.message import parse_address
 from notifications.render import Renderer
 from notifications.transport_base import Transport
@@ -86,21 +92,26 @@ def _failure_key(session: Session, message_id: str) -> str:
 
 
 def owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """A lease owner unique per drain: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def deliver(
     app: App, renderer: Renderer, now: datetime, transport: Transport | None = None
 ) -> DeliveryReport:
-    outbox = SqlOutbox(app.engine, owner(), _failure_notice(app, renderer))
+    transport = transport or make_transport(app)
+    outbox = SqlOutbox(
+        app.engine, owner(), _failure_notice(app, renderer), send_deadline(transport)
+    )
     envelope = parse_address(app.settings.mail.sender).addr_spec
     return asyncio.run(
         drain(
             outbox,
-            transport or make_transport(app),
+            transport,
             envelope,
             now,
             app.settings.mail.max_attempts,
             app.settings.mail.retry_base_seconds,
+            clock=app.now,
         )
     )
