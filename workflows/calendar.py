@@ -33,11 +33,6 @@ class WorkingCalendar:
     def is_holiday(self, day: date) -> bool:
         return day in _holiday_dates(self.country, self.subdivision, day.year)
 
-    def holiday_name(self, day: date) -> str | None:
-        table = holidays.country_holidays(self.country, subdiv=self.subdivision, years=day.year)
-        name = table.get(day)
-        return str(name) if name else None
-
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and not self.is_holiday(day)
 

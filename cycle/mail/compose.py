@@ -8,7 +8,7 @@ Message-ID is derived from the keys it carries, so a resend after a crash is ide
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +51,6 @@ class Draft:
     point_on: date | None = None
     stadtteil: str | None = None
     bundle: bool = True  # False: always its own message (invitations, receipts)
-    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def point_key(
