@@ -58,7 +58,11 @@ class SinkHandler:
     recipient_replies: dict[str, str] = field(default_factory=dict)
     refuse_reply: str = "451 4.3.2 Bitte später erneut versuchen"
     refuse_remaining: int = 0
-    data_delay: float = 0.0  # seconds to stall before answering DATA (timeout tests)
+    data_delay: float = 0.0  # seconds to stall before keeping and answering DATA
+    data_started: int = 0  # DATA transactions received in full (answered or still stalling)
+    # Per DATA in turn: keep the message at once, answer 250 only after this many seconds (the
+    # case of a server that took the data while the client times out or dies).
+    stalls: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def refuse_recipient(self, address: str, reply: str) -> None:
@@ -95,6 +99,9 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            self.data_started += 1
+            stall = self.stalls.pop(0) if self.stalls else 0.0
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
         raw = envelope.original_content or envelope.content
@@ -104,6 +111,8 @@ class SinkHandler:
         received = Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw, session.peer)
         with self._lock:
             self.messages.append(received)
+        if stall:  # kept (as a real server commits it), but the 250 comes late
+            await asyncio.sleep(stall)
         return "250 2.0.0 Nachricht angenommen"
 
 
