@@ -45,6 +45,16 @@ def not_future(uow: UnitOfWork, on: date | None, field: str = "on") -> date:
     return on
 
 
+def single_pairing(uow: UnitOfWork, arg: str, principal: Principal, what: str) -> str:
+    """The one pairing ``arg`` names; the principal's scope is checked first."""
+    named = pairing_ids(uow.settings, arg, principal)
+    if arg == ALL or named is None or len(named) != 1:
+        raise UsageError(
+            Problem("pairing", "genau_eine", f"{what} gilt für genau eine Partnerschaft.")
+        )
+    return named[0]
+
+
 def _require_reason(text: str | None, message: str) -> str:
     if not text or not text.strip():
         raise UsageError(Problem("reason", "grund_fehlt", message))
@@ -201,10 +211,7 @@ def submit(cmd: c.Submit, uow: UnitOfWork, principal: Principal) -> Outcome:
                 f"{cmd.stage} ist kein Bericht und kein Verwendungsnachweis.",
             )
         )
-    if "," in cmd.pairing or cmd.pairing == ALL:
-        raise UsageError(
-            Problem("pairing", "genau_eine", "Eine Einreichung gilt für genau eine Partnerschaft.")
-        )
+    single_pairing(uow, cmd.pairing, principal, "Eine Einreichung")
     day = not_future(uow, cmd.on)
     upload = cmd.upload
     notes: list[Problem] = []
@@ -284,11 +291,7 @@ def note(cmd: c.Note, uow: UnitOfWork, principal: Principal) -> Outcome:
         raise UsageError(Problem("text", "leer", "Die Notiz ist leer."))
     if cmd.stage is not None:
         resolve_stage(uow.settings, cmd.stage)
-    if cmd.pairing == ALL or "," in cmd.pairing:
-        raise UsageError(
-            Problem("pairing", "genau_eine", "Eine Notiz gilt für genau eine Partnerschaft.")
-        )
-    [pairing] = pairing_ids(uow.settings, cmd.pairing, principal) or []
+    pairing = single_pairing(uow, cmd.pairing, principal, "Eine Notiz")
     if not uow.session.exec(
         select(Cycle.id).where(Cycle.pairing_id == pairing).where(Cycle.year == cmd.year)
     ).first():

@@ -32,15 +32,19 @@ def read_upload(path: Path, field: str, limit_bytes: int) -> Upload:
         raise refuse(
             "unlesbar", f"Datei kann nicht gelesen werden: {path} ({exc.strerror})"
         ) from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
+    too_big = f"{path} ist größer als {limit_bytes // (1024 * 1024)} MB."
+    try:
+        info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise refuse("verzeichnis", f"{path} ist ein Verzeichnis, keine Datei.")
         if not stat.S_ISREG(info.st_mode):
             raise refuse("keine_datei", f"{path} ist keine gewöhnliche Datei.")
-        too_big = f"{path} ist größer als {limit_bytes // (1024 * 1024)} MB."
         if info.st_size > limit_bytes:
             raise refuse("zu_gross", too_big)
+    except UsageError:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
         try:
             data = handle.read(limit_bytes + 1)
         except OSError as exc:
