@@ -184,13 +184,20 @@ def test_a_stalling_server_hits_the_hard_time_bound(smtp_sink: SmtpSink) -> None
         send_all(transport, make_email())
     assert not caught.value.permanent
     assert "unterbrochen" in caught.value.message
+    assert caught.value.reached and not caught.value.connection  # counts as an attempt
 
 
-def test_an_unreachable_server_is_a_temporary_connection_error() -> None:
+def test_the_send_bound_covers_open_and_send_with_the_closing_waits() -> None:
+    transport = SmtpTransport("127.0.0.1", 25, "none", timeout=5)
+    assert (transport.send_timeout, transport.send_bound) == (20, 62)
+
+
+def test_an_unreachable_server_is_a_temporary_connection_error_and_no_attempt() -> None:
     transport = SmtpTransport("127.0.0.1", free_port(), "none", timeout=2)
     with pytest.raises(DeliveryError) as caught:
         send_all(transport, make_email())
     assert caught.value.connection and not caught.value.permanent
+    assert not caught.value.reached
     assert "nicht erreichbar" in caught.value.message
 
 
