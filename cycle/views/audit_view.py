@@ -111,28 +111,7 @@ def verify(app: App) -> int:
 
 
 def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
-    if pairing not in app.settings.pairings:
-        raise UsageError(f"PAIRING: unbekannte Partnerschaft „{pairing}“")
-    with reading(app.engine) as session:
-        cycle = session.exec(
-            select(Cycle).where(Cycle.pairing_id == pairing).where(Cycle.year == year)
-        ).first()
-        if cycle is None:
-            raise Refused(f"{pairing}: kein Zyklus im Jahr {year}.")
-        rows = {
-            r.stage_id: r
-            for r in session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
-        }
-        entries = list(
-            session.exec(
-                select(AuditEntry)
-                .where(AuditEntry.pairing_id == pairing)
-                .where(AuditEntry.year == year)
-                .order_by(col(AuditEntry.id))
-            )
-        )
-        chain = audit.verify(session)
-    record = _record(app, pairing, year, cycle, rows, entries, chain)
+    record, entries, chain = completion_record(app, pairing, year)
     if fmt == "json":
         print(to_json(record))
         return 0
@@ -164,6 +143,34 @@ def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
         + f" · erstellt {app.now().astimezone(tz):%d.%m.%Y %H:%M}"
     )
     return 0
+
+
+def completion_record(
+    app: App, pairing: str, year: int
+) -> tuple[dict[str, Any], list[AuditEntry], audit.Verification]:
+    """The Abschlussnachweis of one cycle as data (CLI ``report abschluss`` and the web)."""
+    if pairing not in app.settings.pairings:
+        raise UsageError(f"PAIRING: unbekannte Partnerschaft „{pairing}“")
+    with reading(app.engine) as session:
+        cycle = session.exec(
+            select(Cycle).where(Cycle.pairing_id == pairing).where(Cycle.year == year)
+        ).first()
+        if cycle is None:
+            raise Refused(f"{pairing}: kein Zyklus im Jahr {year}.")
+        rows = {
+            r.stage_id: r
+            for r in session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
+        }
+        entries = list(
+            session.exec(
+                select(AuditEntry)
+                .where(AuditEntry.pairing_id == pairing)
+                .where(AuditEntry.year == year)
+                .order_by(col(AuditEntry.id))
+            )
+        )
+        chain = audit.verify(session)
+    return _record(app, pairing, year, cycle, rows, entries, chain), entries, chain
 
 
 def _record(

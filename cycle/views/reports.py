@@ -44,11 +44,20 @@ HELD = "durchgefuehrt"
 
 def jahresbericht(app: App, pairing: str, year: int, fmt: str, output: Path | None) -> int:
     """The skeleton after Anlage 1, prefilled with profile, Stadtteil, names and the meetings."""
-    p = _pairing(app, pairing)
+    _pairing(app, pairing)
     _need_output(fmt, output, f"jahresbericht-{pairing}-{year}")
+    data = jahresbericht_data(app, pairing, year)
+    if fmt == "docx":
+        return write_output(skeleton_docx(data), output)
+    return _emit(skeleton_markdown(data), output)
+
+
+def jahresbericht_data(app: App, pairing: str, year: int) -> JahresberichtDaten:
+    """What the Jahresbericht skeleton is filled with (CLI and web application)."""
+    p = _pairing(app, pairing)
     with reading(app.engine) as session:
         rows = stage_rows(session, pairing, year)
-    data = JahresberichtDaten(
+    return JahresberichtDaten(
         traeger=app.settings.traeger[p.traeger],
         stadtteil=app.settings.stadtteile[p.stadtteil],
         jahr=year,
@@ -56,9 +65,6 @@ def jahresbericht(app: App, pairing: str, year: int, fmt: str, output: Path | No
         termine=_termine(app, rows),
         angebot=p.angebot,
     )
-    if fmt == "docx":
-        return write_output(skeleton_docx(data), output)
-    return _emit(skeleton_markdown(data), output)
 
 
 def _termine(app: App, rows: dict[str, StageState]) -> tuple[Termin, ...]:
@@ -80,9 +86,23 @@ def _meeting_day(app: App, row: StageState) -> date | None:
 
 def verwendungsnachweis(app: App, pairing: str, year: int, fmt: str, output: Path | None) -> int:
     """The filled Anlage 3 form from the stored submission and the recorded sign-off chain."""
+    _pairing(app, pairing)
+    _need_output(fmt, output, f"verwendungsnachweis-{pairing}-{year}")
+    doc = submitted_proof(app, pairing, year)
+    if fmt == "pdf":
+        return write_output(verwendungsnachweis_pdf(doc), output)
+    if fmt == "html":
+        return _emit(verwendungsnachweis_html(doc), output)
+    return _emit(verwendungsnachweis_markdown(doc), output)
+
+
+def submitted_proof(app: App, pairing: str, year: int) -> VerwendungsnachweisDokument:
+    """The stored Verwendungsnachweis of one cycle with its sign-off chain (``Refused`` if none).
+
+    Shared by ``report verwendungsnachweis`` and the web application's check page.
+    """
     p = _pairing(app, pairing)
     stage = _stage_of_type(app, StageType.PROOF_OF_FUNDS)
-    _need_output(fmt, output, f"verwendungsnachweis-{pairing}-{year}")
     with reading(app.engine) as session:
         row = stage_rows(session, pairing, year).get(stage.id)
     submission = row.facts.get("einreichung") if row is not None else None
@@ -96,7 +116,7 @@ def verwendungsnachweis(app: App, pairing: str, year: int, fmt: str, output: Pat
             *(str(problem) for problem in nachweis),
         )
     k = app.settings.koordinierungsstelle
-    doc = VerwendungsnachweisDokument(
+    return VerwendungsnachweisDokument(
         pairing_id=pairing,
         traeger=app.settings.traeger[p.traeger].name,
         stadtteil=app.settings.stadtteile[p.stadtteil].name,
@@ -107,11 +127,6 @@ def verwendungsnachweis(app: App, pairing: str, year: int, fmt: str, output: Pat
         rules=app.settings.verwendungsnachweis,
         empfaenger=(k.name, k.ort),
     )
-    if fmt == "pdf":
-        return write_output(verwendungsnachweis_pdf(doc), output)
-    if fmt == "html":
-        return _emit(verwendungsnachweis_html(doc), output)
-    return _emit(verwendungsnachweis_markdown(doc), output)
 
 
 def zeichnungsweg(facts: dict[str, Any]) -> Zeichnungsweg:
@@ -145,10 +160,13 @@ def buendelung(app: App, year: int, handlungsfeld: str | None, output: Path | No
             f"--handlungsfeld: unbekanntes Handlungsfeld „{handlungsfeld}“ "
             f"(bekannt: {', '.join(known)})"
         )
+    return _emit(buendelung_markdown(buendelung_data(app, year, handlungsfeld)), output)
+
+
+def buendelung_data(app: App, year: int, handlungsfeld: str | None) -> BuendelungDaten:
     with reading(app.engine) as session:
         dialoge = held_dialogues(app, session, year)
-    data = BuendelungDaten(year, dialoge, handlungsfeld)
-    return _emit(buendelung_markdown(data), output)
+    return BuendelungDaten(year, dialoge, handlungsfeld)
 
 
 def held_dialogues(app: App, session: Session, year: int) -> tuple[Dialog, ...]:

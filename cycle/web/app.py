@@ -16,11 +16,14 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from cycle.bootstrap import App
-from cycle.web import auth, cycle_page, group, outbox, overview, preview, protocol, reports, vn
+from cycle.web import auth, outbox, overview, preview, protocol, reports
+from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
+from cycle.web.group import ROUTES as GROUP_ROUTES
 from cycle.web.pages import Web, environment, problem_page
 from cycle.web.security import BodyLimit, Secret, SecurityHeaders
 from cycle.web.server import secret_of
 from cycle.web.sessions import RequireLogin
+from cycle.web.vn import ROUTES as VN_ROUTES
 
 
 async def not_found(request: Request, _exc: Exception) -> Response:
@@ -31,9 +34,9 @@ def routes() -> list[BaseRoute]:
     return [
         *auth.ROUTES,
         *overview.ROUTES,
-        *cycle_page.ROUTES,
-        *group.ROUTES,
-        *vn.ROUTES,
+        *CYCLE_ROUTES,
+        *GROUP_ROUTES,
+        *VN_ROUTES,
         *outbox.ROUTES,
         *preview.ROUTES,
         *protocol.ROUTES,

@@ -154,7 +154,7 @@ def _shown(entry: AuditEntry) -> bool:
 
 def _notifications(session: Session, pairing: str, year: int) -> list[Sent]:
     query = (
-        select(Notification, OutboxMessage.status)
+        select(Notification, col(OutboxMessage.status))
         .outerjoin(OutboxMessage, col(OutboxMessage.id) == col(Notification.message_id))
         .where(col(Notification.pairing_id) == pairing)
         .where(col(Notification.year) == year)

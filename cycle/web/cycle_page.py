@@ -115,7 +115,9 @@ async def event(request: Request, form: FormData) -> Response:
         raise
     except UserError as exc:
         return await refused(request, form_id, exc, form)
-    return done(request, f"{_here(request)}#{stage}", confirmation(outcome, "Gespeichert."))
+    back = str(form.get("weiter") or "")
+    target = back if back.startswith(_here(request) + "/") else f"{_here(request)}#{stage}"
+    return done(request, target, confirmation(outcome, "Gespeichert."))
 
 
 async def note(request: Request, form: FormData) -> Response:

@@ -1,5 +1,88 @@
-"""stub"""
+"""``/termin`` (Gemeinsamer Termin): schedule or complete one meeting for several pairings.
 
-from starlette.routing import BaseRoute
+The pairing field of the command is a comma list or ``alle`` (``commands.py``): the service
+layer expands it, so the Fachtag for every pairing is one command and one transaction.
+"""
 
-ROUTES: list[BaseRoute] = []
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cycle.errors import Forbidden, Problem, Refused, UserError
+from cycle.service import commands as c
+from cycle.service.permissions import may
+from cycle.web.cycle_page import confirmation
+from cycle.web.forms import Fields, stage_command
+from cycle.web.pages import done, errors_of, handle, post, render, user, web
+from workflows.stages import StageType
+
+MEETINGS = (StageType.GROUP_MEETING, StageType.MEETING)
+FIELDS = {"pairing", "stage", "year", "at", "location", "on", "participants", "note", "evidence"}
+
+
+async def page(
+    request: Request,
+    status: int = 200,
+    form_id: str | None = None,
+    errors: dict[str | None, list[str]] | None = None,
+    values: dict[str, str] | None = None,
+    chosen: list[str] | None = None,
+) -> Response:
+    w = web(request)
+    s = w.settings
+    stages = sorted(
+        (st for st in s.stages if st.type in MEETINGS), key=lambda st: MEETINGS.index(st.type)
+    )
+    pairings = [
+        (pid, s.stadtteile[p.stadtteil].name, s.traeger[p.traeger].name)
+        for pid, p in sorted(s.pairings.items())
+    ]
+    who = user(request).principal
+    context = {
+        "title": "Gemeinsamer Termin",
+        "stages": stages,
+        "pairings": pairings,
+        "year": w.app.today().year,
+        "may_schedule": may(who, c.Schedule),
+        "may_complete": may(who, c.Complete),
+        "form_id": form_id,
+        "errors": errors or {},
+        "values": values or {},
+        "chosen": chosen or [],
+    }
+    return render(request, "group.html", context, status)
+
+
+async def submit(request: Request, form: FormData) -> Response:
+    w = web(request)
+    event = "schedule" if request.url.path.endswith("terminieren") else "complete"
+    chosen = [str(v) for v in form.getlist("pairing")]
+    fields = Fields(form, w.app.calendar.timezone)
+    try:
+        stage = fields.required("stage", "Bitte eine Stufe wählen.")
+        year_text = fields.required("year", "Bitte ein Jahr angeben.")
+        if not chosen:
+            fields.problems.append(
+                Problem("pairing", "fehlt", "Bitte Partnerschaften wählen (oder „alle“).")
+            )
+        year = int(year_text) if year_text.isdigit() else 0
+        target = "alle" if "alle" in chosen else ",".join(chosen)
+        command = await stage_command(event, target, year, stage, fields)
+        outcome = await handle(request, command)
+    except Forbidden:
+        raise
+    except UserError as exc:
+        values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrftoken"}
+        status = 409 if isinstance(exc, Refused) else 422
+        return await page(request, status, event, errors_of(exc, FIELDS), values, chosen)
+    return done(request, "/termin", confirmation(outcome, "Gespeichert."))
+
+
+ROUTES = [
+    Route("/termin", page, methods=["GET"]),
+    Route("/termin/terminieren", post(submit), methods=["POST"]),
+    Route("/termin/durchgefuehrt", post(submit), methods=["POST"]),
+]

@@ -1,5 +1,66 @@
-"""stub"""
+"""``/protokoll``: the audit log with filters, the result of ``audit verify``, the Abschluss."""
 
-from starlette.routing import BaseRoute
+from __future__ import annotations
 
-ROUTES: list[BaseRoute] = []
+from typing import Any
+
+from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cycle.errors import UserError
+from cycle.persistence import audit
+from cycle.persistence.tables import AuditEntry
+from cycle.persistence.uow import reading
+from cycle.views.audit_view import completion_record
+from cycle.web.cycle_data import payload_text
+from cycle.web.pages import render, web
+
+LIMIT = 500
+
+
+async def page(request: Request) -> Response:
+    w = web(request)
+    q = request.query_params
+    pairing = q.get("pairing") or None
+    year = int(q["jahr"]) if q.get("jahr", "").isdigit() else None
+    actor = q.get("wer") or None
+
+    def load() -> tuple[list[AuditEntry], audit.Verification]:
+        query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(LIMIT)
+        if pairing:
+            query = query.where(col(AuditEntry.pairing_id) == pairing)
+        if year:
+            query = query.where(col(AuditEntry.year) == year)
+        if actor:
+            query = query.where(col(AuditEntry.actor) == actor)
+        with reading(w.app.engine) as session:
+            return list(session.exec(query)), audit.verify(session)
+
+    entries, chain = await run_in_threadpool(load)
+    record: dict[str, Any] | None = None
+    record_problem: list[str] = []
+    if pairing and year:
+        try:
+            record = (await run_in_threadpool(completion_record, w.app, pairing, year))[0]
+        except UserError as exc:
+            record_problem = exc.lines
+    context = {
+        "title": "Protokoll",
+        "entries": entries,
+        "chain": chain,
+        "pairing": pairing or "",
+        "year": year or "",
+        "actor": actor or "",
+        "pairings": sorted(w.settings.pairings),
+        "record": record,
+        "record_problem": record_problem,
+        "payload_text": payload_text,
+        "limit": LIMIT,
+    }
+    return render(request, "protocol.html", context)
+
+
+ROUTES = [Route("/protokoll", page, methods=["GET"])]

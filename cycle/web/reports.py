@@ -1,5 +1,101 @@
-"""stub"""
+"""``/berichte``: every report of SPEC §10 and the calendar as downloads.
 
-from starlette.routing import BaseRoute
+The documents are built by the same functions as ``zyklus report`` and ``zyklus calendar``
+(``cycle.views.reports``, ``cycle.views.calendar_export``, ``cycle.documents``).
+"""
 
-ROUTES: list[BaseRoute] = []
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cycle.bootstrap import App
+from cycle.documents import (
+    buendelung_markdown,
+    skeleton_docx,
+    skeleton_markdown,
+    verwendungsnachweis_html,
+    verwendungsnachweis_markdown,
+    verwendungsnachweis_pdf,
+)
+from cycle.errors import UserError
+from cycle.views import calendar_export
+from cycle.views.reports import buendelung_data, jahresbericht_data, submitted_proof
+from cycle.web.pages import problem_page, render, web
+from notifications import ics
+
+MEDIA = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "ics": "text/calendar; charset=utf-8",
+}
+
+
+async def page(request: Request) -> Response:
+    w = web(request)
+    s = w.settings
+    year_text = request.query_params.get("jahr", "")
+    year = int(year_text) if year_text.isdigit() else w.app.today().year
+    pairings = [
+        (pid, s.stadtteile[p.stadtteil].name, s.traeger[p.traeger].name)
+        for pid, p in sorted(s.pairings.items())
+    ]
+    context = {
+        "title": "Berichte",
+        "year": year,
+        "pairings": pairings,
+        "handlungsfelder": sorted({p.handlungsfeld for p in s.pairings.values()}),
+    }
+    return render(request, "reports.html", context)
+
+
+def _build(app: App, kind: str, fmt: str, pairing: str, year: int | None) -> bytes:
+    if kind == "jahresbericht" and year and fmt in ("md", "docx"):
+        data = jahresbericht_data(app, pairing, year)
+        return skeleton_docx(data) if fmt == "docx" else skeleton_markdown(data).encode()
+    if kind == "verwendungsnachweis" and year and fmt in ("md", "html", "pdf"):
+        doc = submitted_proof(app, pairing, year)
+        if fmt == "pdf":
+            return verwendungsnachweis_pdf(doc)
+        render_text = verwendungsnachweis_html if fmt == "html" else verwendungsnachweis_markdown
+        return render_text(doc).encode()
+    if kind == "buendelung" and year and fmt == "md":
+        return buendelung_markdown(buendelung_data(app, year, pairing or None)).encode()
+    if kind == "kalender" and fmt == "ics":
+        entries = calendar_export.load_entries(app, pairing or None, year)
+        name = f"Qualitätszyklus {pairing or 'alle Partnerschaften'}" + (f" {year}" if year else "")
+        return ics.export(entries, name, now=app.now())
+    raise KeyError(kind)
+
+
+async def download(request: Request) -> Response:
+    w, q = web(request), request.query_params
+    kind, fmt = str(request.path_params["kind"]), q.get("format", "md")
+    pairing = q.get("pairing", "")
+    year = int(q["jahr"]) if q.get("jahr", "").isdigit() else None
+    if kind != "buendelung" and pairing and pairing not in w.settings.pairings:
+        return problem_page(request, 404, "Nicht gefunden", ["Diese Partnerschaft gibt es nicht."])
+    build: Callable[[], bytes] = lambda: _build(w.app, kind, fmt, pairing, year)  # noqa: E731
+    try:
+        data = await run_in_threadpool(build)
+    except KeyError:
+        return problem_page(request, 404, "Nicht gefunden", ["Diesen Bericht gibt es nicht."])
+    except UserError as exc:
+        return problem_page(request, 409, "Bericht nicht verfügbar", exc.lines)
+    stem = "-".join(str(p) for p in (kind, pairing, year) if p)
+    name = f"{stem}.{fmt}"
+    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(data, media_type=MEDIA[fmt], headers={"content-disposition": disposition})
+
+
+ROUTES = [
+    Route("/berichte", page, methods=["GET"]),
+    Route("/berichte/{kind}", download, methods=["GET"]),
+]
