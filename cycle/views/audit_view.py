@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from cycle.bootstrap import App
-from cycle.errors import Refused, UsageError
+from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.persistence.uow import reading
@@ -150,7 +150,9 @@ def completion_record(
 ) -> tuple[dict[str, Any], list[AuditEntry], audit.Verification]:
     """The Abschlussnachweis of one cycle as data (CLI ``report abschluss`` and the web)."""
     if pairing not in app.settings.pairings:
-        raise UsageError(f"PAIRING: unbekannte Partnerschaft „{pairing}“")
+        raise UsageError(
+            Problem("pairing", "unbekannte_partnerschaft", f"unbekannte Partnerschaft „{pairing}“")
+        )
     with reading(app.engine) as session:
         cycle = session.exec(
             select(Cycle).where(Cycle.pairing_id == pairing).where(Cycle.year == year)

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from cycle.bootstrap import App
 from cycle.config.settings import StageSpec
-from cycle.errors import UsageError
+from cycle.errors import Problem, UsageError
 from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
 from cycle.persistence.uow import reading
 from cycle.uids import MEETING_LENGTH, deadline_uid, meeting_uid
@@ -32,7 +32,9 @@ MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
 def run(app: App, pairing: str | None, year: int | None, output: Path | None) -> int:
     """Write the calendar of one pairing (or of all when ``pairing`` is None)."""
     if pairing is not None and pairing not in app.settings.pairings:
-        raise UsageError(f"PAIRING: unbekannte Partnerschaft „{pairing}“")
+        raise UsageError(
+            Problem("pairing", "unbekannte_partnerschaft", f"unbekannte Partnerschaft „{pairing}“")
+        )
     entries = load_entries(app, pairing, year)
     what = pairing or "alle Partnerschaften"
     name = f"Qualitätszyklus {what}" + (f" {year}" if year else "")

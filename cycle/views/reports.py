@@ -33,7 +33,7 @@ from cycle.documents import (
     verwendungsnachweis_markdown,
     verwendungsnachweis_pdf,
 )
-from cycle.errors import Refused, UsageError
+from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
 from cycle.persistence.uow import reading
 from workflows.stages import StageType
@@ -267,7 +267,9 @@ def stage_rows(session: Session, pairing: str, year: int) -> dict[str, StageStat
 def _pairing(app: App, pairing: str) -> Pairing:
     found = app.settings.pairings.get(pairing)
     if found is None:
-        raise UsageError(f"PAIRING: unbekannte Partnerschaft „{pairing}“")
+        raise UsageError(
+            Problem("pairing", "unbekannte_partnerschaft", f"unbekannte Partnerschaft „{pairing}“")
+        )
     return found
 
 
