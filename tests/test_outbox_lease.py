@@ -7,16 +7,20 @@ send is bounded by 63 s and the lease is 243 s (``cycle.mail.outbox``).
 
 from __future__ import annotations
 
+import logging
 import signal
+import sqlite3
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlmodel import Session, col
 
 from cycle.mail.outbox import DEFAULT_SEND_DEADLINE, LOCK_WAIT, SqlOutbox, lease_for
+from cycle.persistence.db import make_engine
 from cycle.persistence.tables import AuditEntry, OutboxMessage
 from notifications.delivery import send_deadline
 from notifications.smtp import SmtpTransport
@@ -228,3 +232,52 @@ def test_hours_of_outage_then_one_451_fail_nothing_and_everything_is_delivered_o
     assert len(counts) == 9 and set(counts.values()) == {1}
     rows = outbox(zyklus, done)
     assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 2)}
+
+
+# --- a foreign write lock longer than the busy timeout ---------------------------------------
+
+
+class _ReleaseOnRetry(logging.Handler):
+    """Ends the foreign lock when the outbox logs its first retry (deterministic, no sleeps)."""
+
+    def __init__(self, blocker: sqlite3.Connection) -> None:
+        super().__init__()
+        self.blocker, self.retries = blocker, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "erneut" in record.getMessage():
+            self.retries += 1
+            if self.blocker.in_transaction:
+                self.blocker.commit()
+
+
+def test_a_locked_database_delays_a_claim_and_a_mark_is_retried_until_it_is_written(
+    zyklus: Run, workspace: Path, smtp_sink: SmtpSink
+) -> None:
+    _ready(zyklus, workspace, smtp_sink)
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == 9
+    database = workspace / "var" / "zyklus.db"
+    engine = make_engine(f"sqlite:///{database}")
+
+    @event.listens_for(engine, "connect")
+    def _impatient(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=50")  # instead of 30 s
+
+    outbox_ = SqlOutbox(engine, "dienst")
+    blocker = sqlite3.connect(database, isolation_level=None)
+    handler = _ReleaseOnRetry(blocker)
+    logger = logging.getLogger("zyklus.zustellung")
+    logger.addHandler(handler)
+    try:
+        (pending,) = outbox_.claim(AT, 1)
+        blocker.execute("BEGIN IMMEDIATE")
+        assert outbox_.claim(AT, 1) == []  # locked: nothing claimed, no error
+        assert blocker.in_transaction and handler.retries == 0
+        assert outbox_.mark_sent(pending.id, AT, {}) is True  # retried after the lock ended
+        assert handler.retries == 1 and not blocker.in_transaction
+    finally:
+        logger.removeHandler(handler)
+        blocker.close()
+        engine.dispose()
+    (row,) = [r for r in outbox(zyklus, NOW) if r["id"] == pending.id]
+    assert (row["status"], row["attempts"]) == ("sent", 1)
