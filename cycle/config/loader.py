@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cycle.config.master import read_pairings, read_stadtteile, read_traeger
 from cycle.config.policy import read_policy, read_verwendungsnachweis
+from cycle.config.portal import read_portal
 from cycle.config.schema import Problems, Table
 from cycle.config.sections import read_calendar, read_koordinierungsstelle, read_mail
 from cycle.config.settings import Settings
@@ -36,6 +37,7 @@ TOP_KEYS = (
     "pairing",
     "verwendungsnachweis",
     "web",
+    "portal",
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
@@ -95,6 +97,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
     pairings = read_pairings(root)
     rules = read_verwendungsnachweis(root)
     web = read_web(root)
+    portal = read_portal(root)
     if problems.lines or stelle is None:
         raise ConfigError(problems.lines)
     return Settings(
@@ -112,6 +115,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
         verwendungsnachweis=rules,
         var_dir=var_dir,
         web=web,
+        portal=portal,
     )
 
 

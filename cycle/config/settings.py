@@ -173,6 +173,13 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class PortalSettings:
+    """``[portal]``: the Träger portal (SPEC §14)."""
+
+    link_days: int = 14  # a login link in a mail is valid this many days (and used once)
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path  # the config file
     base_dir: Path  # relative paths in the config are relative to this folder
@@ -188,6 +195,7 @@ class Settings:
     verwendungsnachweis: VerwendungsnachweisRules = field(default_factory=VerwendungsnachweisRules)
     var_dir: Path = Path("var")
     web: WebSettings = field(default_factory=WebSettings)
+    portal: PortalSettings = field(default_factory=PortalSettings)
 
     def stage(self, stage_id: str) -> StageSpec | None:
         return next((s for s in self.stages if s.id == stage_id), None)

@@ -212,3 +212,69 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str
     at: datetime
+
+
+# --- the Träger portal (SPEC §14) --------------------------------------------------------------
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class PortalToken(SQLModel, table=True):
+    """A login link or a calendar feed of one contact: only the SHA-256 of the token is kept.
+
+    ``purpose`` is ``login`` (single use, expires after ``[portal] link_days``) or ``feed``
+    (no expiry; ends when revoked). ``pairings`` are the contact's pairings when it was minted;
+    every use intersects them with the current master data.
+    """
+
+    __tablename__ = "portal_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    email: str = Field(index=True)  # lower case
+    pairings: list[str] = _json_list()
+    purpose: str  # "login" | "feed"
+    created_at: datetime
+    expires_at: datetime | None = None
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class PortalSession(SQLModel, table=True):
+    """A contact's portal session: the cookie holds a random token, the table its SHA-256."""
+
+    __tablename__ = "portal_session"
+    id: str = Field(primary_key=True)
+    email: str = Field(index=True)
+    pairings: list[str] = _json_list()
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class PortalRequest(SQLModel, table=True):
+    """Requests for a new link per ``key`` (``addr:<email>`` or ``client:<ip>``): rate limit."""
+
+    __tablename__ = "portal_request"
+    __table_args__ = (Index("ix_portal_request_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str
+    at: datetime
+
+
+class MeetingReply(SQLModel, table=True):
+    """A contact's answer to a meeting: the date confirmed, or up to three other dates proposed."""
+
+    __tablename__ = "meeting_reply"
+    __table_args__ = (Index("ix_meeting_reply_cycle", "pairing_id", "year", "stage_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: str = Field(foreign_key="pairing.id")
+    year: int
+    stage_id: str
+    email: str
+    kind: str  # "bestaetigt" | "vorgeschlagen"
+    scheduled_at: datetime | None = None  # the date confirmed (or the one replaced)
+    dates: list[str] = _json_list()  # proposed instants, ISO 8601 with offset
+    note: str | None = None
+    created_at: datetime
