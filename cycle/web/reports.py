@@ -77,7 +77,8 @@ def _build(app: App, kind: str, fmt: str, pairing: str, year: int | None) -> byt
 
 async def download(request: Request) -> Response:
     w, q = web(request), request.query_params
-    kind, fmt = str(request.path_params["kind"]), q.get("format", "md")
+    kind = str(request.path_params["kind"])
+    fmt = q.get("format") or ("ics" if kind == "kalender" else "md")
     pairing = q.get("pairing", "")
     year = int(q["jahr"]) if q.get("jahr", "").isdigit() else None
     if kind != "buendelung" and pairing and pairing not in w.settings.pairings:
