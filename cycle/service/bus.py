@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cycle.persistence.uow import UnitOfWork
-from cycle.service import accounts, handlers, permissions
+from cycle.service import accounts, handlers, permissions, portal_handlers
 from cycle.service import commands as c
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
@@ -61,3 +61,13 @@ class MessageBus:
         if isinstance(command, c.Tick) and command.deliver:
             return handlers.deliver_after_tick(self.app, outcome, uow.now)
         return outcome
+
+
+# The Träger portal (SPEC §14).
+HANDLERS.update(
+    {
+        c.ConfirmMeeting: portal_handlers.confirm_meeting,
+        c.ProposeDates: portal_handlers.propose_dates,
+        c.RevokePortal: portal_handlers.revoke_portal,
+    }
+)

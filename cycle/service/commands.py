@@ -142,3 +142,28 @@ class Tick:
 SIGN_OFF = (Accept, Check, Acknowledge, File)
 StageEvent = Schedule | Complete | Submit | Accept | Check | Acknowledge | File | Return
 Command = StageEvent | Extend | Waive | Note | Correct | End | RetryOutbox | SyncMasterData | Tick
+
+
+# --- the Träger portal (SPEC §14) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfirmMeeting(StageCommand):
+    """A contact confirms the scheduled date ``at`` (refused when it was re-scheduled since)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ProposeDates(StageCommand):
+    """A contact proposes one to three other dates, with a note; the coordinator decides."""
+
+    dates: tuple[datetime, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RevokePortal:
+    """``zyklus portal revoke ADDR``: end every link, session and calendar feed of a contact."""
+
+    email: str

@@ -73,3 +73,21 @@ def require(principal: Principal, command: object) -> None:
                 f"{ACTION_LABELS.get(kind, kind.__name__)}.",
             )
         )
+
+
+# The Träger portal (SPEC §14): contacts answer meeting dates; only the Koordinierungsstelle
+# revokes a contact's access.
+PERMITTED.update(
+    {
+        c.ConfirmMeeting: frozenset({_K, Role.TRAEGER}),
+        c.ProposeDates: frozenset({_K, Role.TRAEGER}),
+        c.RevokePortal: frozenset({_K}),
+    }
+)
+ACTION_LABELS.update(
+    {
+        c.ConfirmMeeting: "Termine bestätigen",
+        c.ProposeDates: "Termine vorschlagen",
+        c.RevokePortal: "Portalzugänge widerrufen",
+    }
+)
