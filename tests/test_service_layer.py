@@ -287,7 +287,7 @@ def test_tick_and_outbox_retry_are_commands_too(app: App):
     assert again.data["report"].enqueued == 0
     with pytest.raises(Refused) as unknown:
         app.bus.handle(c.RetryOutbox(message_id=10**6), KOORD)
-    assert unknown.value.problems[0].field == "message_id"
+    assert unknown.value.problems[0].code == "unbekannt"
     nothing = app.bus.handle(c.RetryOutbox(all_failed=True), KOORD)
     assert nothing == Outcome()
 

@@ -28,7 +28,6 @@ FLAGS = {
     "stage": "STAGE",
     "upload": "FILE",
     "text": "TEXT",
-    "message_id": "ID",
     **{
         name: f"--{name}"
         for name in (

@@ -73,7 +73,7 @@ def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> O
         if row is None:
             raise Refused(
                 Problem(
-                    "message_id",
+                    None,
                     "unbekannt",
                     f"Nachricht {cmd.message_id} gibt es im Postausgang nicht.",
                 )
@@ -81,7 +81,7 @@ def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> O
         if row.status != "failed":
             raise Refused(
                 Problem(
-                    "message_id",
+                    None,
                     "nicht_fehlgeschlagen",
                     f"Nachricht {cmd.message_id} ist nicht fehlgeschlagen "
                     f"(Status: {OUTBOX_STATUS_LABELS.get(row.status, row.status)}); "
