@@ -1,6 +1,6 @@
 import pytest
 
-from workflows.machine import StageView, TransitionRefused, fire
+from workflows.machine import StageView, TransitionRefused, fire, possible_events
 from workflows.stages import StageType
 
 MEETING = StageType.MEETING
@@ -51,3 +51,47 @@ def test_a_report_before_its_meeting_is_refused_naming_the_open_stage():
 
 def test_scheduling_does_not_wait_for_earlier_stages():
     assert fire(StageView("Fachtag", MEETING, "offen"), "schedule", ["Auftakt"]) == "terminiert"
+
+
+@pytest.mark.parametrize(
+    ("stage_type", "status", "open_required", "scheduled", "expected"),
+    [
+        (REPORT, "offen", ["Auswertung"], False, ["waive", "extend"]),
+        (REPORT, "offen", [], False, ["submit", "waive", "extend"]),
+        (REPORT, "eingereicht", [], False, ["return", "accept", "waive", "extend", "korrigieren"]),
+        (MEETING, "durchgefuehrt", [], True, ["datum_korrigieren", "korrigieren"]),
+        (PROOF, "abgelegt", [], False, ["datum_korrigieren", "korrigieren"]),
+    ],
+)
+def test_the_events_a_page_may_offer_come_from_the_graph(
+    stage_type, status, open_required, scheduled, expected
+):
+    view = StageView("Stufe", stage_type, status)
+    assert possible_events(view, open_required, scheduled=scheduled) == expected
+
+
+@pytest.mark.parametrize(
+    ("stage_type", "status", "scheduled", "expected"),
+    [
+        (MEETING, "durchgefuehrt", True, "terminiert"),
+        (MEETING, "durchgefuehrt", False, "offen"),
+        (REPORT, "angenommen", False, "eingereicht"),
+        (PROOF, "abgelegt", False, "zur_kenntnis_genommen"),
+        (PROOF, "entfallen", False, "offen"),
+    ],
+)
+def test_korrigieren_goes_one_step_back(stage_type, status, scheduled, expected):
+    view = StageView("Stufe", stage_type, status)
+    assert fire(view, "korrigieren", scheduled=scheduled) == expected
+
+
+def test_a_successor_takes_over_the_predecessors_status_only_from_offen():
+    assert fire(StageView("VN", PROOF, "offen"), "uebernehmen", takes="geprueft") == "geprueft"
+    with pytest.raises(TransitionRefused):
+        fire(StageView("VN", PROOF, "eingereicht"), "uebernehmen", takes="geprueft")
+
+
+def test_extend_keeps_the_status_and_is_refused_once_done():
+    assert fire(StageView("Fachtag", MEETING, "terminiert"), "extend") == "terminiert"
+    with pytest.raises(TransitionRefused, match="im Status „durchgeführt“ nicht möglich"):
+        fire(StageView("Fachtag", MEETING, "durchgefuehrt"), "extend")

@@ -61,8 +61,8 @@ def machine_for(stage_type: StageType) -> Machine:
     not_done: list[Any] = [s for s in STATUSES[stage_type] if s not in DONE_STATUSES]
     machine.add_transition("waive", not_done, ENTFALLEN)
     machine.add_transition("extend", not_done, None)  # internal: the due date moves, not the status
-    every: list[Any] = list(STATUSES[stage_type])
-    machine.add_transition("datum_korrigieren", every, None)  # a recorded date or time is fixed
+    dated: list[Any] = [s for s in STATUSES[stage_type] if s in DONE_STATUSES or s == "terminiert"]
+    machine.add_transition("datum_korrigieren", dated, None)  # a recorded day or time is fixed
     for source, dest in (*STEP_BACK[stage_type], (ENTFALLEN, OFFEN)):
         guard: dict[str, Any] = {}
         if source == "durchgefuehrt":
@@ -127,3 +127,23 @@ def fire(
         return adapter.state
     finally:
         machine.remove_model(adapter)
+
+
+# Events a person does not choose from a menu: the hand-over moves them (``uebernehmen``).
+_NOT_OFFERED = frozenset({"uebernehmen"})
+
+
+def possible_events(
+    stage: StageView, open_prerequisites: Sequence[str] = (), *, scheduled: bool = False
+) -> list[str]:
+    """The events the graph allows now, guards included — what a page may offer as forms."""
+    possible = []
+    for event in machine_for(stage.stage_type).get_triggers(stage.status):
+        if event in _NOT_OFFERED:
+            continue
+        try:
+            fire(stage, event, open_prerequisites, scheduled=scheduled)
+        except TransitionRefused:
+            continue
+        possible.append(event)
+    return possible

@@ -129,13 +129,3 @@ EVENT_LABELS: dict[str, str] = {
 
 def is_done(status: str) -> bool:
     return status in DONE_STATUSES
-
-
-def events_of(stage_type: StageType) -> frozenset[str]:
-    return frozenset(event for event, _, _ in TRANSITIONS[stage_type]) | {
-        "waive",
-        "extend",
-        "korrigieren",
-        "datum_korrigieren",
-        "uebernehmen",
-    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cycle.config.settings import Settings
 from cycle.views.formats import DIM, GREEN, RED, YELLOW, german_date, paint, table
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
+from workflows.cycle_state import ABGESCHLOSSEN, BEENDET
 from workflows.stages import STATUS_LABELS
 
 CSV_HEADERS = [
@@ -43,9 +44,9 @@ def render_table(
     body = []
     for row in rows:
         state = next((s.name for s in settings.stages if s.id == row.state), row.state)
-        if row.state == "abgeschlossen":
-            state = paint("abgeschlossen", GREEN, colour)
-        elif row.state == "beendet":
+        if row.state == ABGESCHLOSSEN:
+            state = paint(ABGESCHLOSSEN, GREEN, colour)
+        elif row.state == BEENDET:
             state = f"beendet\n{german_date(row.ended_on)}"
         cells = []
         for stage in settings.stages:

@@ -20,6 +20,7 @@ from cycle.service import cycles, masterdata
 from cycle.views import overview
 from notifications.render import Renderer
 from notifications.transport_base import Transport
+from workflows.cycle_state import ABGESCHLOSSEN, BEENDET
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _digest(session: Session, app: App, renderer: Renderer, now: datetime) -> Dr
     rows += [
         r
         for r in overview.load(session, app.settings, today.year - 1, today)
-        if r.state not in ("abgeschlossen", "beendet")
+        if r.state not in (ABGESCHLOSSEN, BEENDET)
     ]
     return drafts.weekly_overview(app, renderer, rows, now, week, day)
 
