@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-postgres lint demo bench clean
+.PHONY: install test test-postgres lint demo web bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,23 @@ test-postgres: $(STAMP)
 
 demo: $(STAMP)
 	bash demo/demo.sh
+	@printf '\n\033[1m== Im Browser ansehen ==\033[0m\n'
+	@echo "make web   startet die Webanwendung auf diesen Demo-Daten und nennt Benutzer und Passwort."
+
+# The web application on the demo data (after `make demo`), clock frozen at the demo's end.
+WEB_NOW ?= 2027-06-08T12:00
+WEB_PASSWORD ?= demo-passwort-2026
+web: $(STAMP)
+	@test -f var/demo/config.toml || { echo "Bitte zuerst „make demo“ ausführen."; exit 2; }
+	@export ZYKLUS_CONFIG=var/demo/config.toml ZYKLUS_NOW=$(WEB_NOW) ZYKLUS_USER=demo \
+	  ZYKLUS_PASSWORD='$(WEB_PASSWORD)'; \
+	export ZYKLUS_WEB_SECRET="$${ZYKLUS_WEB_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"; \
+	$(BIN)/zyklus init > /dev/null && \
+	{ $(BIN)/zyklus user add demo --role koordinierungsstelle --name "Demo-Koordinierungsstelle" \
+	    < /dev/null 2> /dev/null || $(BIN)/zyklus user passwd demo < /dev/null > /dev/null; } && \
+	echo "Anmelden unter http://127.0.0.1:8000/ als Benutzer „demo“ mit dem Passwort „$(WEB_PASSWORD)“" && \
+	echo "(Uhr eingefroren auf $(WEB_NOW); Strg+C beendet.)" && \
+	$(BIN)/zyklus web
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --write-readme $(BENCH_ARGS)
