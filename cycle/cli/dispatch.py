@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from cycle.bootstrap import App, bootstrap
+from cycle.cli.events import EVENT_COMMANDS
 from cycle.errors import UsageError
 from cycle.service.principal import Principal
 
@@ -196,24 +197,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "simulate": cmd_simulate,
     "calendar": cmd_calendar,
     "report": cmd_report,
-    **{
-        c: cmd_event
-        for c in (
-            "schedule",
-            "complete",
-            "submit",
-            "accept",
-            "check",
-            "acknowledge",
-            "file",
-            "return",
-            "extend",
-            "waive",
-            "end",
-            "note",
-            "correct",
-        )
-    },
+    **{name: cmd_event for name in EVENT_COMMANDS},
 }
 
 
