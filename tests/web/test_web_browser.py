@@ -1,4 +1,4 @@
-"""The coordinator's journey in a real browser (Debian's chromium via Playwright), axe on every page.
+"""The coordinator's journey in a real browser (Debian's chromium, Playwright), axe on every page.
 
 Never ``playwright install``: the browser is ``/usr/bin/chromium`` (``.ci/run`` installs it).
 """
