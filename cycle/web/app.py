@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from cycle import portal
 from cycle.bootstrap import App
 from cycle.web import auth, outbox, overview, preview, protocol, reports
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
@@ -41,6 +42,7 @@ def routes() -> list[BaseRoute]:
         *preview.ROUTES,
         *protocol.ROUTES,
         *reports.ROUTES,
+        portal.mount(),  # the Träger portal under /portal (SPEC §14)
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
 

@@ -19,7 +19,7 @@ from cycle.service.accounts import User, session_user
 from cycle.web.pages import Web
 from cycle.web.security import CSRF_COOKIE, SESSION_COOKIE, ASGIApp, Message, Receive, Scope, Send
 
-PUBLIC = ("/anmelden", "/static/")
+PUBLIC = ("/anmelden", "/static/", "/portal/")  # the portal checks its own sessions
 
 
 class RequireLogin:

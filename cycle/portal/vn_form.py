@@ -1,0 +1,215 @@
+"""The Verwendungsnachweis web form ↔ the TOML document of a CLI submission (Anlage 3).
+
+The form's field names *are* the TOML keys (``zuschuss``, ``personal[2].kosten``,
+``unterschrift.datum``), so every problem the validator reports lands at its input. The form
+is turned into the same TOML text a Träger would write by hand (``to_toml``) and checked by the
+same code (``cycle.documents.parse_and_validate``, and again by ``Submit`` in the bus), so there
+is exactly one set of rules. Only the input is made friendlier here: German amounts
+("9.880,00 €") are written as plain decimals, and rows left completely empty are dropped (the
+rows are then renumbered, and the form shown again with the same numbering).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from starlette.datastructures import FormData
+
+from cycle.clock import parse_date
+from cycle.config.settings import VerwendungsnachweisRules
+from cycle.documents import Verwendungsnachweis
+from cycle.documents.money import cap_of, euro
+
+MONEY = (
+    "zuschuss",
+    "weitere_einnahmen",
+    "personalkosten",
+    "verwaltungskosten",
+    "sachkosten",
+    "gemeinwesenarbeit",
+)
+PERSONAL = ("name", "vorname", "qualifikation", "verguetungsgruppe", "stellenanteil", "kosten")
+ANGEBOT = ("bezeichnung", "betrag")
+MAX_PERSONAL_ROWS = 30
+_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class VnForm:
+    """The submitted (or empty) form: plain strings by TOML key, rows in order."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    personal: list[dict[str, str]] = field(default_factory=list)
+    angebote: list[dict[str, str]] = field(default_factory=list)
+
+    def rows_to_show(self, minimum: int, extra: int = 1) -> tuple[int, int]:
+        """How many Personal and Angebote rows the page shows (filled ones plus blanks)."""
+        return (
+            max(minimum, len(self.personal) + extra),
+            max(minimum, len(self.angebote) + extra),
+        )
+
+
+def _cell(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _rows(form: FormData, table: str, columns: tuple[str, ...], limit: int) -> list[dict[str, str]]:
+    rows = []
+    for i in range(1, limit + 1):
+        row = {col: _cell(form, f"{table}[{i}].{col}") for col in columns}
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def read(form: FormData, rules: VerwendungsnachweisRules) -> VnForm:
+    keys = (*MONEY, "erlaeuterung", "unterschrift.name", "unterschrift.datum")
+    return VnForm(
+        {key: _cell(form, key) for key in keys},
+        _rows(form, "personal", PERSONAL, MAX_PERSONAL_ROWS),
+        # one row more than allowed can be entered, so "too many rows" is reported, not lost
+        _rows(form, "angebote", ANGEBOT, rules.max_angebote + 1),
+    )
+
+
+def plain_amount(text: str) -> str:
+    """``"9.880,00 €"`` → ``"9880.00"``; anything else is passed on for the validator to judge."""
+    value = text.replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
+    if "," in value:
+        return value.replace(".", "").replace(",", ".")
+    if _THOUSANDS.match(value):
+        return value.replace(".", "")
+    return value
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _date(text: str) -> str:
+    """A TOML date when the text is one (ISO or 31.12.2026); otherwise a string (refused later)."""
+    try:
+        day = parse_date(text)
+    except ValueError:
+        return _string(text)
+    return day.isoformat() if _ISO_DATE.match(day.isoformat()) else _string(text)
+
+
+def to_toml(vn: VnForm, year: int) -> str:
+    """The TOML document of a CLI submission; blank fields are left out (reported as missing)."""
+    lines = [f"jahr = {year}"]
+    for key in MONEY:
+        if vn.values.get(key):
+            lines.append(f"{key} = {_string(plain_amount(vn.values[key]))}")
+    if vn.values.get("erlaeuterung"):
+        lines.append(f"erlaeuterung = {_string(vn.values['erlaeuterung'])}")
+    for table, columns, rows in (
+        ("personal", PERSONAL, vn.personal),
+        ("angebote", ANGEBOT, vn.angebote),
+    ):
+        for row in rows:
+            lines += ["", f"[[{table}]]"]
+            for col in columns:
+                if row.get(col):
+                    amount = col in ("kosten", "betrag", "stellenanteil")
+                    value = plain_amount(row[col]) if amount else row[col]
+                    lines.append(f"{col} = {_string(value)}")
+    lines += ["", "[unterschrift]"]
+    if vn.values.get("unterschrift.name"):
+        lines.append(f"name = {_string(vn.values['unterschrift.name'])}")
+    if vn.values.get("unterschrift.datum"):
+        lines.append(f"datum = {_date(vn.values['unterschrift.datum'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _money(text: str) -> Decimal | None:
+    try:
+        value = Decimal(plain_amount(text)) if text else Decimal("0")
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+@dataclass(frozen=True)
+class Sums:
+    """What the form shows beside the figures (``None`` where an amount cannot be read)."""
+
+    personal_rows: Decimal | None
+    angebote_rows: Decimal | None
+    verwaltung_max: Decimal | None
+    einnahmen: Decimal | None
+    kostensumme: Decimal | None
+    differenz: Decimal | None
+
+    def text(self, name: str) -> str:
+        value: Decimal | None = getattr(self, name)
+        return euro(value) if value is not None else "–"
+
+
+def _total(values: list[Decimal | None]) -> Decimal | None:
+    return (
+        None
+        if any(v is None for v in values)
+        else sum((v for v in values if v is not None), Decimal("0"))
+    )
+
+
+def sums(vn: VnForm, rules: VerwendungsnachweisRules) -> Sums:
+    """The sums of the form as entered (display only; the rules are checked by the validator)."""
+    m = {key: _money(vn.values.get(key, "")) for key in MONEY}
+    income = _total([m["zuschuss"], m["weitere_einnahmen"]])
+    costs = _total(
+        [m["personalkosten"], m["verwaltungskosten"], m["sachkosten"], m["gemeinwesenarbeit"]]
+    )
+    personal = m["personalkosten"]
+    return Sums(
+        _total([_money(r.get("kosten", "")) for r in vn.personal]),
+        _total([_money(r.get("betrag", "")) for r in vn.angebote]),
+        cap_of(personal, rules.verwaltung_max_anteil) if personal is not None else None,
+        income,
+        costs,
+        income - costs if income is not None and costs is not None else None,
+    )
+
+
+def from_document(vn: Verwendungsnachweis) -> VnForm:
+    """A stored submission as form values (to correct a returned Verwendungsnachweis)."""
+
+    def amount(value: Decimal) -> str:
+        return f"{value:.2f}"
+
+    values = {key: amount(getattr(vn, key)) for key in MONEY}
+    values.update(
+        {
+            "erlaeuterung": vn.erlaeuterung,
+            "unterschrift.name": vn.unterschrift.name,
+            "unterschrift.datum": vn.unterschrift.datum.isoformat(),
+        }
+    )
+    personal = [
+        {
+            "name": p.name,
+            "vorname": p.vorname,
+            "qualifikation": p.qualifikation,
+            "verguetungsgruppe": p.verguetungsgruppe,
+            "stellenanteil": str(p.stellenanteil),
+            "kosten": amount(p.kosten),
+        }
+        for p in vn.personal
+    ]
+    angebote = [{"bezeichnung": a.bezeichnung, "betrag": amount(a.betrag)} for a in vn.angebote]
+    return VnForm(values, personal, angebote)
