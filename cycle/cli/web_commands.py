@@ -43,6 +43,15 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     u.add_argument("login", metavar="LOGIN")
     users.add_parser("list", help="Benutzer auflisten")
 
+    p = sub.add_parser("portal", help="Zugänge der Träger-Kontakte zum Portal verwalten")
+    portal = p.add_subparsers(
+        dest="portal_action", metavar="AKTION", required=True, parser_class=type(p)
+    )
+    u = portal.add_parser(
+        "revoke", help="alle Links, Sitzungen und Kalenderadressen eines Kontakts ungültig machen"
+    )
+    u.add_argument("address", metavar="ADDR", help="E-Mail-Adresse des Kontakts")
+
 
 def cmd_web(app: App, args: argparse.Namespace) -> int:
     from cycle.web.server import serve
@@ -113,7 +122,26 @@ def _list_users(app: App) -> int:
     return 0
 
 
+def cmd_portal(app: App, args: argparse.Namespace) -> int:
+    """``zyklus portal revoke ADDR``: the contact's links, sessions and feeds end at once."""
+    from cycle.service import commands
+    from cycle.service.principal import Principal
+
+    outcome = app.bus.handle(
+        commands.RevokePortal(args.address), Principal.operator(app.actor(None))
+    )
+    counts = outcome.cycle_changes[0].detail
+    print(
+        f"Portalzugang von {counts['email']} widerrufen: {counts['links']} Links, "
+        f"{counts['sitzungen']} Sitzungen, {counts['kalender']} Kalenderadressen ungültig. "
+        "Neue Links erhält der Kontakt mit der nächsten E-Mail oder auf Anforderung, solange "
+        "die Adresse in den Stammdaten steht."
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "web": cmd_web,
     "user": cmd_user,
+    "portal": cmd_portal,
 }
