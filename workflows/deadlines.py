@@ -75,11 +75,23 @@ class CatchUp:
         return () if self.send is None else (*self.skip, self.send)
 
 
-def active_window(start: date, end: date | None, ended_on: date | None) -> tuple[date, date | None]:
-    """A pairing's active period: from its start to its contract end or the day it ended."""
+def active_window(
+    start: date, end: date | None, ended_on: date | None, adopted: date | None = None
+) -> tuple[date, date | None]:
+    """A pairing's active period: from its start to its contract end or the day it ended.
+
+    ``adopted`` is the day zyklus was adopted (``[betrieb] start``): nothing before it counts.
+    """
+    if adopted is not None and adopted > start:
+        start = adopted
     if end is None or ended_on is None:
         return start, end or ended_on
     return start, min(end, ended_on)
+
+
+def counts_as_overdue(due: date, pairing_start: date, adopted: date | None) -> bool:
+    """A stage due before the pairing started or before zyklus was adopted is never overdue."""
+    return due >= pairing_start and (adopted is None or due >= adopted)
 
 
 def choose_due(

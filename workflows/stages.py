@@ -22,6 +22,13 @@ DONE_STATUSES = frozenset({"durchgefuehrt", "angenommen", "abgelegt", ENTFALLEN}
 # Statuses in which the Träger has to act: only these get reminders and escalations. A scheduled
 # meeting gets meeting reminders instead; a submission waits for the Koordinierungsstelle.
 AWAITING_TRAEGER = frozenset({OFFEN, "zurueckgegeben"})
+# Statuses in which a stage waits for the city's side, and for which step (SPEC §15 roles).
+# Such a stage is never overdue for the Träger; the overview says how long it has waited.
+AWAITING_CITY: dict[str, str] = {
+    "eingereicht": "Prüfung",
+    "geprueft": "Kenntnisnahme",
+    "zur_kenntnis_genommen": "Ablage",
+}
 
 STATUSES: dict[StageType, tuple[str, ...]] = {
     StageType.MEETING: (OFFEN, "terminiert", "durchgefuehrt", ENTFALLEN),

@@ -6,7 +6,7 @@ from cycle.config.settings import Settings
 from cycle.views.formats import DIM, GREEN, RED, YELLOW, german_date, paint, table
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from workflows.cycle_state import ABGESCHLOSSEN, BEENDET
-from workflows.stages import STATUS_LABELS
+from workflows.stages import AWAITING_CITY, STATUS_LABELS
 
 CSV_HEADERS = [
     "pairing",
@@ -32,6 +32,9 @@ def _cell(cell: StageCell, today_days_left: int, colour: bool) -> str:
     if cell.overdue_days:
         tage = "Tag" if cell.overdue_days == 1 else "Tage"
         return paint(f"{label}\n{cell.overdue_days} {tage} überfällig", RED, colour)
+    if cell.status in AWAITING_CITY:
+        tage = "Tag" if cell.waiting_days == 1 else "Tagen"
+        return f"{label}\nwartet seit {cell.waiting_days} {tage} auf {AWAITING_CITY[cell.status]}"
     if cell.scheduled_at is not None:
         return f"{label}\nam {cell.scheduled_at:%d.%m.%Y}"
     return paint(f"{label}\n{due}", YELLOW if today_days_left <= SOON_DAYS else DIM, colour)

@@ -128,7 +128,7 @@ def deadline_points(
     for row in session.execute(query):
         missing[(row[0], row[3])].append(tuple(row))
     connection.execute(_points.delete())
-    return _catch_up(missing, series, now, send_time, cal)
+    return _catch_up(missing, series, now, send_time, cal, settings.betrieb.start)
 
 
 def _catch_up(
@@ -137,12 +137,13 @@ def _catch_up(
     now: datetime,
     send_time: time,
     cal: WorkingCalendar,
+    adopted: date | None,
 ) -> list[DuePoint]:
     """Apply the catch-up rule to each series; keep the points not recorded yet."""
     result: list[DuePoint] = []
     for (cycle_id, stage_id), rows in missing.items():
         _, pairing_id, year, _, due, start, end, ended_on, _, _ = rows[0]
-        window = active_window(start, end, ended_on)
+        window = active_window(start, end, ended_on, adopted)
         choice = choose_due(series[(stage_id, due)], now, send_time, cal, window)
         unrecorded = {(kind, level) for *_, kind, level in rows}
         result += [
@@ -198,7 +199,8 @@ def meeting_points(
             continue
         day = at.astimezone(cal.timezone).date()
         points = meeting_reminders(day, settings.policy.meeting_days_for(spec), cal)
-        choice = choose_due(points, now, send_time, cal, active_window(start, end, ended_on))
+        window = active_window(start, end, ended_on, settings.betrieb.start)
+        choice = choose_due(points, now, send_time, cal, window)
         result += [
             DuePoint(
                 cycle_id,

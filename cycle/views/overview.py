@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from cycle.clock import local_date
 from cycle.config.settings import Settings
 from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
 from workflows.cycle_state import cycle_state
-from workflows.stages import is_done
+from workflows.deadlines import counts_as_overdue
+from workflows.stages import AWAITING_CITY, is_done
 
 SOON_DAYS = 28  # "due soon" in the status colours and the weekly overview
 
@@ -27,6 +29,7 @@ class StageCell:
     overdue_days: int
     scheduled_at: datetime | None
     extended: bool
+    waiting_days: int = 0  # how long a stage has waited for the city's side (``AWAITING_CITY``)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ def load(
             col(StageState.done_on),
             col(StageState.scheduled_at),
             col(StageState.extended_until),
+            col(StageState.updated_at),
+            col(PairingRow.start),
         )
         .join(PairingRow, col(PairingRow.id) == col(Cycle.pairing_id))
         .join(TraegerRow, col(TraegerRow.id) == col(PairingRow.traeger_id))
@@ -83,16 +88,28 @@ def load(
     if stadtteil:
         query = query.where(col(PairingRow.stadtteil_id) == stadtteil)
     known = {s.id for s in settings.stages}
+    adopted = settings.betrieb.start
     grouped: dict[str, tuple[tuple[Any, ...], list[StageCell]]] = {}
     for record in session.execute(query):
         pairing_id, ended_on, t_id, t_name, s_id, s_name = record[:6]
-        stage_id, status, due, done_on, scheduled_at, extended_until = record[6:]
+        stage_id, status, due, done_on, scheduled_at, extended_until = record[6:12]
+        updated_at, pairing_start = record[12:]
         if stage_id not in known:
             continue
         done = is_done(status)
-        overdue = 0 if done or ended_on is not None else max(0, (today - due).days)
+        running = not done and ended_on is None
+        waits = running and status in AWAITING_CITY
+        late = running and not waits and counts_as_overdue(due, pairing_start, adopted)
         cell = StageCell(
-            stage_id, status, done, due, done_on, overdue, scheduled_at, extended_until is not None
+            stage_id,
+            status,
+            done,
+            due,
+            done_on,
+            max(0, (today - due).days) if late else 0,
+            scheduled_at,
+            extended_until is not None,
+            max(0, (today - local_date(updated_at)).days) if waits else 0,
         )
         head = (pairing_id, ended_on, t_id, t_name, s_id, s_name)
         grouped.setdefault(pairing_id, (head, []))[1].append(cell)
@@ -124,6 +141,7 @@ def as_json(rows: list[CycleRow], now: datetime, year: int, tz: Any) -> dict[str
             "overdue_days": c.overdue_days,
             "scheduled_at": c.scheduled_at.astimezone(tz).isoformat() if c.scheduled_at else None,
             "extended": c.extended,
+            "waiting_days": c.waiting_days,
         }
 
     return {
