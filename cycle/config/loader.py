@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from cycle.config.betrieb import read_betrieb
 from cycle.config.master import read_pairings, read_stadtteile, read_traeger
 from cycle.config.policy import read_policy, read_verwendungsnachweis
 from cycle.config.portal import read_portal
@@ -38,6 +39,7 @@ TOP_KEYS = (
     "verwendungsnachweis",
     "web",
     "portal",
+    "betrieb",
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
@@ -98,6 +100,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
     rules = read_verwendungsnachweis(root)
     web = read_web(root)
     portal = read_portal(root)
+    betrieb = read_betrieb(root)
     if problems.lines or stelle is None:
         raise ConfigError(problems.lines)
     return Settings(
@@ -116,6 +119,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
         var_dir=var_dir,
         web=web,
         portal=portal,
+        betrieb=betrieb,
     )
 
 

@@ -173,6 +173,17 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class BetriebSettings:
+    """``[betrieb]``: when zyklus was adopted, and how long after a cycle events are plausible."""
+
+    start: date | None = None  # nothing due before this day is sent or counted overdue
+    nachlauf_tage: int = 90  # events up to this many days after the last stage's due date
+
+    def before_adoption(self, day: date) -> bool:
+        return self.start is not None and day < self.start
+
+
+@dataclass(frozen=True)
 class PortalSettings:
     """``[portal]``: the Träger portal (SPEC §14)."""
 
@@ -196,6 +207,7 @@ class Settings:
     var_dir: Path = Path("var")
     web: WebSettings = field(default_factory=WebSettings)
     portal: PortalSettings = field(default_factory=PortalSettings)
+    betrieb: BetriebSettings = field(default_factory=BetriebSettings)
 
     def stage(self, stage_id: str) -> StageSpec | None:
         return next((s for s in self.stages if s.id == stage_id), None)
