@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from notifications.render import Renderer
 
 
+MIN_KEY_LENGTH = 16
+
+
 @dataclass
 class App:
     settings: Settings
@@ -34,9 +37,18 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
+        from cycle.persistence import audit
         from cycle.persistence.db import make_engine
 
-        return make_engine(self.settings.database_url)
+        engine = make_engine(self.settings.database_url)
+        audit.use_key(engine, audit.ChainKey(self.settings.audit.key_env, self.audit_key))
+        return engine
+
+    @property
+    def audit_key(self) -> bytes | None:
+        """The HMAC key of the audit log from ``$<[audit] key_env>`` (``None``: plain SHA-256)."""
+        text = self.environ.get(self.settings.audit.key_env, "")
+        return text.strip().encode("utf-8") if text.strip() else None
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -110,4 +122,10 @@ def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | 
         raise UsageError(
             *[p if p.startswith(str(path)) else f"{path}: {p}" for p in exc.problems]
         ) from None
+    key = env.get(settings.audit.key_env, "")
+    if key.strip() and len(key.strip()) < MIN_KEY_LENGTH:
+        raise UsageError(
+            f"${settings.audit.key_env}: der Protokollschlüssel ist zu kurz "
+            f"(mindestens {MIN_KEY_LENGTH} Zeichen, z. B. aus „openssl rand -hex 32“)."
+        )
     return App(settings=settings, clock=clock, environ=env)

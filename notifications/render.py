@@ -22,6 +22,8 @@ Context contract (the integrator fills it; unknown extra keys are ignored):
 - ``wochenuebersicht``: ``week`` (ISO week label, "2026-W14"), ``rows`` (list of {``pairing``,
   ``traeger``, ``stadtteil``, ``stage``, ``status`` (str), ``due`` (date), ``overdue_days``
   (int, 0 if not overdue)}), ``counts`` {``zyklen``, ``ueberfaellig``, ``bald_faellig``} (ints).
+  Optional: ``protokoll`` {``eintraege`` (int), ``hash`` (str)}: the audit head published as an
+  anchor (SPEC §9).
 - ``zustellfehler``: ``failed`` {``subject`` (str), ``to`` (list of str or str), ``error`` (str),
   ``attempts`` (int)}.
 - ``Renderer.bundle``: ``stadtteile`` (list of Stadtteil names, in order) and

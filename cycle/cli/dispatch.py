@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 from cycle.bootstrap import App, bootstrap
@@ -26,6 +27,11 @@ def cmd_init(app: App, args: argparse.Namespace) -> int:
     if data["refreshed"]:
         print(f"Fristen neu berechnet: {data['refreshed']}")
     print(f"Zyklen {data['year']} eröffnet: {data['opened']}")
+    if app.audit_key is None:
+        from cycle.persistence.audit_check import NO_KEY
+
+        name = app.settings.audit.key_env
+        print(f"Warnung: {NO_KEY.replace('{name}', name)}", file=sys.stderr)
     return 0
 
 
@@ -159,7 +165,9 @@ def cmd_audit(app: App, args: argparse.Namespace) -> int:
     from cycle.views import audit_view
 
     if args.action == "verify":
-        return audit_view.verify(app)
+        return audit_view.verify(app, args.anchor)
+    if args.anchor:
+        raise UsageError("--anchor gilt nur für „zyklus audit verify“.")
     return audit_view.listing(app, args.pairing, args.year, args.format)
 
 

@@ -64,6 +64,15 @@ def _by(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by", metavar="WER", help="wer das Ereignis erfasst (sonst $ZYKLUS_USER)")
 
 
+def _outside_window(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--trotzdem",
+        action="store_true",
+        help="Datum außerhalb des Zeitraums der Stufe trotzdem erfassen (mit --reason)",
+    )
+    p.add_argument("--reason", metavar="TEXT", help="Begründung für --trotzdem (protokolliert)")
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="zyklus",
@@ -97,8 +106,15 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("schedule", help="Termin für ein Gespräch oder den Fachtag festlegen")
     _cycle_args(p, "Partnerschaft, mehrere mit Komma oder „alle“")
-    p.add_argument("--at", required=True, type=_instant, metavar="DATETIME")
-    p.add_argument("--location", metavar="TEXT")
+    p.add_argument(
+        "--at",
+        required=True,
+        type=_instant,
+        metavar="DATETIME",
+        help="Beginn, z. B. 2026-03-10T10:00",
+    )
+    p.add_argument("--location", metavar="TEXT", help="Ort")
+    _outside_window(p)
     _by(p)
 
     p = sub.add_parser("complete", help="Gespräch/Fachtag als durchgeführt erfassen")
@@ -113,6 +129,7 @@ def build_parser() -> Parser:
         metavar="NAME",
         help="Teilnehmende (Namen, mit Komma getrennt, oder eine Anzahl)",
     )
+    _outside_window(p)
     _by(p)
 
     p = sub.add_parser("submit", help="Jahresbericht oder Verwendungsnachweis einreichen")
@@ -122,8 +139,9 @@ def build_parser() -> Parser:
     p.add_argument(
         "--trotzdem",
         action="store_true",
-        help="Jahresbericht trotz fehlender Abschnitte annehmen (Lücken werden protokolliert)",
+        help="trotz fehlender Abschnitte oder außerhalb des Zeitraums (mit --reason; protokolliert)",
     )
+    p.add_argument("--reason", metavar="TEXT", help="Begründung für --trotzdem")
     _by(p)
 
     for name, text in (
@@ -198,6 +216,11 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("audit", help="Protokoll anzeigen oder prüfen (audit verify)")
     p.add_argument("action", nargs="?", choices=["verify"], help="verify: Hash-Kette prüfen")
+    p.add_argument(
+        "--anchor",
+        metavar="HASH_OR_FILE",
+        help="bei verify: veröffentlichte Anker prüfen (Ankerdatei oder ein Hash)",
+    )
     p.add_argument("--pairing", metavar="P")
     p.add_argument("--year", type=_year)
     p.add_argument("--format", choices=FORMATS, default="table")

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from cycle.config.audit import read_audit
 from cycle.config.betrieb import read_betrieb
 from cycle.config.master import read_pairings, read_stadtteile, read_traeger
 from cycle.config.policy import read_policy, read_verwendungsnachweis
@@ -40,6 +41,7 @@ TOP_KEYS = (
     "web",
     "portal",
     "betrieb",
+    "audit",
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
@@ -101,6 +103,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
     web = read_web(root)
     portal = read_portal(root)
     betrieb = read_betrieb(root)
+    audit = read_audit(root, base_dir)
     if problems.lines or stelle is None:
         raise ConfigError(problems.lines)
     return Settings(
@@ -120,6 +123,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
         web=web,
         portal=portal,
         betrieb=betrieb,
+        audit=audit,
     )
 
 

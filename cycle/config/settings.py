@@ -191,6 +191,19 @@ class PortalSettings:
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    """``[audit]`` (SPEC §9): the key that signs the log and where its head is published.
+
+    The key itself never stands in the file: ``key_env`` names the environment variable. An
+    ``anchor_file`` of ``None`` means ``<var>/audit-anker.txt`` (``Settings.anchor_path``), so a
+    simulation with its own ``var`` folder never writes into the real anchor file.
+    """
+
+    key_env: str = "ZYKLUS_AUDIT_KEY"
+    anchor_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path  # the config file
     base_dir: Path  # relative paths in the config are relative to this folder
@@ -208,6 +221,12 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     portal: PortalSettings = field(default_factory=PortalSettings)
     betrieb: BetriebSettings = field(default_factory=BetriebSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
+
+    @property
+    def anchor_path(self) -> Path:
+        """The file the audit head is appended to at every tick."""
+        return self.audit.anchor_file or self.var_dir / "audit-anker.txt"
 
     def stage(self, stage_id: str) -> StageSpec | None:
         return next((s for s in self.stages if s.id == stage_id), None)

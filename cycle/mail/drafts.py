@@ -71,8 +71,15 @@ def digest_week(app: App, now: datetime) -> tuple[str, date] | None:
 
 
 def weekly_overview(
-    app: App, renderer: Renderer, rows: list[CycleRow], now: datetime, week: str, day: date
+    app: App,
+    renderer: Renderer,
+    rows: list[CycleRow],
+    now: datetime,
+    week: str,
+    day: date,
+    head: tuple[int, str] | None = None,
 ) -> Draft:
+    """The weekly overview; ``head`` (count, hash) of the audit log is printed as an anchor."""
     today = app.today(now)
     names = {s.id: s.name for s in app.settings.stages}
     listed: list[dict[str, Any]] = []
@@ -103,6 +110,7 @@ def weekly_overview(
             "bald_faellig": sum(1 for r in listed if not r["overdue_days"]),
         },
         "koordinierungsstelle": {"name": k.name, "email": k.email},
+        "protokoll": {"eintraege": head[0], "hash": head[1]} if head else None,
     }
     return Draft(
         key=f"wochenuebersicht/{week}",

@@ -1,26 +1,66 @@
 """The append-only, hash-chained audit log (SPEC §9).
 
-Each entry's hash is SHA-256 over the previous hash and a canonical JSON of the entry (including
-its sequence number), so any edit, insertion or deletion breaks the chain. ``AuditHead`` holds the
+Each entry's hash covers the previous hash and a canonical JSON of the entry (including its
+sequence number), so any edit, insertion or deletion breaks the chain. ``AuditHead`` holds the
 count and hash of the newest entry: it detects a deleted tail and, locked for update, serialises
 appends on PostgreSQL (SQLite serialises by ``BEGIN IMMEDIATE``).
+
+Two hashing schemes, recorded per entry in the hash itself (no schema change, old databases keep
+verifying): plain SHA-256 (64 hex digits, every entry written before a key was configured) and
+HMAC-SHA-256 with the key from ``[audit] key_env`` (``hmac:`` + 64 hex digits). Without the key
+anyone with write access can re-hash an edited chain; with it they cannot. The scheme may change
+only from plain to keyed, never back: a plain entry after a keyed one is reported as tampering
+(an attacker without the key would have to re-hash in plain), and a process without the key
+refuses to append to a keyed chain. The key is bound to the engine (``use_key``) by the
+composition root, so every session on that engine signs with it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from cycle.errors import Problem, UsageError
 from cycle.persistence.tables import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+KEYED = "hmac:"
+
+
+@dataclass(frozen=True)
+class ChainKey:
+    """The HMAC key of the log (``None``: plain SHA-256) and the variable it comes from."""
+
+    env_name: str
+    secret: bytes | None
+
+
+_KEYS: WeakKeyDictionary[Engine, ChainKey] = WeakKeyDictionary()
+
+
+def use_key(engine: Engine, key: ChainKey) -> None:
+    """Sign every entry appended through ``engine`` with ``key`` (composition root only)."""
+    _KEYS[engine] = key
+
+
+def key_of(session: Session) -> ChainKey:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return _KEYS.get(engine, ChainKey("ZYKLUS_AUDIT_KEY", None))
+
+
+def is_keyed(digest: str) -> bool:
+    return digest.startswith(KEYED)
 
 
 def _default(value: object) -> str:
@@ -52,7 +92,7 @@ class Change:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _fields(
+def fields_of(
     entry_id: int, at: datetime, actor: str, change: Change, payload_json: str
 ) -> dict[str, Any]:
     """The hashed columns of one entry (everything but ``prev_hash`` and ``hash``)."""
@@ -70,8 +110,12 @@ def _fields(
     }
 
 
-def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
+def digest(prev_hash: str, fields: dict[str, Any], secret: bytes | None) -> str:
+    """The entry hash: keyed when ``secret`` is given, plain SHA-256 otherwise."""
+    data = (prev_hash + canonical(fields)).encode()
+    if secret is None:
+        return hashlib.sha256(data).hexdigest()
+    return KEYED + hmac.new(secret, data, hashlib.sha256).hexdigest()
 
 
 def _head(session: Session) -> AuditHead:
@@ -89,13 +133,23 @@ def append(session: Session, now: datetime, actor: str, changes: Iterable[Change
         raise ValueError("audit needs an aware datetime")
     at = now.astimezone(UTC)
     head = _head(session)
+    key = key_of(session)
     rows: list[dict[str, Any]] = []
     for change in changes:
+        if key.secret is None and is_keyed(head.hash):
+            raise UsageError(
+                Problem(
+                    None,
+                    "protokollschluessel_fehlt",
+                    f"Das Prüfprotokoll ist mit einem Schlüssel gesichert, aber ${key.env_name} "
+                    "ist nicht gesetzt: ohne den Schlüssel wird nichts eingetragen.",
+                )
+            )
         entry_id = head.count + 1
-        fields = _fields(entry_id, at, actor, change, canonical(change.payload))
-        digest = _digest(head.hash, fields)
-        rows.append({**fields, "prev_hash": head.hash, "hash": digest})
-        head.count, head.hash = entry_id, digest
+        fields = fields_of(entry_id, at, actor, change, canonical(change.payload))
+        entry_hash = digest(head.hash, fields, key.secret)
+        rows.append({**fields, "prev_hash": head.hash, "hash": entry_hash})
+        head.count, head.hash = entry_id, entry_hash
     if rows:
         session.bulk_insert_mappings(AuditEntry, rows)
         session.add(head)
@@ -107,42 +161,30 @@ def record(session: Session, now: datetime, actor: str, change: Change) -> None:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A published head: ``count`` entries ending in ``hash`` (``count`` unknown: a bare hash)."""
+
+    hash: str
+    count: int | None = None
+    label: str = ""  # where it was published, for messages ("Anker vom 02.03.2026 08:00")
+
+
+@dataclass(frozen=True)
 class Verification:
     ok: bool
     entries: int
     problem: str | None = None  # German, names the first broken entry
+    warnings: tuple[str, ...] = ()  # German: what the check cannot detect
+    needs_key: bool = False  # keyed entries, but no key to check them (a config problem)
 
 
-def verify(session: Session) -> Verification:
-    prev, expected_id = GENESIS, 1
-    for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.id))):
-        if entry.id != expected_id:
-            return Verification(
-                False,
-                expected_id - 1,
-                f"Eintrag {expected_id} fehlt (gefunden: Eintrag {entry.id}).",
-            )
-        change = Change(
-            entry.action, entry.pairing_id, entry.year, entry.stage_id, entry.before, entry.after
-        )
-        fields = _fields(entry.id, entry.at, entry.actor, change, entry.payload)
-        if entry.prev_hash != prev:
-            return Verification(
-                False,
-                expected_id - 1,
-                f"Eintrag {entry.id}: Verkettung zum Vorgänger ist gebrochen.",
-            )
-        if _digest(prev, fields) != entry.hash:
-            return Verification(
-                False, expected_id - 1, f"Eintrag {entry.id} ({entry.action}) wurde verändert."
-            )
-        prev, expected_id = entry.hash, expected_id + 1
-    head = session.get(AuditHead, 1)
-    count = expected_id - 1
-    if head is not None and (head.count != count or head.hash != prev):
-        return Verification(
-            False,
-            count,
-            f"Eintrag {count + 1} bis {head.count} fehlen (Ende des Protokolls wurde gelöscht).",
-        )
-    return Verification(True, count)
+def verify(session: Session, anchors: Iterable[Anchor] = ()) -> Verification:
+    """The chain, the head row, the scheme order and the published ``anchors`` (first problem)."""
+    from cycle.persistence.audit_check import verify_chain
+
+    return verify_chain(session, key_of(session), tuple(anchors))
+
+
+def head_of(session: Session) -> AuditHead | None:
+    """The head row as stored (read-only; ``None`` before the first entry or when deleted)."""
+    return session.get(AuditHead, 1)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from cycle.persistence.uow import UnitOfWork
 from cycle.service import accounts, handlers, permissions, portal_handlers
 from cycle.service import commands as c
+from cycle.service.maintenance import publish_anchor
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
 
@@ -58,8 +59,10 @@ class MessageBus:
             db.upgrade(self.app.engine)
         with UnitOfWork(self.app, principal.actor) as uow:
             outcome = handler(command, uow, principal)
-        if isinstance(command, c.Tick) and command.deliver:
-            return handlers.deliver_after_tick(self.app, outcome, uow.now)
+        if isinstance(command, c.Tick):
+            if command.deliver:
+                outcome = handlers.deliver_after_tick(self.app, outcome, uow.now)
+            publish_anchor(self.app, uow.now)  # after the commit and the delivery's marks
         return outcome
 
 

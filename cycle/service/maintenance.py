@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from cycle.errors import Problem, Refused
+from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit
 from cycle.persistence.tables import OutboxMessage
 from cycle.persistence.uow import UnitOfWork
@@ -55,6 +55,31 @@ def tick(_cmd: c.Tick, uow: UnitOfWork, _principal: Principal) -> Outcome:
 def deliver_after_tick(app: App, outcome: Outcome, now: datetime) -> Outcome:
     report = ticks.deliver_into(app, outcome.data["report"], now)
     return replace(outcome, data={**outcome.data, "report": report})
+
+
+def publish_anchor(app: App, now: datetime) -> None:
+    """Append the audit head to the anchor file (SPEC §9); a file that cannot be written is a
+    configuration problem the operator must see, after the tick's work has been committed."""
+    from cycle.persistence import anchors
+    from cycle.persistence.uow import reading
+
+    with reading(app.engine) as session:
+        head = audit.head_of(session)
+    if head is None:
+        return
+    path = app.settings.anchor_path
+    try:
+        anchors.publish(path, now, head.count, head.hash)
+    except OSError as exc:
+        raise UsageError(
+            Problem(
+                None,
+                "ankerdatei",
+                f"Ankerdatei {path} ist nicht beschreibbar ({type(exc).__name__}); der "
+                "Durchlauf ist gespeichert, der Protokollstand aber nicht veröffentlicht "
+                "([audit] anchor_file).",
+            )
+        ) from None
 
 
 def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> Outcome:

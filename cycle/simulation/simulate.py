@@ -76,6 +76,7 @@ def simulate(
             app.settings,
             database_url=f"sqlite:///{folder}/simulation.db",
             var_dir=Path(folder) / "var",
+            audit=replace(app.settings.audit, anchor_file=None),  # never the real anchor file
         )
         clock = SteppingClock(app.calendar.at(start, app.settings.calendar.send_time))
         sim = App(settings=settings, clock=clock, environ=app.environ)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from sqlmodel import col, select
@@ -99,14 +100,33 @@ def listing(app: App, pairing: str | None, year: int | None, fmt: str) -> int:
     return 0
 
 
-def verify(app: App) -> int:
+def verify(app: App, anchor: str | None = None) -> int:
+    """Chain, head row, published anchors and the replayed stage states (SPEC §9).
+
+    Exit 0 intact, 1 naming the first problem; keyed entries without the key are a usage error.
+    Warnings (no key, entries from before the key, no anchor given) go to stderr.
+    """
+    from cycle.persistence import anchors, audit_replay
+
+    published = anchors.read(anchor) if anchor else []
     with reading(app.engine) as session:
-        result = audit.verify(session)
-    if result.ok:
-        print(f"Protokoll unverändert: {result.entries} Einträge, Hash-Kette intakt.")
+        result = audit.verify(session, published)
+        states = audit_replay.state_problem(session) if result.ok else None
+    for warning in result.warnings:
+        print(f"Warnung: {warning}", file=sys.stderr)
+    if result.needs_key:
+        raise UsageError(Problem(None, "protokollschluessel_fehlt", result.problem or ""))
+    problem = result.problem or states
+    if problem is None:
+        checked = f", {len(published)} Anker geprüft" if published else ""
+        print(
+            f"Protokoll unverändert: {result.entries} Einträge, Hash-Kette intakt{checked}, "
+            "Stufenstatus stimmen mit dem Protokoll überein."
+        )
         return 0
-    print(f"Protokoll beschädigt: {result.problem}")
-    print(f"Die ersten {result.entries} Einträge sind intakt.")
+    print(f"Protokoll beschädigt: {problem}")
+    if result.problem:
+        print(f"Die ersten {result.entries} Einträge sind intakt.")
     return 1
 
 
