@@ -33,7 +33,7 @@ MONEY = (
 PERSONAL = ("name", "vorname", "qualifikation", "verguetungsgruppe", "stellenanteil", "kosten")
 ANGEBOT = ("bezeichnung", "betrag")
 MAX_PERSONAL_ROWS = 30
-_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
+_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -77,12 +77,16 @@ def read(form: FormData, rules: VerwendungsnachweisRules) -> VnForm:
     )
 
 
-def plain_amount(text: str) -> str:
-    """``"9.880,00 €"`` → ``"9880.00"``; anything else is passed on for the validator to judge."""
+def plain_amount(text: str, share: bool = False) -> str:
+    """``"9.880,00 €"`` → ``"9880.00"``; anything else is passed on for the validator to judge.
+
+    A point before exactly three digits is read as a thousands separator in amounts
+    (``"9.880"`` → ``"9880"``), never in a share (``"0.375"``) or after a leading zero.
+    """
     value = text.replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
     if "," in value:
         return value.replace(".", "").replace(",", ".")
-    if _THOUSANDS.match(value):
+    if not share and _THOUSANDS.match(value):
         return value.replace(".", "")
     return value
 
@@ -110,13 +114,16 @@ def _date(text: str) -> str:
 
 
 def to_toml(vn: VnForm, year: int) -> str:
-    """The TOML document of a CLI submission; blank fields are left out (reported as missing)."""
+    """The TOML document of a CLI submission.
+
+    Blank amounts and a blank date are left out (the reader reports them as missing); blank
+    texts are written as ``""``, so the rules (a name is required …) run on the rest at once.
+    """
     lines = [f"jahr = {year}"]
     for key in MONEY:
         if vn.values.get(key):
             lines.append(f"{key} = {_string(plain_amount(vn.values[key]))}")
-    if vn.values.get("erlaeuterung"):
-        lines.append(f"erlaeuterung = {_string(vn.values['erlaeuterung'])}")
+    lines.append(f"erlaeuterung = {_string(vn.values.get('erlaeuterung', ''))}")
     for table, columns, rows in (
         ("personal", PERSONAL, vn.personal),
         ("angebote", ANGEBOT, vn.angebote),
@@ -124,13 +131,13 @@ def to_toml(vn: VnForm, year: int) -> str:
         for row in rows:
             lines += ["", f"[[{table}]]"]
             for col in columns:
-                if row.get(col):
-                    amount = col in ("kosten", "betrag", "stellenanteil")
-                    value = plain_amount(row[col]) if amount else row[col]
-                    lines.append(f"{col} = {_string(value)}")
-    lines += ["", "[unterschrift]"]
-    if vn.values.get("unterschrift.name"):
-        lines.append(f"name = {_string(vn.values['unterschrift.name'])}")
+                value = row.get(col, "")
+                if col in ("kosten", "betrag", "stellenanteil"):
+                    if not value:
+                        continue
+                    value = plain_amount(value, share=col == "stellenanteil")
+                lines.append(f"{col} = {_string(value)}")
+    lines += ["", "[unterschrift]", f"name = {_string(vn.values.get('unterschrift.name', ''))}"]
     if vn.values.get("unterschrift.datum"):
         lines.append(f"datum = {_date(vn.values['unterschrift.datum'])}")
     return "\n".join(lines) + "\n"
