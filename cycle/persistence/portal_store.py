@@ -25,9 +25,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
+from html import escape
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -253,3 +255,43 @@ def allow_request(session: Session, email: str, client: str, now: datetime) -> b
         allowed = allowed and int(seen) < limit
     session.add_all([PortalRequest(key=key, at=now) for key, _ in keys])
     return allowed
+
+
+def mail_footer(
+    session: Session, settings: Settings, to: Sequence[str], now: datetime
+) -> tuple[str, str]:
+    """The portal links of the pairing contacts among ``to``: (text, HTML) to append to a mail.
+
+    Empty when no recipient is a contact (mails to the Koordinierungsstelle, the Leitung …).
+    A mail to several contacts (a tandem) lists one link per person, each named.
+    """
+    links = []
+    for address in to:
+        name, email = parseaddr(address)
+        url = link_for(session, settings, email, now) if email else None
+        if url is not None:
+            links.append((name or email, url))
+    if not links:
+        return "", ""
+    days = settings.portal.link_days
+    intro = (
+        "Ihre Fristen, den Jahresbericht, den Verwendungsnachweis und Ihre Termine finden Sie im "
+        f"Träger-Portal. Persönlicher Link (gültig {days} Tage, einmal verwendbar, bitte nicht "
+        "weitergeben):"
+    )
+    if len(links) > 1:
+        intro = intro.replace("Persönlicher Link", "Persönliche Links, je Person")
+    if len(links) == 1:
+        text = f"\n\n{intro}\n{links[0][1]}\n"
+        html = (
+            f'<p>{escape(intro)}<br><a href="{escape(links[0][1])}">{escape(links[0][1])}</a></p>'
+        )
+    else:
+        text = f"\n\n{intro}\n"
+        text += "".join(f"{name}: {url}\n" for name, url in links)
+        items = "".join(
+            f'<li>{escape(name)}: <a href="{escape(url)}">{escape(url)}</a></li>'
+            for name, url in links
+        )
+        html = f"<p>{escape(intro)}</p><ul>{items}</ul>"
+    return text, html
