@@ -73,7 +73,9 @@ def build(app: App, args: argparse.Namespace) -> Any:
         return c.Note(args.pairing, args.year, stage, " ".join(words))
     where = (args.pairing, args.year, args.stage)
     if name == "schedule":
-        return c.Schedule(*where, at=args.at, location=args.location)
+        return c.Schedule(
+            *where, at=args.at, location=args.location, trotzdem=args.trotzdem, reason=args.reason
+        )
     if name == "complete":
         return c.Complete(
             *where,
@@ -81,11 +83,15 @@ def build(app: App, args: argparse.Namespace) -> Any:
             note=args.note,
             evidence=_upload(app, args.evidence, "evidence"),
             participants=tuple(args.participants),
+            trotzdem=args.trotzdem,
+            reason=args.reason,
         )
     if name == "submit":
         upload = _upload(app, args.file, "upload")
         assert upload is not None
-        return c.Submit(*where, upload=upload, on=args.on, trotzdem=args.trotzdem)
+        return c.Submit(
+            *where, upload=upload, on=args.on, trotzdem=args.trotzdem, reason=args.reason
+        )
     if name in SIGN_OFF:
         return SIGN_OFF[name](*where, on=args.on, reason=args.reason)
     if name == "return":

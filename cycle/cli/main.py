@@ -139,7 +139,7 @@ def build_parser() -> Parser:
     p.add_argument(
         "--trotzdem",
         action="store_true",
-        help="trotz fehlender Abschnitte oder außerhalb des Zeitraums (mit --reason; protokolliert)",
+        help="trotz Lücken oder außerhalb des Zeitraums einreichen (mit --reason; protokolliert)",
     )
     p.add_argument("--reason", metavar="TEXT", help="Begründung für --trotzdem")
     _by(p)

@@ -33,6 +33,8 @@ class StageCommand:
 class Schedule(StageCommand):
     at: datetime
     location: str | None = None
+    trotzdem: bool = False  # a date outside the stage's window, with ``reason`` (audited)
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,16 @@ class Complete(StageCommand):
     note: str | None = None
     evidence: Upload | None = None
     participants: tuple[str, ...] = ()
+    trotzdem: bool = False  # a day outside the stage's window, with ``reason`` (audited)
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
 class Submit(StageCommand):
     upload: Upload
     on: date | None = None
-    trotzdem: bool = False  # a Jahresbericht with gaps is taken anyway; the gaps are audited
+    trotzdem: bool = False  # gaps in a Jahresbericht, or a day outside the window (audited)
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -91,15 +91,18 @@ def load_targets(uow: UnitOfWork, spec: EventSpec, principal: Principal) -> list
     if spec.year > uow.today.year + 1:
         raise Refused(Problem("year", "kein_zyklus", f"Für {spec.year} gibt es noch keine Zyklen."))
     session = uow.session
-    open_cycles(
-        session,
-        uow.settings,
-        uow.calendar,
-        spec.year,
-        uow.now,
-        "zyklus",
-        only=set(ids) if ids is not None else None,
-    )
+    if spec.year >= uow.today.year:
+        # The running and the next year's cycles may be opened by an event; a past year's
+        # cycle that does not exist is a typing error, not a cycle to open (and escalate).
+        open_cycles(
+            session,
+            uow.settings,
+            uow.calendar,
+            spec.year,
+            uow.now,
+            "zyklus",
+            only=set(ids) if ids is not None else None,
+        )
     query = select(Cycle, PairingRow).join(PairingRow).where(Cycle.year == spec.year)
     if ids is not None:
         query = query.where(col(Cycle.pairing_id).in_(ids))

@@ -25,6 +25,7 @@ from cycle.service.maintenance import deliver_after_tick, retry_outbox, sync_mas
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
 from workflows.stages import StageType
+from workflows.windows import Outside, stage_window
 
 MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
 SUBMITTABLE = (StageType.REPORT, StageType.PROOF_OF_FUNDS)
@@ -61,6 +62,45 @@ def _require_reason(text: str | None, message: str) -> str:
     return text
 
 
+def within_window(
+    uow: UnitOfWork,
+    stage_id: str,
+    year: int,
+    day: date,
+    field: str,
+    trotzdem: bool,
+    reason: str | None,
+) -> dict[str, Any]:
+    """Refuse a day outside the stage's window unless insisted on with a reason (audited)."""
+    settings = uow.settings
+    stage = resolve_stage(settings, stage_id)
+    last_due = max(s.due.resolve(year) for s in settings.stages)
+    opens = stage.opens.resolve(year) if stage.opens is not None else None
+    window = stage_window(opens, last_due, settings.betrieb.nachlauf_tage)
+    where = window.outside(day)
+    if where is None:
+        return {}
+    if trotzdem and reason and reason.strip():
+        return {"ausserhalb_zeitraum": {"tag": day, "grund": reason.strip()}}
+    if where is Outside.BEFORE:
+        text = (
+            f"{day:%d.%m.%Y} liegt vor dem Zeitraum von {stage.name} {year} (ab {opens:%d.%m.%Y})."
+        )
+    else:
+        text = (
+            f"{day:%d.%m.%Y} liegt nach dem Ende des Zyklus {year} "
+            f"(bis {window.closes:%d.%m.%Y}) — ist das Jahr richtig?"
+        )
+    raise Refused(
+        Problem(field, "ausserhalb_zeitraum", text),
+        Problem(
+            "trotzdem",
+            "nur_mit_begruendung",
+            "Ein Datum außerhalb des Zeitraums wird nur trotzdem und mit Begründung erfasst.",
+        ),
+    )
+
+
 def _require_meeting(uow: UnitOfWork, stage_id: str) -> None:
     if resolve_stage(uow.settings, stage_id).type not in MEETINGS:
         raise UsageError(
@@ -72,6 +112,17 @@ def schedule(cmd: c.Schedule, uow: UnitOfWork, principal: Principal) -> Outcome:
     _require_meeting(uow, cmd.stage)
     if cmd.at.tzinfo is None:
         raise UsageError(Problem("at", "ohne_zeitzone", "Zeitpunkt ohne Zeitzone"))
+    if cmd.at < uow.now:
+        raise UsageError(
+            Problem(
+                "at",
+                "in_der_vergangenheit",
+                f"{cmd.at.astimezone(uow.calendar.timezone):%d.%m.%Y, %H:%M} Uhr liegt in der "
+                "Vergangenheit: ein Termin, der stattgefunden hat, wird als durchgeführt erfasst.",
+            )
+        )
+    day = cmd.at.astimezone(uow.calendar.timezone).date()
+    outside = within_window(uow, cmd.stage, cmd.year, day, "at", cmd.trotzdem, cmd.reason)
 
     def mutate(target: Target, _uow: UnitOfWork) -> dict[str, Any]:
         previous = target.row.scheduled_at
@@ -84,6 +135,7 @@ def schedule(cmd: c.Schedule, uow: UnitOfWork, principal: Principal) -> Outcome:
             "ort": cmd.location,
             "vorheriger_termin": previous,
             "sequence": target.row.sequence,
+            **outside,
         }
 
     spec = EventSpec("schedule", cmd.pairing, cmd.year, cmd.stage)
@@ -101,13 +153,18 @@ def participants(values: tuple[str, ...]) -> tuple[list[str], int | None]:
 def complete(cmd: c.Complete, uow: UnitOfWork, principal: Principal) -> Outcome:
     _require_meeting(uow, cmd.stage)
     day = not_future(uow, cmd.on)
+    outside = within_window(uow, cmd.stage, cmd.year, day, "on", cmd.trotzdem, cmd.reason)
     names, count = participants(cmd.participants)
 
     def mutate(target: Target, uow: UnitOfWork) -> dict[str, Any]:
         target.row.done_on = day
         facts = dict(target.row.facts)
         facts.update({"teilnehmende": names, "anzahl_teilnehmende": count, "notiz": cmd.note})
-        extra: dict[str, Any] = {"teilnehmende": names, "anzahl_teilnehmende": count}
+        extra: dict[str, Any] = {
+            "teilnehmende": names,
+            "anzahl_teilnehmende": count,
+            **outside,
+        }
         if cmd.evidence is not None:
             stored = evidence.store(
                 uow.session, uow.var_dir, cmd.evidence.filename, cmd.evidence.content, uow.now
@@ -213,6 +270,7 @@ def submit(cmd: c.Submit, uow: UnitOfWork, principal: Principal) -> Outcome:
         )
     single_pairing(uow, cmd.pairing, principal, "Eine Einreichung")
     day = not_future(uow, cmd.on)
+    outside = within_window(uow, cmd.stage, cmd.year, day, "on", cmd.trotzdem, cmd.reason)
     upload = cmd.upload
     notes: list[Problem] = []
 
@@ -234,7 +292,7 @@ def submit(cmd: c.Submit, uow: UnitOfWork, principal: Principal) -> Outcome:
                 **checked.facts,
             },
         }
-        return {"datei": stored.filename, "sha256": stored.sha256, **checked.facts}
+        return {"datei": stored.filename, "sha256": stored.sha256, **checked.facts, **outside}
 
     spec = EventSpec("submit", cmd.pairing, cmd.year, cmd.stage, on=day)
     changes = fire_event(uow, principal, spec, mutate)

@@ -1,0 +1,135 @@
+"""The corners of a real year (issue 10): windows, plausible dates and years, adoption mid-year."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run
+
+
+@pytest.fixture
+def ready(zyklus: Run) -> Run:
+    assert zyklus("init", now="2026-01-05T09:00").code == 0
+    return zyklus
+
+
+def _cycles(zyklus: Run, now: str, year: int = 2026) -> dict[str, dict[str, object]]:
+    result = zyklus("status", "--year", str(year), "--format", "json", now=now)
+    assert result.code == 0, result.err
+    return {c["pairing"]: c for c in json.loads(result.out)["cycles"]}
+
+
+def _audit(zyklus: Run, now: str) -> list[dict[str, object]]:
+    listing = zyklus("audit", "--pairing", "kaltenmoor", "--format", "json", now=now)
+    entries: list[dict[str, object]] = json.loads(listing.out)
+    return entries
+
+
+def test_a_meeting_held_before_its_stage_opens_is_refused_naming_the_window(ready: Run):
+    before = _audit(ready, "2026-05-02T09:00")
+    early = ready(
+        "complete", "kaltenmoor", "2026", "fachtag", "--on", "2026-03-20", now="2026-05-02T09:00"
+    )
+    assert early.code == 1
+    assert "Fehler: --on: 20.03.2026 liegt vor dem Zeitraum von Fachtag 2026 (ab 01.04.2026)." in (
+        early.err
+    )
+    assert "--trotzdem: " in early.err
+    assert _audit(ready, "2026-05-02T09:00") == before
+
+
+def test_with_trotzdem_and_a_reason_the_date_is_recorded_and_the_reason_audited(ready: Run):
+    args = ("complete", "kaltenmoor", "2026", "auftaktgespraech", "--on", "2026-03-02")
+    assert ready(*args, now="2026-03-03T09:00").code == 0
+    fachtag = ("complete", "kaltenmoor", "2026", "fachtag", "--on", "2026-03-20", "--trotzdem")
+    no_reason = ready(*fachtag, now="2026-05-02T09:00")
+    assert no_reason.code == 1
+    done = ready(*fachtag, "--reason", "Fachtag vorgezogen", now="2026-05-02T09:00")
+    assert done.code == 0, done.err
+    [entry] = [
+        e
+        for e in _audit(ready, "2026-05-02T09:00")
+        if e["action"] == "complete" and e["stage"] == "fachtag"
+    ]
+    assert entry["payload"]["ausserhalb_zeitraum"] == {  # type: ignore[index]
+        "tag": "2026-03-20",
+        "grund": "Fachtag vorgezogen",
+    }
+
+
+def test_scheduling_in_the_past_is_refused_with_a_pointer_to_recording_it_as_held(ready: Run):
+    past = ready(
+        "schedule",
+        "kaltenmoor",
+        "2026",
+        "auftaktgespraech",
+        "--at",
+        "2026-03-02T10:00",
+        now="2026-03-03T09:00",
+    )
+    assert past.code == 2
+    assert "--at: 02.03.2026, 10:00 Uhr liegt in der Vergangenheit" in past.err
+    assert "als durchgeführt erfasst" in past.err
+
+
+def test_a_mistyped_past_year_opens_no_cycle(ready: Run):
+    wrong = ready("complete", "kaltenmoor", "2025", "auftaktgespraech", now="2026-03-03T09:00")
+    assert wrong.code == 1
+    assert "kaltenmoor: kein Zyklus im Jahr 2025" in wrong.err
+    assert _cycles(ready, "2026-03-03T09:00", 2025) == {}
+
+
+def test_adopted_on_15_may_the_first_tick_escalates_nothing_due_before(
+    zyklus: Run, workspace: Path
+):
+    config = workspace / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "\n[betrieb]\nstart = 2026-05-15\n", encoding="utf-8"
+    )
+    assert zyklus("init", now="2026-05-15T07:00").code == 0
+    tick = zyklus("tick", "--no-deliver", now="2026-05-15T08:05")
+    assert tick.code == 0, tick.err
+    queued = [line.split()[0] for line in tick.out.splitlines()[1:]]
+    assert queued == ["wochenuebersicht"]  # the weekly overview only: no reminder, no escalation
+    cycles = _cycles(zyklus, "2026-05-15T09:00")
+    kaltenmoor = cycles["kaltenmoor"]["stages"]
+    assert kaltenmoor["auftaktgespraech"]["status"] == "offen"  # type: ignore[index]
+    assert kaltenmoor["auftaktgespraech"]["overdue_days"] == 0  # type: ignore[index]
+    late = zyklus(
+        "complete",
+        "kaltenmoor",
+        "2026",
+        "auftaktgespraech",
+        "--on",
+        "2026-03-10",
+        now="2026-05-15T09:00",
+    )
+    assert late.code == 0, late.err
+
+
+def test_a_submission_waiting_for_the_check_is_not_overdue_but_says_how_long_it_waits(
+    ready: Run, workspace: Path
+):
+    for stage in ("auftaktgespraech", "fachtag", "auswertungsgespraech", "jahresbericht"):
+        assert (
+            ready(
+                "waive", "kaltenmoor", "2026", stage, "--reason", "Test", now="2027-05-20T09:00"
+            ).code
+            == 0
+        )
+    vn = Path(__file__).parent / "data" / "documents" / "verwendungsnachweis-2026.toml"
+    assert (
+        ready(
+            "submit", "kaltenmoor", "2026", "verwendungsnachweis", str(vn), now="2027-06-01T09:00"
+        ).code
+        == 0
+    )
+    cell = _cycles(ready, "2027-07-13T09:00")["kaltenmoor"]["stages"]["verwendungsnachweis"]  # type: ignore[index]
+    assert cell["status"] == "eingereicht"
+    assert cell["overdue_days"] == 0
+    assert cell["waiting_days"] == 42
+    table = ready("status", "--year", "2026", "--traeger", "awo", now="2027-07-13T09:00")
+    assert "wartet seit 42 Tagen auf Prüfung" in table.out
