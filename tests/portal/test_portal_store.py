@@ -194,3 +194,24 @@ def test_empty_rows_are_dropped_and_blank_amounts_are_missing():
     fields = {p.field for p in result}
     assert {"personalkosten", "personal[1].stellenanteil", "unterschrift.datum"} <= fields
     assert "personal[1].name" not in fields
+
+
+def test_the_mail_footer_names_one_link_per_contact_and_none_for_others(app: App):
+    now = app.now()
+    kontakt = f"Lena Hoffmann <{KALTENMOOR}>"
+    tandem = (
+        "Julia Brandt <j.brandt@stadt-lueneburg.example.org>",
+        "Paul Wendt <p.wendt@lebensraum-diakonie.example.org>",
+    )
+    leitung = "Sabine Behrens <s.behrens@awo-lueneburg.example.org>"
+    with transaction(app.engine) as session:
+        one = portal_store.mail_footer(session, app.settings, (kontakt, leitung), now)
+        two = portal_store.mail_footer(session, app.settings, tandem, now)
+        none = portal_store.mail_footer(session, app.settings, (leitung,), now)
+        again = portal_store.mail_footer(session, app.settings, (kontakt,), now)
+    assert none == ("", "")
+    assert one[0].count("/portal/anmelden/") == 1 and "gültig 14 Tage" in one[0]
+    assert again == one  # the same link in every mail of one pass
+    assert "Julia Brandt: http://127.0.0.1:8000/portal/anmelden/" in two[0]
+    assert "Paul Wendt: http://127.0.0.1:8000/portal/anmelden/" in two[0]
+    assert two[1].count("<li>") == 2
