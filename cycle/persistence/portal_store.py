@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from html import escape
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from cycle.config.settings import Settings
@@ -41,6 +41,7 @@ LOGIN, FEED = "login", "feed"
 REQUEST_WINDOW = timedelta(hours=1)
 MAX_REQUESTS_PER_ADDRESS = 3
 MAX_REQUESTS_PER_CLIENT = 10
+PRUNE_AFTER = timedelta(days=30)
 _CACHE = "portal_links"
 
 
@@ -161,6 +162,14 @@ def exchange(
     if getattr(used, "rowcount", 0) != 1:  # another request used it first
         return None
     cookie = secrets.token_urlsafe(32)
+    # Housekeeping at each login (not per mail: a tick mints thousands of links): expired
+    # sessions go, and links expired for a while (they answer like unknown ones anyway).
+    session.execute(delete(PortalSession).where(col(PortalSession.expires_at) <= now))
+    session.execute(
+        delete(PortalToken)
+        .where(col(PortalToken.purpose) == LOGIN)
+        .where(col(PortalToken.expires_at) < now - PRUNE_AFTER)
+    )
     session.add(
         PortalSession(
             id=digest(cookie),
@@ -244,6 +253,7 @@ def allow_request(session: Session, email: str, client: str, now: datetime) -> b
         (f"client:{client}", MAX_REQUESTS_PER_CLIENT),
     )
     since = now - REQUEST_WINDOW
+    session.execute(delete(PortalRequest).where(col(PortalRequest.at) <= since))
     allowed = True
     for key, limit in keys:
         seen = session.exec(
