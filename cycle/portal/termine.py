@@ -152,8 +152,23 @@ async def propose(request: Request, access: Access, data: FormData) -> Response:
     return await _answer(request, access, form_id, command, values)
 
 
+async def leitfaden(request: Request, access: Access) -> Response:
+    """The conversation guide of a meeting stage of the contact's cycle (as the mails attach it)."""
+    app = web(request).app
+    p = request.path_params
+    view = await run_in_threadpool(cycles.one, app, access, p["pairing"], p["year"], app.today())
+    line = next((s for s in view.stages if s.spec.id == p["stage"]), None) if view else None
+    guide = line.spec.leitfaden_for(p["year"]) if line is not None else None
+    if guide is None or not guide.is_file():
+        return not_found(request)
+    media = "text/markdown; charset=utf-8" if guide.suffix == ".md" else "application/octet-stream"
+    headers = {"content-disposition": f'attachment; filename="{guide.name}"'}
+    return Response(guide.read_bytes(), media_type=media, headers=headers)
+
+
 ROUTES = [
     Route("/termine", page(show), methods=["GET"]),
     Route("/termine/{pairing}/{year:int}/{stage}/bestaetigen", form(confirm), methods=["POST"]),
     Route("/termine/{pairing}/{year:int}/{stage}/vorschlagen", form(propose), methods=["POST"]),
+    Route("/termine/{pairing}/{year:int}/{stage}/leitfaden", page(leitfaden), methods=["GET"]),
 ]
