@@ -16,9 +16,12 @@ Context contract (the integrator fills it; unknown extra keys are ignored):
   ``year`` (int), ``due`` (date: the effective due date), ``days`` (int: >0 days left, 0 due today,
   <0 days overdue), ``meeting`` ({``start``: aware datetime, ``location``: str or None} or None;
   required for einladung and terminerinnerung), ``recipients_role`` (str: the role the mail is
-  addressed to, "kontakte" or "stabsstellenleitung"; the eskalation body is written for it),
-  ``attachments`` (list of file names attached to this message). Optional: ``verschoben``
-  (bool; einladung for a re-scheduled meeting).
+  addressed to, "kontakte", "koordinierungsstelle" (a group meeting not yet scheduled) or
+  "stabsstellenleitung"; erinnerung and eskalation bodies are written for it), ``attachments``
+  (list of file names attached to this message). For erinnerung, eskalation and
+  terminerinnerung also what went out before: ``erinnert_am`` and ``eskaliert_am`` (lists of
+  dates) and ``eingeladen`` (bool). Optional: ``verschoben`` (bool; einladung for a
+  re-scheduled meeting).
 - ``wochenuebersicht``: ``week`` (ISO week label, "2026-W14"), ``rows`` (list of {``pairing``,
   ``traeger``, ``stadtteil``, ``stage``, ``status`` (str), ``due`` (date), ``overdue_days``
   (int, 0 if not overdue)}), ``counts`` {``zyklen``, ``ueberfaellig``, ``bald_faellig``} (ints).

@@ -41,6 +41,9 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
             "email": "stadtteilarbeit@example.org",
         },
         "recipients_role": "kontakte",
+        "erinnert_am": [date(2026, 3, 3), date(2026, 3, 24)],
+        "eskaliert_am": [date(2026, 4, 1)],
+        "eingeladen": True,
         "attachments": ["jahresbericht-vorlage.docx"],
         "week": "2026-W14",
         "rows": [
@@ -316,3 +319,36 @@ def test_week_labels_and_counts_read_naturally() -> None:
     assert filters.anzahl(1, "Hinweis", "Hinweise") == "1 Hinweis"
     assert filters.anzahl(2, "Hinweis", "Hinweise") == "2 Hinweise"
     assert filters.tage(1) == "1 Tag" and filters.tage(7) == "7 Tage"
+
+
+def test_an_escalation_names_the_reminders_that_were_sent_and_says_so_when_none_were(
+    renderer: Renderer,
+) -> None:
+    context = sample("eskalation", level=2, days=-14, recipients_role="stabsstellenleitung")
+    sent = renderer.render("eskalation", context).text
+    assert "am 03.03.2026 und am 24.03.2026 an die Frist erinnert" in sent
+    assert "am 01.04.2026 hingewiesen" in sent
+    none = renderer.render("eskalation", {**context, "erinnert_am": [], "eskaliert_am": []}).text
+    assert "Vor Ablauf der Frist wurde keine Erinnerung versandt" in none
+    assert "erinnert;" not in none and "hingewiesen" not in none
+
+
+def test_a_meeting_reminder_mentions_the_invitation_only_if_one_was_sent(
+    renderer: Renderer,
+) -> None:
+    context = sample("terminerinnerung", stage=AUFTAKT, days=7)
+    assert "mit der Einladung geschickt" in renderer.render("terminerinnerung", context).text
+    uninvited = renderer.render("terminerinnerung", {**context, "eingeladen": False}).text
+    assert "Einladung" not in uninvited
+
+
+def test_a_group_meeting_not_yet_scheduled_reminds_the_koordinierungsstelle_as_organiser(
+    renderer: Renderer,
+) -> None:
+    for kind in ("erinnerung", "eskalation"):
+        context = sample(
+            kind, recipients_role="koordinierungsstelle", days=-3 if kind == "eskalation" else 14
+        )
+        text = renderer.render(kind, context).text
+        assert "von der Koordinierungsstelle organisiert" in text
+        assert "noch nicht terminiert" in text

@@ -53,12 +53,18 @@ TABLE: dict[str, tuple[Recipients, ...]] = {
     ZUSTELLFEHLER: (Recipients((_KS,)),),
 }
 MEETING_KINDS = frozenset({EINLADUNG, TERMINERINNERUNG})
+# A group meeting (the Fachtag) is organised by the Koordinierungsstelle: while it is not
+# scheduled, its reminders and escalations go to the Koordinierungsstelle alone — never to each
+# Träger, never to the Stabsstellenleitung.
+ORGANISER = Recipients((_KS,))
 
 
 def recipients_for(kind: str, level: int, stage_type: StageType | None = None) -> Recipients:
     """The roles that get a notification of ``kind`` and ``level`` (a level below 1 counts as 1)."""
     if kind in MEETING_KINDS:
         return GROUP_PARTICIPANTS if stage_type is StageType.GROUP_MEETING else PARTICIPANTS
+    if stage_type is StageType.GROUP_MEETING and kind in (ERINNERUNG, ESKALATION):
+        return ORGANISER
     if kind not in TABLE:
         raise ValueError(f"no recipients rule for {kind}")
     levels = TABLE[kind]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from cycle.bootstrap import App
 from cycle.mail import recipients
 from cycle.mail.compose import Draft, file_attachment, point_key, stage_context
-from cycle.mail.due import DuePoint
+from cycle.mail.due import DuePoint, Sent
 from cycle.views.overview import SOON_DAYS, CycleRow
 from notifications.message import Attachment
 from notifications.render import Renderer
@@ -18,7 +19,10 @@ from workflows.recipients import WOCHENUEBERSICHT, recipients_for
 from workflows.stages import STATUS_LABELS, StageType
 
 
-def for_point(app: App, renderer: Renderer, due: DuePoint, now: datetime) -> Draft:
+def for_point(
+    app: App, renderer: Renderer, due: DuePoint, now: datetime, sent: Sequence[Sent] = ()
+) -> Draft:
+    """The draft of one due point; ``sent`` is what went out before for the same stage."""
     settings, point = app.settings, due.point
     stage = settings.stage(due.stage_id)
     assert stage is not None  # due.py only yields configured stages
@@ -48,6 +52,10 @@ def for_point(app: App, renderer: Renderer, due: DuePoint, now: datetime) -> Dra
     context = stage_context(settings, due.pairing_id, due.year, stage, point.anchor, today)
     context["level"] = point.level
     context["recipients_role"] = str(recipients_for(point.kind, point.level, stage.type).addressed)
+    # Truthful mails: name only reminders that went out, and an invitation only if one did.
+    context["erinnert_am"] = [s.on for s in sent if s.kind == ERINNERUNG]
+    context["eskaliert_am"] = [s.on for s in sent if s.kind == "eskalation"]
+    context["eingeladen"] = any(s.kind == "einladung" for s in sent)
     attachments: tuple[Attachment, ...] = ()
     if due.meeting_at is not None:
         context["meeting"] = {"start": due.meeting_at, "location": due.location}

@@ -216,3 +216,48 @@ def meeting_points(
             if (cycle_id, stage_id, day, point.level) not in recorded
         ]
     return result
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A notification that went out earlier for the same stage (for truthful mails)."""
+
+    kind: str
+    level: int
+    on: date
+
+
+HISTORY_KINDS = ("erinnerung", "eskalation", "einladung")
+
+
+def sent_before(session: Session, points: list[DuePoint]) -> dict[tuple[int, str], list[Sent]]:
+    """Per (cycle, stage): the reminders, escalations and invitations recorded as sent, set-wise.
+
+    Reminders and escalations count only for the same effective due date (an extension starts a
+    new series); invitations for any date of the meeting.
+    """
+    cycles = {p.cycle_id for p in points}
+    if not cycles:
+        return {}
+    anchors = {(p.cycle_id, p.stage_id): p.point.anchor for p in points}
+    rows = session.execute(
+        select(
+            col(Notification.cycle_id),
+            col(Notification.stage_id),
+            col(Notification.kind),
+            col(Notification.level),
+            col(Notification.anchor),
+            col(Notification.point_on),
+            col(Notification.send_at),
+        )
+        .where(col(Notification.cycle_id).in_(cycles))
+        .where(col(Notification.kind).in_(HISTORY_KINDS))
+        .where(col(Notification.status) != "skipped")
+        .order_by(col(Notification.send_at))
+    ).all()
+    history: dict[tuple[int, str], list[Sent]] = defaultdict(list)
+    for cycle_id, stage_id, kind, level, anchor, point_on, send_at in rows:
+        key = (cycle_id, stage_id)
+        if key in anchors and (kind == "einladung" or anchor == anchors[key]):
+            history[key].append(Sent(kind, level, point_on or send_at.date()))
+    return history

@@ -60,7 +60,11 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer) -> TickReport:
     points = due.deadline_points(session, settings, cal, now)
     points += due.meeting_points(session, settings, cal, now)
     app = uow.app
-    batch = [drafts.for_point(app, renderer, p, now) for p in points]
+    history = due.sent_before(session, [p for p in points if p.send])
+    batch = [
+        drafts.for_point(app, renderer, p, now, history.get((p.cycle_id, p.stage_id), []))
+        for p in points
+    ]
     digest = _digest(session, app, renderer, now)
     if digest is not None:
         batch.append(digest)
