@@ -133,3 +133,19 @@ def test_a_submission_waiting_for_the_check_is_not_overdue_but_says_how_long_it_
     assert cell["waiting_days"] == 42
     table = ready("status", "--year", "2026", "--traeger", "awo", now="2027-07-13T09:00")
     assert "wartet seit 42 Tagen auf Prüfung" in table.out
+
+
+def test_the_fachtag_not_yet_scheduled_reminds_only_the_koordinierungsstelle(ready: Run):
+    tick = ready("tick", "--no-deliver", now="2026-09-02T08:05")
+    assert tick.code == 0, tick.err
+    fachtag = [line for line in tick.out.splitlines() if " fachtag " in line]
+    assert len(fachtag) == 8  # one per pairing, bundled into one message
+    for line in fachtag:
+        assert line.strip().startswith("erinnerung 1")
+        assert line.endswith("<stadtteilarbeit@stadt-lueneburg.example.org>")
+    late = ready("tick", "--no-deliver", now="2026-10-15T08:05")
+    escalations = [line for line in late.out.splitlines() if " fachtag " in line]
+    assert escalations and all("stabsstellenleitung05@" not in line for line in escalations)
+    assert all(
+        line.endswith("<stadtteilarbeit@stadt-lueneburg.example.org>") for line in escalations
+    )
