@@ -1,8 +1,9 @@
 """What the Zyklus page shows of one cycle: stages, history, evidence, notifications, forms.
 
-``allowed_events`` mirrors the guards of the service layer (status graph, prerequisites,
-ended cycle) and the permission table, so the page offers exactly the forms that can succeed
-now; the bus still decides, and a refusal is shown beside the form.
+``offered_events`` asks the state machine (``workflows.machine.possible_events``: status graph
+and prerequisite guards) and the permission table which forms can succeed now; only the ended
+cycle is checked here, as the service layer does. The bus still decides, and a refusal is shown
+beside the form.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from cycle.service import commands as c
 from cycle.service.permissions import may
 from cycle.service.principal import Principal
 from cycle.views.reports import stage_rows
-from workflows.stages import PREPARATORY_EVENTS, TRANSITIONS, StageType, is_done
+from workflows import machine
+from workflows.stages import StageType, is_done
 
 EVENT_COMMANDS: dict[str, type] = {
     "schedule": c.Schedule,
@@ -91,22 +93,20 @@ class CycleView:
 OUTBOX_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlgeschlagen"}
 
 
-def allowed_events(
-    spec: StageSpec, row: StageState, done: dict[str, bool], ended: bool, who: Principal
+# Events of the state machine that share one form: both corrections are the ``correct`` form.
+FORM_OF_EVENT = {"korrigieren": "correct", "datum_korrigieren": "correct"}
+
+
+def offered_events(
+    spec: StageSpec, row: StageState, open_prerequisites: list[str], who: Principal
 ) -> list[str]:
-    if ended:
-        return []
-    found = [e for e, sources, _ in TRANSITIONS[spec.type] if row.status in sources]
-    if not is_done(row.status):
-        found += ["extend", "waive"]
-    if row.status != "offen" or row.extended_until is not None:
-        found.append("correct")
-    ready = all(done.get(r, True) for r in spec.requires)
-    return [
-        e
-        for e in found
-        if (ready or e in PREPARATORY_EVENTS or e == "correct") and may(who, EVENT_COMMANDS[e])
-    ]
+    """The forms of this stage: what the graph allows now and the role may do, in graph order."""
+    view = machine.StageView(spec.name, spec.type, row.status)
+    possible = machine.possible_events(
+        view, open_prerequisites, scheduled=row.scheduled_at is not None
+    )
+    forms = dict.fromkeys(FORM_OF_EVENT.get(e, e) for e in possible)
+    return [e for e in forms if e in EVENT_COMMANDS and may(who, EVENT_COMMANDS[e])]
 
 
 def load(
@@ -125,14 +125,17 @@ def load(
         ).scalars()
     )
     sent = _notifications(session, pairing, year)
-    done = {sid: is_done(r.status) for sid, r in rows.items()}
+    names = {s.id: s.name for s in settings.stages}
     ended = cycle is None or cycle.ended_on is not None
     stages = []
     for spec in settings.stages:
         row = rows.get(spec.id)
         view = StageView(spec, row)
-        if row is not None:
-            view.events = allowed_events(spec, row, done, ended, who)
+        if row is not None and not ended:  # nothing happens on an ended cycle (service guard)
+            open_required = [
+                names.get(r, r) for r in spec.requires if r in rows and not is_done(rows[r].status)
+            ]
+            view.events = offered_events(spec, row, open_required, who)
         view.history = [e for e in entries if e.stage_id == spec.id and _shown(e)]
         view.notifications = [n for n in sent if n.stage == spec.id]
         stages.append(view)

@@ -20,7 +20,10 @@ from cycle.web.pages import done, errors_of, handle, post, render, user, web
 from workflows.stages import StageType
 
 MEETINGS = (StageType.GROUP_MEETING, StageType.MEETING)
-FIELDS = {"pairing", "stage", "year", "at", "location", "on", "participants", "note", "evidence"}
+FIELDS = {
+    *("pairing", "umfang", "stage", "year"),
+    *("at", "location", "on", "participants", "note", "evidence"),
+}
 
 
 async def page(
@@ -56,6 +59,26 @@ async def page(
     return render(request, "group.html", context, status)
 
 
+def _target(scope: str | None, chosen: list[str], fields: Fields) -> str:
+    """``alle`` or the comma list of the ticked pairings; a contradictory choice is refused.
+
+    The choice is explicit (no default): ``alle`` with ticked pairings, or ``nur diese`` with
+    none, would leave the user guessing what was recorded.
+    """
+    if scope == "alle" and not chosen:
+        return "alle"
+    if scope == "auswahl" and chosen:
+        return ",".join(chosen)
+    if scope == "alle":
+        message = "„alle“ gewählt und einzelne Partnerschaften angekreuzt: bitte nur eines."
+    elif scope == "auswahl":
+        message = "„nur diese“ gewählt, aber keine Partnerschaft angekreuzt."
+    else:
+        message = "Bitte „alle“ oder „nur diese“ mit den Partnerschaften wählen."
+    fields.problems.append(Problem("pairing", "auswahl", message))
+    return ""
+
+
 async def submit(request: Request, form: FormData) -> Response:
     w = web(request)
     event = "schedule" if request.url.path.endswith("terminieren") else "complete"
@@ -64,12 +87,8 @@ async def submit(request: Request, form: FormData) -> Response:
     try:
         stage = fields.required("stage", "Bitte eine Stufe wählen.")
         year_text = fields.required("year", "Bitte ein Jahr angeben.")
-        if not chosen:
-            fields.problems.append(
-                Problem("pairing", "fehlt", "Bitte Partnerschaften wählen (oder „alle“).")
-            )
         year = int(year_text) if year_text.isdigit() else 0
-        target = "alle" if "alle" in chosen else ",".join(chosen)
+        target = _target(fields.text("umfang"), chosen, fields)
         command = await stage_command(event, target, year, stage, fields)
         outcome = await handle(request, command)
     except Forbidden:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,23 @@ from tests.conftest import ROOT
 from tests.web.conftest import PASSWORD, Site, make_site, running
 
 NOW = "2026-04-02T08:00"
-SCREENSHOT = ROOT / "docs" / "img" / "uebersicht.png"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: ``$ZYKLUS_SCREENSHOTS`` (e.g. ``docs/img``, relative to the
+    repository) when set — to refresh the README's pictures — else the test's own folder, so an
+    ordinary run leaves the work tree clean."""
+    wanted = os.environ.get("ZYKLUS_SCREENSHOTS")
+    folder = (ROOT / wanted) if wanted else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshot(page: Page, path: Path) -> None:
+    page.screenshot(path=str(path), full_page=True)
+    data = path.read_bytes()
+    assert data.startswith(PNG) and len(data) > 10_000, path
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +102,8 @@ def test_the_coordinator_records_a_year_in_the_browser(site: Site, page: Page, t
     expect(rows).to_have_count(8)
     expect(page.get_by_text("2 Tage überfällig")).to_have_count(8)
     accessible(page)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 900})
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot(page, shots(tmp_path) / "uebersicht.png")
 
     # Zyklus page: schedule, then complete with an uploaded protocol
     page.get_by_role("link", name="Kaltenmoor").click()
@@ -132,6 +148,7 @@ def test_the_coordinator_records_a_year_in_the_browser(site: Site, page: Page, t
     accessible(page)
     form = page.locator("#form-complete")
     form.get_by_label("Stufe").select_option("fachtag")
+    form.get_by_label("alle (jede aktive Partnerschaft)").check()
     form.get_by_label("Durchgeführt am").fill("2026-04-01")
     form.get_by_label("Teilnehmende").fill("40")
     form.get_by_role("button", name="Als durchgeführt erfassen").click()

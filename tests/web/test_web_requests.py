@@ -36,7 +36,7 @@ FORM = {
     "text": "Notiz",
     "stage": "auftaktgespraech",
     "year": "2026",
-    "pairing": "alle",
+    "umfang": "alle",
     "participants": "3",
 }
 FILES = {"upload": ("bericht.md", b"# Bericht\n"), "evidence": ("protokoll.txt", b"Protokoll")}
@@ -69,8 +69,8 @@ def _audit(site: Site) -> list[dict[str, object]]:
     return entries
 
 
-def _status(site: Site, pairing: str, stage: str) -> str:
-    data = json.loads(site.ok("status", "--year", "2026", "--format", "json"))
+def _status(site: Site, pairing: str, stage: str, year: int = 2026) -> str:
+    data = json.loads(site.ok("status", "--year", str(year), "--format", "json"))
     cycle = next(c for c in data["cycles"] if c["pairing"] == pairing)
     return str(cycle["stages"][stage]["status"])
 
@@ -306,4 +306,31 @@ def test_the_evidence_of_an_event_can_be_downloaded(site: Site, tmp_path: Path):
     assert answer.status_code == 200
     assert answer.content == VN_OK.read_bytes()
     assert "verwendungsnachweis-2026.toml" in answer.headers["content-disposition"]
+    client.close()
+
+
+def test_the_group_meeting_needs_an_unambiguous_choice_of_pairings(site: Site):
+    client = login(site.url, "koord")
+    token = csrf(client.get("/termin").text)
+    before = len(_audit(site))
+    base = {"csrftoken": token, "stage": "fachtag", "year": "2027", "at": "2027-09-10T10:00"}
+    for data, message in (
+        ({"umfang": "alle", "pairing": ["innenstadt"]}, "und einzelne Partnerschaften angekreuzt"),
+        ({"umfang": "auswahl"}, "keine Partnerschaft angekreuzt"),
+        ({"pairing": ["innenstadt"]}, "Bitte „alle“ oder „nur diese“"),
+    ):
+        answer = client.post("/termin/terminieren", data={**base, **data})
+        assert answer.status_code == 422, data
+        assert message in answer.text, data
+        kept = [v for v in ("alle", "auswahl") if f'value="{v}" checked' in answer.text]
+        assert kept == ([data["umfang"]] if "umfang" in data else []), data  # as chosen
+    assert len(_audit(site)) == before
+    chosen = client.post(
+        "/termin/terminieren",
+        data={**base, "umfang": "auswahl", "pairing": ["innenstadt", "kreideberg"]},
+    )
+    assert chosen.status_code == 303
+    added = [e for e in _audit(site)[before:] if e["action"] == "schedule"]
+    assert sorted(str(e["pairing"]) for e in added) == ["innenstadt", "kreideberg"]
+    assert _status(site, "kreideberg", "fachtag", 2027) == "terminiert"
     client.close()
