@@ -149,3 +149,21 @@ def test_the_fachtag_not_yet_scheduled_reminds_only_the_koordinierungsstelle(rea
     assert all(
         line.endswith("<stadtteilarbeit@stadt-lueneburg.example.org>") for line in escalations
     )
+
+
+def test_the_verwendungsnachweis_of_the_last_contract_year_is_still_reminded(
+    zyklus: Run, workspace: Path
+):
+    config = workspace / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("start = 2020-01-01\n", "start = 2020-01-01\nend = 2026-12-31\n", 1),
+        encoding="utf-8",
+    )
+    assert zyklus("init", now="2026-01-05T09:00").code == 0
+    tick = zyklus("tick", "--no-deliver", now="2027-06-02T08:05")
+    assert tick.code == 0, tick.err
+    owed = [line for line in tick.out.splitlines() if "kaltenmoor verwendungsnachweis" in line]
+    assert len(owed) == 1
+    assert owed[0].startswith("  erinnerung 1 · kaltenmoor verwendungsnachweis → ")
+    assert "@awo-lueneburg.example.org" in owed[0]  # the (former) Träger's contacts

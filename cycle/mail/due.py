@@ -28,7 +28,7 @@ from workflows.deadlines import (
     deadline_series,
     meeting_reminders,
 )
-from workflows.stages import AWAITING_TRAEGER
+from workflows.stages import AWAITING_TRAEGER, StageType
 
 _points = Table(
     "tick_points",
@@ -128,7 +128,8 @@ def deadline_points(
     for row in session.execute(query):
         missing[(row[0], row[3])].append(tuple(row))
     connection.execute(_points.delete())
-    return _catch_up(missing, series, now, send_time, cal, settings.betrieb.start)
+    owed = frozenset(s.id for s in settings.stages if s.type is StageType.PROOF_OF_FUNDS)
+    return _catch_up(missing, series, now, send_time, cal, settings.betrieb.start, owed)
 
 
 def _catch_up(
@@ -138,12 +139,19 @@ def _catch_up(
     send_time: time,
     cal: WorkingCalendar,
     adopted: date | None,
+    owed_after_end: frozenset[str],
 ) -> list[DuePoint]:
-    """Apply the catch-up rule to each series; keep the points not recorded yet."""
+    """Apply the catch-up rule to each series; keep the points not recorded yet.
+
+    A stage in ``owed_after_end`` (the Verwendungsnachweis) is still owed after the pairing's
+    contract ended: its points are not cut off at the end of the pairing's active period.
+    """
     result: list[DuePoint] = []
     for (cycle_id, stage_id), rows in missing.items():
         _, pairing_id, year, _, due, start, end, ended_on, _, _ = rows[0]
         window = active_window(start, end, ended_on, adopted)
+        if stage_id in owed_after_end:
+            window = (window[0], None)
         choice = choose_due(series[(stage_id, due)], now, send_time, cal, window)
         unrecorded = {(kind, level) for *_, kind, level in rows}
         result += [
