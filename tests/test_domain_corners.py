@@ -167,3 +167,21 @@ def test_the_verwendungsnachweis_of_the_last_contract_year_is_still_reminded(
     assert len(owed) == 1
     assert owed[0].startswith("  erinnerung 1 · kaltenmoor verwendungsnachweis → ")
     assert "@awo-lueneburg.example.org" in owed[0]  # the (former) Träger's contacts
+
+
+def test_simulate_lists_the_cycle_year_and_nothing_before_from(ready: Run):
+    result = ready(
+        "simulate",
+        "--from",
+        "2026-04-20",
+        "--to",
+        "2026-04-30",
+        "--format",
+        "json",
+        now="2026-01-05T09:00",
+    )
+    assert result.code == 0, result.err
+    items = json.loads(result.out)
+    assert items, "the catch-up of 20.04. produces mails"
+    assert all(item["at"] >= "2026-04-20" for item in items)
+    assert {item["year"] for item in items if item["kind"] != "wochenuebersicht"} == {2026}

@@ -27,6 +27,7 @@ def run(app: App, start: date, end: date, scenario_file: Path | None, fmt: str) 
                         r["kind"],
                         r["level"],
                         r["pairing"] or "",
+                        r["year"] or "",
                         r["stage"] or "",
                         "; ".join(r["to"]),
                         "; ".join(r["cc"]),

@@ -30,7 +30,7 @@ from cycle.service.commands import Tick
 from cycle.service.principal import Principal
 from cycle.simulation import scenario
 
-FIELDS = ["at", "kind", "level", "pairing", "stage", "to", "cc", "subject"]
+FIELDS = ["at", "kind", "level", "pairing", "year", "stage", "to", "cc", "subject"]
 
 
 def _copy_database(source_url: str, source: Engine, target: Engine) -> None:
@@ -117,10 +117,12 @@ def _run(
         for n in fresh:
             last = max(last, n.id or 0)
             yield {
-                "at": n.send_at.astimezone(tz).isoformat(),
+                # A point missed before the period goes out at the first pass, not before it.
+                "at": max(n.send_at, at).astimezone(tz).isoformat(),
                 "kind": n.kind,
                 "level": n.level,
                 "pairing": n.pairing_id,
+                "year": n.year,
                 "stage": n.stage_id,
                 "to": n.recipients.get("to", []),
                 "cc": n.recipients.get("cc", []),
