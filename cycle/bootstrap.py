@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -40,7 +40,7 @@ class App:
         from cycle.persistence import audit
         from cycle.persistence.db import make_engine
 
-        engine = make_engine(self.settings.database_url)
+        engine = _engine_or_usage_error(make_engine, self.settings.database_url)
         audit.use_key(engine, audit.ChainKey(self.settings.audit.key_env, self.audit_key))
         return engine
 
@@ -85,6 +85,31 @@ class App:
     @property
     def var_dir(self) -> Path:
         return self.settings.var_dir
+
+
+def _engine_or_usage_error(make: Callable[[str], Engine], url: str) -> Engine:
+    """An unusable URL or a missing driver is bad config (exit 2), not an internal error."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise UsageError(f"Datenbank-URL ist nicht lesbar: {url[:80]!r}") from None
+    try:
+        return make(url)
+    except ArgumentError as exc:  # includes NoSuchModuleError: an unknown dialect or driver
+        raise UsageError(
+            f"Datenbank-URL {shown} ist nicht nutzbar: unbekannte Datenbankart oder unbekannter "
+            f"Treiber ({exc})."
+        ) from None
+    except ImportError as exc:
+        extra = " (pip install -e '.[postgres]')" if shown.startswith("postgresql") else ""
+        raise UsageError(
+            f"Datenbank-URL {shown}: der Treiber „{exc.name or exc}“ ist nicht installiert{extra}."
+        ) from None
+    except (ValueError, TypeError, OSError) as exc:
+        raise UsageError(f"Datenbank-URL {shown} ist nicht nutzbar: {exc}") from None
 
 
 def _os_user() -> str:

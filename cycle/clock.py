@@ -8,6 +8,19 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
+YEARS = (2000, 2100)  # a date outside is a typing error (and 9999 is beyond date arithmetic)
+
+
+def in_range(value: date) -> bool:
+    """Whether ``value`` (a date or datetime) lies in the plausible ``YEARS``."""
+    return YEARS[0] <= value.year <= YEARS[1]
+
+
+def _refuse_out_of_range(text: str, value: date) -> None:
+    if not in_range(value):
+        raise ValueError(
+            f"„{text}“ liegt außerhalb der Jahre {YEARS[0]} bis {YEARS[1]} (Tippfehler im Jahr?)"
+        )
 
 
 class Clock(Protocol):
@@ -55,6 +68,7 @@ def parse_instant(text: str, tz: ZoneInfo = BERLIN) -> datetime:
         raise ValueError(f"„{text}“ ist kein Zeitpunkt (erwartet z. B. 2026-04-02T08:00)") from None
     if len(value) == 10:  # a date only
         parsed = datetime.combine(parsed.date(), time(0, 0))
+    _refuse_out_of_range(text, parsed)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
@@ -64,9 +78,11 @@ def parse_date(text: str) -> date:
     value = text.strip()
     for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%d.%m.%Y").date()):
         try:
-            return parse(value)
+            day = parse(value)
         except ValueError:
             continue
+        _refuse_out_of_range(text, day)
+        return day
     raise ValueError(f"„{text}“ ist kein Datum (erwartet 2026-03-31 oder 31.03.2026)")
 
 

@@ -31,8 +31,14 @@ def _version() -> str:
 
 
 def _year(text: str) -> int:
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+    if not (text.isascii() and text.isdigit()) or not 2000 <= int(text[:5]) <= 2100:
         raise argparse.ArgumentTypeError(f"„{text}“ ist kein Jahr (z. B. 2026)")
+    return int(text)
+
+
+def _message_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text[:20]) <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"„{text[:30]}“ ist keine Nachrichtennummer (z. B. 17)")
     return int(text)
 
 
@@ -209,7 +215,7 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("outbox", help="Postausgang anzeigen oder erneut senden (outbox retry)")
     p.add_argument("action", nargs="?", choices=["retry"], help="retry: erneut einreihen")
-    p.add_argument("id", nargs="?", type=int, metavar="ID", help="Nachricht (bei retry)")
+    p.add_argument("id", nargs="?", type=_message_id, metavar="ID", help="Nachricht (bei retry)")
     p.add_argument("--failed", action="store_true", help="bei retry: alle fehlgeschlagenen")
     p.add_argument("--status", choices=("pending", "sent", "failed", "skipped"))
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -290,8 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _internal_error(exc: BaseException) -> int:
     from sqlalchemy.exc import OperationalError
 
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError):  # unreachable server, unusable file: not a bug
         print(f"Fehler: Datenbank nicht nutzbar: {exc.orig}", file=sys.stderr)
+        return 2
     else:
         print(f"Interner Fehler ({type(exc).__name__}): {exc}", file=sys.stderr)
     if os.environ.get("ZYKLUS_DEBUG"):

@@ -9,7 +9,6 @@ Relative paths resolve against the config file's folder (``Settings.base_dir``).
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from cycle.config.schema import Problems, Table
 from cycle.config.sections import read_calendar, read_koordinierungsstelle, read_mail
 from cycle.config.settings import Settings
 from cycle.config.stages import read_stages
+from cycle.config.toml_text import TomlError, parse_toml
 from cycle.config.values import quote
 from cycle.config.web import read_web
 
@@ -45,30 +45,6 @@ TOP_KEYS = (
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
-_TOML_POSITION = re.compile(
-    r"^(?P<msg>.*) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
-)
-_TOML_MESSAGES = {  # tomllib's messages (prefixes) in German
-    "Invalid value": "ungültiger Wert (Texte brauchen Anführungszeichen)",
-    "Expected '=' after a key in a key/value pair": "nach dem Schlüssel fehlt „=“",
-    "Expected newline or end of document after a statement": "nach dem Wert folgt noch etwas "
-    "in derselben Zeile (ungültiges Datum? fehlende Anführungszeichen?)",
-    "Cannot overwrite a value": "Schlüssel ist doppelt",
-    "Cannot declare": "Tabelle ist doppelt",
-    "Duplicate inline table key": "Schlüssel ist doppelt",
-    "Cannot redefine namespace": "Tabelle ist bereits anders definiert",
-    "Cannot mutate immutable namespace": "Tabelle ist bereits anders definiert",
-    "Invalid statement": "ungültige Anweisung",
-    "Unclosed array": "Liste nicht geschlossen (fehlt „]“?)",
-    "Unclosed inline table": "Tabelle nicht geschlossen (fehlt „}“?)",
-    "Unterminated string": "Text nicht abgeschlossen (fehlt ein Anführungszeichen?)",
-    "Illegal character": "unzulässiges Zeichen im Text (fehlt ein schließendes Anführungszeichen?)",
-    "Found invalid character": "unzulässiges Zeichen",
-    "Invalid date or datetime": "ungültiges Datum",
-    "Invalid initial character for a key part": "ungültiges Zeichen am Anfang eines Schlüssels",
-    "Expected ']' at the end of a table declaration": "nach dem Tabellennamen fehlt „]“",
-    "Expected ']]' at the end of an array declaration": "nach dem Tabellennamen fehlt „]]“",
-}
 
 
 class ConfigError(Exception):
@@ -153,19 +129,9 @@ def _read(path: Path) -> object:
             [f"{path}: Zeile {line} ist nicht UTF-8-kodiert; bitte die Datei als UTF-8 speichern"]
         ) from None
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([_syntax_error(path, str(exc))]) from None
-
-
-def _syntax_error(path: Path, message: str) -> str:
-    match = _TOML_POSITION.match(message)
-    where = f"in Zeile {match['line']}, Spalte {match['col']}" if match and match["line"] else ""
-    raw = match["msg"] if match else message
-    detail = next((german for key, german in _TOML_MESSAGES.items() if raw.startswith(key)), "")
-    return f"{path}: TOML-Syntaxfehler {where or 'am Dateiende'}" + (
-        f": {detail}" if detail else ""
-    )
+        return parse_toml(text, str(path))
+    except TomlError as exc:
+        raise ConfigError([str(exc)]) from None
 
 
 def _database_url(root: Table, environ: Mapping[str, str], base_dir: Path, var_dir: Path) -> str:

@@ -68,9 +68,21 @@ def read_verwendungsnachweis(root: Table) -> VerwendungsnachweisRules:
         gemeinwesenarbeit_max=_decimal(
             table, "gemeinwesenarbeit_max", defaults.gemeinwesenarbeit_max
         ),
-        max_angebote=table.integer("max_angebote", defaults.max_angebote, minimum=1),
-        aufbewahrung_jahre=table.integer("aufbewahrung_jahre", defaults.aufbewahrung_jahre, 10),
+        max_angebote=table.integer("max_angebote", defaults.max_angebote, 1, maximum=1000),
+        aufbewahrung_jahre=_retention(table),
     )
+
+
+def _retention(table: Table) -> int:
+    """At least ten years (Anlage 3); more than 100 is a typing error (and beyond year 9999)."""
+    default = VerwendungsnachweisRules().aufbewahrung_jahre
+    years = table.integer("aufbewahrung_jahre", default, 10)
+    if years > 100:
+        table.problems.add(
+            table.at("aufbewahrung_jahre"), f"{years} Jahre sind zu viel (höchstens 100)"
+        )
+        return default
+    return years
 
 
 def _decimal(table: Table, key: str, default: Decimal, share: bool = False) -> Decimal:

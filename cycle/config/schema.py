@@ -32,6 +32,17 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+LARGEST = 1_000_000_000  # no count, day or second in a config is plausibly larger
+MAX_DAYS = 3650  # reminder and escalation offsets: at most ten years
+YEARS = (2000, 2100)  # dates outside are typing errors (and beyond date arithmetic at 9999)
+
+
+def _number(value: int) -> str:
+    """An integer for a message; a huge one by its length (never a 4,300-digit line)."""
+    text = str(value)
+    return text if len(text) <= 20 else f"eine Zahl mit {len(text.lstrip('-'))} Stellen"
+
+
 class Table:
     """One TOML table at key path ``path``; unknown keys are reported when it is opened."""
 
@@ -96,13 +107,17 @@ class Table:
         value = self.value(key, _is_int, "erwartet eine ganze Zahl")
         if not isinstance(value, int):
             return default
-        if value < minimum or (maximum is not None and value > maximum):
+        if value < minimum or value > (LARGEST if maximum is None else maximum):
             bounds = (
                 f"zwischen {minimum} und {maximum}"
                 if maximum is not None
                 else f"mindestens {minimum}"
+                if value < minimum
+                else f"höchstens {LARGEST}"
             )
-            self.problems.add(self.at(key), f"{value} ist nicht erlaubt (muss {bounds} sein)")
+            self.problems.add(
+                self.at(key), f"{_number(value)} ist nicht erlaubt (muss {bounds} sein)"
+            )
             return default
         return value
 
@@ -129,10 +144,17 @@ class Table:
         if not isinstance(value, list):
             return None
         days: list[int] = [x for x in value if isinstance(x, int)]
-        bad = [d for d in days if d < 0] + [d for i, d in enumerate(days) if d in days[:i]]
+        bad = [d for d in days if not 0 <= d <= MAX_DAYS]
+        bad += [d for i, d in enumerate(days) if d in days[:i] and 0 <= d <= MAX_DAYS]
         for day in bad:
-            why = "negative Tage sind nicht erlaubt" if day < 0 else "ist doppelt angegeben"
-            self.problems.add(self.at(key), f"{day}: {why}")
+            why = (
+                "negative Tage sind nicht erlaubt"
+                if day < 0
+                else f"mehr als {MAX_DAYS} Tage sind nicht erlaubt"
+                if day > MAX_DAYS
+                else "ist doppelt angegeben"
+            )
+            self.problems.add(self.at(key), f"{_number(day)}: {why}")
         return None if bad else tuple(days)
 
     def text_list(self, key: str) -> tuple[str, ...] | None:
@@ -151,7 +173,15 @@ class Table:
             "erwartet ein Datum der Form JJJJ-MM-TT (ohne Anführungszeichen)",
             required,
         )
-        return value if isinstance(value, date) else None
+        if not isinstance(value, date):
+            return None
+        if not YEARS[0] <= value.year <= YEARS[1]:
+            self.problems.add(
+                self.at(key),
+                f"{value:%d.%m.%Y} liegt außerhalb der Jahre {YEARS[0]} bis {YEARS[1]}",
+            )
+            return None
+        return value
 
     def table(self, key: str, keys: Collection[str]) -> Table:
         """A sub-table; an absent one reads as empty."""

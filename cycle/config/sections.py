@@ -77,7 +77,9 @@ def read_mail(root: Table, base_dir: Path, var_dir: Path) -> MailSettings:
         ),
         templates=base_dir / templates if templates else None,
         max_attempts=table.integer("max_attempts", defaults.max_attempts, minimum=1),
-        retry_base_seconds=table.integer("retry_base_seconds", defaults.retry_base_seconds, 1),
+        retry_base_seconds=table.integer(
+            "retry_base_seconds", defaults.retry_base_seconds, 1, maximum=86400
+        ),
     )
 
 

@@ -8,12 +8,12 @@ as their literal text (``Decimal(str(value))``), so ``0.1`` stays exactly ``0.1`
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from cycle.config.settings import VerwendungsnachweisRules
+from cycle.config.toml_text import TomlError, parse_toml
 from cycle.documents.model import Angebotszeile, Personalzeile, Problem, Unterschrift
 from cycle.documents.model import Verwendungsnachweis as Verwendungsnachweis
 from cycle.documents.vn_rules import validate as validate
@@ -38,9 +38,10 @@ _UNTERSCHRIFT = ("name", "datum")
 def parse(text: str) -> Verwendungsnachweis | list[Problem]:
     """Read the TOML text; on any structural problem return the full list of problems."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        return [Problem("datei", f"kein gültiges TOML: {error}")]
+        data = parse_toml(text, "Verwendungsnachweis")
+    except TomlError as error:
+        detail = str(error).removeprefix("Verwendungsnachweis: ")
+        return [Problem("datei", f"kein gültiges TOML: {detail}")]
     r = Reader()
     r.keys(data, "", _REQUIRED, _OPTIONAL)
     jahr = r.integer(data, "jahr")

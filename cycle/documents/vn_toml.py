@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from cycle.clock import YEARS, in_range
 from cycle.documents.model import Problem
 from cycle.documents.money import CENT, is_cent_exact
 
@@ -87,6 +88,9 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(key, f"erwartet eine ganze Zahl wie 2026, gefunden: {kind(value)}")
             return None
+        if not YEARS[0] <= value <= YEARS[1]:
+            self.problem(key, f"erwartet ein Jahr von {YEARS[0]} bis {YEARS[1]}")
+            return None
         return value
 
     def day(self, data: dict[str, Any], key: str, prefix: str = "") -> date | None:
@@ -98,6 +102,9 @@ class Reader:
                 f"{prefix}{key}",
                 f"erwartet ein Datum ohne Uhrzeit wie 2027-05-20, gefunden: {kind(value)}",
             )
+            return None
+        if not in_range(value):
+            self.problem(f"{prefix}{key}", f"liegt außerhalb der Jahre {YEARS[0]} bis {YEARS[1]}")
             return None
         return value
 
@@ -129,7 +136,7 @@ class Reader:
         if amount is None:
             self.problem(where, f"erwartet {expected}, gefunden: {kind(value)}")
         elif amount.adjusted() >= _MAX_DIGITS:
-            self.problem(where, f"{value} ist unplausibel groß")
+            self.problem(where, f"unplausibel groß (mehr als {_MAX_DIGITS} Stellen vor dem Komma)")
             return None
         return amount
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cycle.clock import YEARS, in_range
+from cycle.config.toml_text import TomlError, parse_toml
 from cycle.errors import UsageError
 
 # command -> (required keys, optional keys); "on" (when) and "command" are always allowed
@@ -57,13 +59,66 @@ def _instant(value: Any, tz: ZoneInfo) -> datetime | None:
     return None
 
 
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and "\x00" not in value
+
+
+def _year(value: object) -> bool:
+    return type(value) is int and YEARS[0] <= value <= YEARS[1]
+
+
+def _day(value: object) -> bool:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return False
+    return isinstance(value, date) and in_range(value)
+
+
+def _people(value: object) -> bool:
+    if type(value) is int:
+        return 0 <= value <= 10_000
+    items = value if isinstance(value, list) else [value]
+    return len(items) <= 10_000 and all(_text(v) for v in items)
+
+
+# key -> (check, what is expected, in German); every other key is a text
+VALUES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "year": (_year, f"eine Jahreszahl von {YEARS[0]} bis {YEARS[1]}"),
+    "at": (_day, f"ein Zeitpunkt wie 2026-03-10T10:00 (Jahre {YEARS[0]} bis {YEARS[1]})"),
+    "until": (_day, f"ein Datum wie 2026-04-30 (Jahre {YEARS[0]} bis {YEARS[1]})"),
+    "due": (_day, f"ein Datum wie 2026-04-30 (Jahre {YEARS[0]} bis {YEARS[1]})"),
+    "participants": (_people, "eine Liste von Namen oder eine Anzahl"),
+    "trotzdem": (lambda v: isinstance(v, bool), "true oder false"),
+}
+
+
+def _value_problems(where: str, args: dict[str, Any]) -> list[str]:
+    problems = []
+    for key, value in args.items():
+        check, expected = VALUES.get(key, (_text, "ein nicht leerer Text"))
+        if not check(value):
+            problems.append(f"{where}.{key}: erwartet {expected}, gefunden: {_shown(value)}")
+    return problems
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
 def load(path: Path, tz: ZoneInfo) -> list[Event]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_toml(path.read_bytes().decode("utf-8"), str(path))
     except FileNotFoundError:
         raise UsageError(f"--scenario: Datei nicht gefunden: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--scenario: {path} ist kein gültiges TOML ({exc})") from None
+    except (IsADirectoryError, PermissionError):
+        raise UsageError(f"--scenario: {path} ist keine lesbare Datei") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--scenario: {path} ist nicht UTF-8-kodiert") from None
+    except TomlError as exc:
+        raise UsageError(f"--scenario: {exc}") from None
     problems: list[str] = []
     unknown = sorted(set(data) - {"event"})
     problems += [f"{path}: {key}: unbekannter Schlüssel (erwartet [[event]])" for key in unknown]
@@ -73,14 +128,21 @@ def load(path: Path, tz: ZoneInfo) -> list[Event]:
     events: list[Event] = []
     for index, table in enumerate(raw, start=1):
         where = f"{path}: event[{index}]"
+        if not isinstance(table, dict):
+            problems.append(f"{where}: erwartet eine [[event]]-Tabelle, gefunden: {_shown(table)}")
+            continue
         command = table.get("command")
-        if command not in COMMANDS:
+        if not isinstance(command, str) or command not in COMMANDS:
             known = ", ".join(COMMANDS)
-            problems.append(f"{where}.command: „{command}“ ist kein Ereignis ({known})")
+            problems.append(f"{where}.command: „{_shown(command)}“ ist kein Ereignis ({known})")
             continue
         at = _instant(table.get("on"), tz)
-        if at is None:
-            problems.append(f"{where}.on: fehlt oder ist kein Datum/Zeitpunkt")
+        if at is None or not in_range(at):
+            problems.append(
+                f"{where}.on: fehlt oder ist kein Datum/Zeitpunkt der Jahre {YEARS[0]} bis "
+                f"{YEARS[1]}"
+            )
+            at = None
         required, optional = COMMANDS[command]
         args = {k: v for k, v in table.items() if k not in ("on", "command")}
         problems += [
@@ -90,6 +152,8 @@ def load(path: Path, tz: ZoneInfo) -> list[Event]:
             f"{where}.{k}: unbekannter Schlüssel für {command}"
             for k in sorted(set(args) - required - optional)
         ]
+        checked = {k: v for k, v in args.items() if k in required | optional}
+        problems += _value_problems(where, checked)
         if at is not None:
             events.append(Event(index, at, command, args))
     if problems:
