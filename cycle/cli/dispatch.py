@@ -52,17 +52,20 @@ def ensure_schema(app: App) -> None:
 
 
 def cmd_status(app: App, args: argparse.Namespace) -> int:
+    from cycle.cli.lookup import master_id
     from cycle.cli import status_table as status_view
     from cycle.persistence.uow import reading
     from cycle.views import overview
     from cycle.views.formats import to_csv, to_json, use_colour
 
+    traeger = master_id(args.traeger, app.settings.traeger, "traeger", "Träger")
+    stadtteil = master_id(args.stadtteil, app.settings.stadtteile, "stadtteil", "Stadtteil")
     now = app.now()
     today = app.today(now)
     year = args.year or today.year
     with reading(app.engine) as session:
         rows = overview.load(
-            session, app.settings, year, today, args.traeger, args.stadtteil, args.overdue
+            session, app.settings, year, today, traeger, stadtteil, args.overdue
         )
     tz = app.calendar.timezone
     if args.format == "json":

@@ -28,6 +28,8 @@ FLAGS = {
     "stage": "STAGE",
     "upload": "FILE",
     "text": "TEXT",
+    "traeger": "--traeger",
+    "stadtteil": "--stadtteil",
     **{
         name: f"--{name}"
         for name in (

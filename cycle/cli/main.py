@@ -106,8 +106,8 @@ def build_parser() -> Parser:
     p = sub.add_parser("status", help="Übersicht Partnerschaften × Stufen")
     p.add_argument("--year", type=_year)
     p.add_argument("--overdue", action="store_true", help="nur Zyklen mit Überfälligem")
-    p.add_argument("--traeger", metavar="T")
-    p.add_argument("--stadtteil", metavar="S")
+    p.add_argument("--traeger", metavar="T", help="nur dieser Träger (Kennung oder Name)")
+    p.add_argument("--stadtteil", metavar="S", help="nur dieser Stadtteil (Kennung oder Name)")
     p.add_argument("--format", choices=FORMATS, default="table")
 
     p = sub.add_parser("schedule", help="Termin für ein Gespräch oder den Fachtag festlegen")
