@@ -185,3 +185,19 @@ def test_simulate_lists_the_cycle_year_and_nothing_before_from(ready: Run):
     assert items, "the catch-up of 20.04. produces mails"
     assert all(item["at"] >= "2026-04-20" for item in items)
     assert {item["year"] for item in items if item["kind"] != "wochenuebersicht"} == {2026}
+
+
+def test_status_takes_a_traeger_by_name_and_suggests_a_close_id(ready: Run):
+    by_name = ready(
+        "status",
+        "--traeger",
+        "caritasverband lüneburg e. v.",
+        "--format",
+        "json",
+        now="2026-03-10T09:00",
+    )
+    assert by_name.code == 0, by_name.err
+    assert [c["pairing"] for c in json.loads(by_name.out)["cycles"]] == ["bockelsberg"]
+    unknown = ready("status", "--traeger", "awo-x", now="2026-03-10T09:00")
+    assert unknown.code == 2
+    assert unknown.err == "Fehler: --traeger: unbekannter Träger „awo-x“ (meinten Sie „awo“?)\n"
