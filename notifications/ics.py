@@ -8,6 +8,7 @@ the output is deterministic. The UID must be stable per cycle and stage; re-sche
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +33,25 @@ class CalendarEntry:
     description: str | None = None
     location: str | None = None
     sequence: int = 0  # raised with every re-scheduling, like the invitation's SEQUENCE
+
+
+def text(value: str, *, lines: bool = False) -> str:
+    """iCalendar text without control characters (NUL, ESC, CR, DEL, U+2028 …).
+
+    icalendar escapes ``,;\\`` and line breaks, but passes other control characters through,
+    and some clients stop reading or mis-parse at them. With ``lines`` a description keeps its
+    line breaks (``\\n``); everything else becomes one line.
+    """
+    keep = "\n" if lines else ""
+    normal = value.replace("\r\n", "\n").replace("\r", "\n")
+    chars = (
+        c if c in keep or unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") else " "
+        for c in normal
+    )
+    cleaned = "".join(chars)
+    if lines:
+        return "\n".join(" ".join(line.split()) for line in cleaned.split("\n")).strip()
+    return " ".join(cleaned.split())
 
 
 def _aware(value: datetime, what: str) -> datetime:
@@ -71,7 +91,7 @@ def _berlin_timezone() -> icalendar.Timezone:
 
 def _address(name: str, email: str, **params: str) -> icalendar.vCalAddress:
     address = icalendar.vCalAddress(f"mailto:{email}")
-    address.params["CN"] = " ".join(name.split())
+    address.params["CN"] = text(name)
     for key, value in params.items():
         address.params[key] = value
     return address
@@ -97,16 +117,16 @@ def invitation(
         raise ValueError("end must be after start")
     cal = _calendar(method)
     event = icalendar.Event()
-    event.add("uid", uid)
+    event.add("uid", text(uid))
     event.add("sequence", sequence)
     event.add("dtstamp", _aware(now, "now").astimezone(UTC))
     event.add("dtstart", begin)
     event.add("dtend", finish)
-    event.add("summary", summary)
+    event.add("summary", text(summary))
     if location:
-        event.add("location", location)
+        event.add("location", text(location))
     if description:
-        event.add("description", description)
+        event.add("description", text(description, lines=True))
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("transp", "OPAQUE")
     event.add("organizer", _address(*organizer))
@@ -123,23 +143,23 @@ def invitation(
 def export(entries: Iterable[CalendarEntry], name: str, *, now: datetime) -> bytes:
     """A calendar file (no METHOD) with every entry; deadlines all-day, meetings timed."""
     cal = _calendar(None)
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", text(name))
     cal.add("x-wr-timezone", "Europe/Berlin")
     stamp = _aware(now, "now").astimezone(UTC)
     cal.add_component(_berlin_timezone())
     for entry in entries:
         event = icalendar.Event()
-        event.add("uid", entry.uid)
+        event.add("uid", text(entry.uid))
         event.add("sequence", entry.sequence)
         event.add("dtstamp", stamp)
         start, end = _span(entry)
         event.add("dtstart", start)
         event.add("dtend", end)
-        event.add("summary", entry.summary)
+        event.add("summary", text(entry.summary))
         if entry.location:
-            event.add("location", entry.location)
+            event.add("location", text(entry.location))
         if entry.description:
-            event.add("description", entry.description)
+            event.add("description", text(entry.description, lines=True))
         if isinstance(start, date) and not isinstance(start, datetime):
             event.add("transp", "TRANSPARENT")  # a deadline does not block the day
         cal.add_component(event)

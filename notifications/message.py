@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import format_datetime
@@ -70,6 +72,23 @@ def clean_header(value: str) -> str:
     return " ".join("".join(chars).split())
 
 
+def plain_display_name(name: str) -> str:
+    """A display name with RFC 2047 encoded words decoded and cleaned, so none survives.
+
+    A literal ``=?utf-8?q?A=0D=0ABcc=3A_x@y?=`` would otherwise be written as it is and decoded
+    by the receiving parser into a line break and a new header. Decoding here (repeatedly, for
+    nested words) and cleaning the result leaves plain text that the policy encodes itself.
+    """
+    for _ in range(3):
+        if "=?" not in name:
+            return name
+        try:
+            name = clean_header(str(make_header(decode_header(name))))
+        except (HeaderParseError, LookupError, UnicodeError, ValueError):
+            break
+    return clean_header(name.replace("=?", "= ?").replace("?=", "? ="))
+
+
 def parse_address(value: str) -> Address:
     """``"Jürgen Müller <j.mueller@example.org>"`` or ``"j@example.org"`` as a checked Address.
 
@@ -78,7 +97,7 @@ def parse_address(value: str) -> Address:
     cleaned = clean_header(value)
     match = _ADDRESS.match(cleaned)
     if match:
-        name = match["name"].strip().strip('"').strip()
+        name = plain_display_name(match["name"].strip().strip('"').strip())
         addr = match["addr"].strip()
     else:
         name, addr = "", cleaned
