@@ -21,7 +21,7 @@ Context contract (the integrator fills it; unknown extra keys are ignored):
   (list of file names attached to this message). For erinnerung, eskalation and
   terminerinnerung also what went out before: ``erinnert_am`` and ``eskaliert_am`` (lists of
   dates) and ``eingeladen`` (bool). Optional: ``verschoben`` (bool; einladung for a
-  re-scheduled meeting).
+  re-scheduled meeting). ``absage`` (a cancelled meeting) also needs ``grund`` (str).
 - ``wochenuebersicht``: ``week`` (ISO week label, "2026-W14"), ``rows`` (list of {``pairing``,
   ``traeger``, ``stadtteil``, ``stage``, ``status`` (str), ``due`` (date), ``overdue_days``
   (int, 0 if not overdue)}), ``counts`` {``zyklen``, ``ueberfaellig``, ``bald_faellig``} (ints).
@@ -52,13 +52,14 @@ KINDS = (
     "erinnerung",
     "eskalation",
     "einladung",
+    "absage",
     "terminerinnerung",
     "eingangsbestaetigung",
     "wochenuebersicht",
     "zustellfehler",
 )
 BUNDLE_KIND = "sammelnachricht"
-_NEEDS_MEETING = ("einladung", "terminerinnerung")
+_NEEDS_MEETING = ("einladung", "absage", "terminerinnerung")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _FIRST_WORD = re.compile(r"^(\s*(?:<[^>]*>\s*)*)(\w)")
 

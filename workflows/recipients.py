@@ -13,6 +13,7 @@ from workflows.deadlines import ERINNERUNG, ESKALATION, TERMINERINNERUNG
 from workflows.stages import StageType
 
 EINLADUNG = "einladung"
+ABSAGE = "absage"
 EINGANGSBESTAETIGUNG = "eingangsbestaetigung"
 WOCHENUEBERSICHT = "wochenuebersicht"
 ZUSTELLFEHLER = "zustellfehler"
@@ -52,7 +53,7 @@ TABLE: dict[str, tuple[Recipients, ...]] = {
     WOCHENUEBERSICHT: (Recipients((_KS,)),),
     ZUSTELLFEHLER: (Recipients((_KS,)),),
 }
-MEETING_KINDS = frozenset({EINLADUNG, TERMINERINNERUNG})
+MEETING_KINDS = frozenset({EINLADUNG, ABSAGE, TERMINERINNERUNG})
 # A group meeting (the Fachtag) is organised by the Koordinierungsstelle: while it is not
 # scheduled, its reminders and escalations go to the Koordinierungsstelle alone — never to each
 # Träger, never to the Stabsstellenleitung.

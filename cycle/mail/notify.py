@@ -30,11 +30,73 @@ def on_stage_event(
     """Enqueue the notifications of one stage event; returns how many were queued."""
     if event == "schedule":
         draft = _invitation(app, target, stage, now)
+    elif event == "waive" and _upcoming(target, now):
+        reason = str(target.row.facts.get("entfallen_grund") or "Die Stufe entfällt.")
+        draft = _cancellation(app, target, stage, now, reason)
     elif event == "submit":
         draft = _receipt(app, target, stage, now)
     else:
         return 0
     return len(compose.store(session, [draft], app.settings, app.renderer, now))
+
+
+def _upcoming(target: Target, now: datetime) -> bool:
+    """A meeting is scheduled and has not begun: participants have it in their calendars."""
+    return target.row.scheduled_at is not None and target.row.scheduled_at > now
+
+
+def meeting_moved(
+    session: Session,
+    app: App,
+    old: Target,
+    new: Target | None,
+    stage: StageSpec,
+    now: datetime,
+    reason: str,
+) -> int:
+    """A pairing ended (``new`` None) or handed its meeting over to ``new``: the predecessor's
+    participants get a cancellation, the successor's an invitation. Returns the count queued."""
+    drafts = []
+    if _upcoming(old, now):
+        drafts.append(_cancellation(app, old, stage, now, reason))
+    if new is not None and _upcoming(new, now):
+        drafts.append(_invitation(app, new, stage, now))
+    return len(compose.store(session, drafts, app.settings, app.renderer, now))
+
+
+def _cancellation(app: App, target: Target, stage: StageSpec, now: datetime, reason: str) -> Draft:
+    """``absage``: METHOD:CANCEL with the invitation's UID and a higher SEQUENCE."""
+    row, settings = target.row, app.settings
+    assert row.scheduled_at is not None
+    start = row.scheduled_at.astimezone(app.calendar.timezone)
+    row.sequence += 1  # the cancellation replaces the invitation in the calendar
+    level = row.sequence
+    base = _base(app, target, stage, "absage", start.date(), level, now)
+    context = compose.stage_context(
+        settings, target.pairing.id, target.cycle.year, stage, row.due, app.today(now)
+    )
+    context.update(level=level, meeting={"start": start, "location": row.location}, grund=reason)
+    k = settings.koordinierungsstelle
+    attendees = [
+        (a.display_name or a.addr_spec, a.addr_spec)
+        for a in map(parse_address, [*base.to, *base.cc])
+    ]
+    cancel = ics.invitation(
+        uid=meeting_uid(settings, target.pairing.id, target.cycle.year, stage),
+        sequence=level,
+        start=start,
+        end=start + MEETING_LENGTH,
+        summary=f"{stage.name} {context['stadtteil']['name']}",
+        location=row.location,
+        description=f"{stage.name} {target.cycle.year} · abgesagt: {reason}",
+        organizer=(k.name, k.email),
+        attendees=attendees,
+        now=now,
+        method="CANCEL",
+    )
+    attachments = (Attachment("absage.ics", "text/calendar; method=CANCEL", cancel),)
+    context["attachments"] = [a.filename for a in attachments]
+    return replace(base, rendered=app.renderer.render("absage", context), attachments=attachments)
 
 
 def _base(

@@ -12,8 +12,10 @@ from typing import Any
 from sqlmodel import col, select
 
 from cycle.errors import Forbidden, Problem, Refused, UsageError
+from cycle.mail import notify
 from cycle.persistence import audit
 from cycle.persistence.tables import Cycle, PairingRow, StageState
+from cycle.persistence.target import Target
 from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
 from cycle.service.cycles import open_cycles
@@ -111,12 +113,37 @@ def end(cmd: c.End, uow: UnitOfWork, principal: Principal) -> Outcome:
         changes.append(
             CycleChange("beendet", cmd.pairing, cycle.year, {"am": on, "grund": cmd.reason})
         )
+        taken: dict[str, Target] = {}
         if cmd.successor:
-            changes.append(_hand_over(uow, cycle, cmd.successor, actor))
+            change, taken = _hand_over(uow, cycle, cmd.successor, actor)
+            changes.append(change)
+        _tell_participants(uow, pairing, cycle, taken, cmd)
     return Outcome(cycle_changes=tuple(changes))
 
 
-def _hand_over(uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str) -> CycleChange:
+def _tell_participants(
+    uow: UnitOfWork, pairing: PairingRow, cycle: Cycle, taken: dict[str, Target], cmd: c.End
+) -> None:
+    """Scheduled meetings of the ended cycle: the predecessor's participants get a cancellation,
+    the successor's (when it took the meeting over) an invitation."""
+    rows = {
+        r.stage_id: r
+        for r in uow.session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
+    }
+    for stage_id, row in rows.items():
+        stage = uow.settings.stage(stage_id)
+        if stage is None or row.status != "terminiert":
+            continue
+        reason = f"Die Partnerschaft {cmd.pairing} endet am {cmd.on:%d.%m.%Y}" + (
+            f"; {cmd.successor} übernimmt." if cmd.successor else "."
+        )
+        old = Target(pairing, cycle, row, rows)
+        notify.meeting_moved(uow.session, uow.app, old, taken.get(stage_id), stage, uow.now, reason)
+
+
+def _hand_over(
+    uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str
+) -> tuple[CycleChange, dict[str, Target]]:
     session, now = uow.session, uow.now
     target = session.exec(
         select(Cycle).where(Cycle.pairing_id == successor_id).where(Cycle.year == cycle.year)
@@ -134,8 +161,11 @@ def _hand_over(uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str) -> 
         r.stage_id: r
         for r in session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
     }
-    taken = 0
-    for row in session.exec(select(StageState).where(StageState.cycle_id == target.id)):
+    successor = session.get_one(PairingRow, successor_id)
+    rows = list(session.exec(select(StageState).where(StageState.cycle_id == target.id)))
+    by_stage = {r.stage_id: r for r in rows}
+    taken: dict[str, Target] = {}
+    for row in rows:
         source = source_rows.get(row.stage_id)
         if source is None or row.status != OFFEN or row.facts:
             continue  # the successor already worked on this stage: keep its own state
@@ -155,7 +185,7 @@ def _hand_over(uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str) -> 
         row.facts = {**source.facts, "uebernommen_von": cycle.pairing_id}
         row.updated_at = now
         session.add(row)
-        taken += 1
+        taken[row.stage_id] = Target(successor, target, row, by_stage)
         audit.record(
             session,
             now,
@@ -170,6 +200,7 @@ def _hand_over(uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str) -> 
                 {"von": cycle.pairing_id},
             ),
         )
-    return CycleChange(
-        "uebernommen", successor_id, cycle.year, {"von": cycle.pairing_id, "stufen": taken}
+    change = CycleChange(
+        "uebernommen", successor_id, cycle.year, {"von": cycle.pairing_id, "stufen": len(taken)}
     )
+    return change, taken

@@ -24,7 +24,7 @@ from cycle.uids import MEETING_LENGTH, deadline_uid, meeting_uid
 from cycle.views.reports import write_output
 from notifications import ics
 from notifications.ics import CalendarEntry
-from workflows.stages import STATUS_LABELS, StageType
+from workflows.stages import ENTFALLEN, STATUS_LABELS, StageType
 
 MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
 
@@ -78,7 +78,7 @@ def _entries(
     ended = cycle.ended_on
     status = STATUS_LABELS.get(row.status, row.status)
     out = []
-    if ended is None or row.due <= ended:
+    if row.status != ENTFALLEN and (ended is None or row.due <= ended):  # a waived stage has none
         extended = f", verlängert bis {row.due:%d.%m.%Y}" if row.extended_until else ""
         out.append(
             CalendarEntry(
@@ -89,7 +89,7 @@ def _entries(
             )
         )
     at = row.scheduled_at
-    if stage.type in MEETINGS and at is not None and row.status != "entfallen":
+    if stage.type in MEETINGS and at is not None and row.status != ENTFALLEN:
         start = at.astimezone(app.calendar.timezone)
         if ended is None or start.date() <= ended:
             out.append(_meeting(app, cycle, row, stage, who, stadtteil))
