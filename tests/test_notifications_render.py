@@ -65,8 +65,9 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
             "attempts": 3,
         },
     }
-    if kind in ("einladung", "terminerinnerung"):
+    if kind in ("einladung", "absage", "terminerinnerung"):
         context.update(stage=AUFTAKT, meeting=MEETING, attachments=["leitfaden.md", "termin.ics"])
+        context["grund"] = "Krankheit"
     context.update(changes)
     return context
 
