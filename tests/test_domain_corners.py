@@ -201,3 +201,31 @@ def test_status_takes_a_traeger_by_name_and_suggests_a_close_id(ready: Run):
     unknown = ready("status", "--traeger", "awo-x", now="2026-03-10T09:00")
     assert unknown.code == 2
     assert unknown.err == "Fehler: --traeger: unbekannter Träger „awo-x“ (meinten Sie „awo“?)\n"
+
+
+def test_the_abschlussnachweis_shows_notes_and_names_the_other_pairing_of_a_hand_over(
+    ready: Run,
+):
+    ended = ready(
+        "end",
+        "bockelsberg",
+        "--on",
+        "2026-03-05",
+        "--reason",
+        "Wechsel",
+        "--successor",
+        "ebensberg",
+        now="2026-03-05T09:00",
+    )
+    assert ended.code == 0, ended.err
+    assert (
+        ready(
+            "note", "ebensberg", "2026", "Übergabeprotokoll liegt vor", now="2026-03-05T10:00"
+        ).code
+        == 0
+    )
+    successor = ready("report", "abschluss", "ebensberg", "2026", now="2026-03-06T09:00").out
+    assert "Übernommen von bockelsberg am 05.03.2026" in successor
+    assert "Notiz 05.03.2026 (test): Übergabeprotokoll liegt vor" in successor
+    predecessor = ready("report", "abschluss", "bockelsberg", "2026", now="2026-03-06T09:00").out
+    assert "Beendet am 05.03.2026, Nachfolge: ebensberg" in predecessor

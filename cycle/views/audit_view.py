@@ -146,7 +146,11 @@ def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
     print(f"Stand: {state}")
     body = []
     for stage in record["stages"]:
-        steps = "\n".join(f"{s['aktion']} {s['am']} durch {s['durch']}" for s in stage["schritte"])
+        steps = "\n".join(
+            f"{s['aktion']} {s['am']} durch {s['durch']}"
+            + (f": {s['notiz']}" if s.get("notiz") else "")
+            for s in stage["schritte"]
+        )
         body.append(
             [
                 stage["name"],
@@ -157,6 +161,14 @@ def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
             ]
         )
     print(table(["Stufe", "Status", "erledigt am", "Schritte", "Nachweis (SHA-256)"], body))
+    for handover in record["uebergaben"]:
+        other = handover.get("partnerschaft")
+        if handover["aktion"] == "partnerschaft_beendet":
+            print(f"Beendet am {handover['am']}" + (f", Nachfolge: {other}" if other else ""))
+        elif other:
+            print(f"Übernommen von {other} am {handover['am']}")
+    for note in record["notizen"]:
+        print(f"Notiz {note['am']} ({note['durch']}): {note['notiz']}")
     print(
         ("Hash-Kette intakt" if chain.ok else f"WARNUNG: {chain.problem}")
         + f" · {len(entries)} Protokolleinträge"
@@ -217,6 +229,7 @@ def _record(
                 "durch": e.actor,
                 "protokoll_nr": e.id,
                 "hash": e.hash,
+                **_note_of(e),
             }
             for e in entries
             if e.stage_id == spec.id and not e.action.startswith("benachrichtigung_")
@@ -245,9 +258,40 @@ def _record(
         "year": year,
         "state": state,
         "stages": stages,
+        "notizen": [
+            {"am": _event_day(e, tz), "durch": e.actor, **_note_of(e)}
+            for e in entries
+            if e.action == "notiz" and e.stage_id is None
+        ],
+        "uebergaben": list(  # one line per end or take-over, not one per stage taken
+            {
+                (e.action, e.payload if e.action != "uebernahme" else None): {
+                    "aktion": e.action,
+                    "am": _event_day(e, tz),
+                    **_handover_of(e),
+                }
+                for e in entries
+                if e.action in ("partnerschaft_beendet", "uebernahme")
+            }.values()
+        ),
         "audit_intact": chain.ok,
         "audit_problem": chain.problem,
     }
+
+
+def _note_of(entry: AuditEntry) -> dict[str, str]:
+    payload = json.loads(entry.payload)
+    note = payload.get("notiz") if isinstance(payload, dict) else None
+    return {"notiz": note} if isinstance(note, str) and note else {}
+
+
+def _handover_of(entry: AuditEntry) -> dict[str, str]:
+    """The other pairing of a hand-over: the successor of an end, the predecessor of a take-over."""
+    payload = json.loads(entry.payload)
+    if not isinstance(payload, dict):
+        return {}
+    other = payload.get("nachfolge") or payload.get("von")
+    return {"partnerschaft": other} if isinstance(other, str) else {}
 
 
 def _event_day(entry: AuditEntry, tz: Any) -> str:
