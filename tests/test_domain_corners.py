@@ -229,3 +229,36 @@ def test_the_abschlussnachweis_shows_notes_and_names_the_other_pairing_of_a_hand
     assert "Notiz 05.03.2026 (test): Übergabeprotokoll liegt vor" in successor
     predecessor = ready("report", "abschluss", "bockelsberg", "2026", now="2026-03-06T09:00").out
     assert "Beendet am 05.03.2026, Nachfolge: ebensberg" in predecessor
+
+
+def test_a_joint_workshop_of_three_pairings_is_one_gespraech_in_the_buendelung(ready: Run):
+    joint = ready(
+        "complete",
+        "kaltenmoor,bockelsberg,innenstadt",
+        "2026",
+        "auftaktgespraech",
+        "--on",
+        "2026-03-10",
+        "--participants",
+        "A. Berg, C. Dorn, E. Falk",
+        now="2026-03-11T09:00",
+    )
+    assert joint.code == 0, joint.err
+    single = ready(
+        "complete",
+        "kreideberg",
+        "2026",
+        "auftaktgespraech",
+        "--on",
+        "2026-03-12",
+        "--participants",
+        "2",
+        now="2026-03-12T12:00",
+    )
+    assert single.code == 0, single.err
+    report = ready("report", "buendelung", "2026", now="2026-03-13T09:00")
+    assert report.code == 0, report.err
+    assert "2 Gespräche" in report.out
+    assert "4 Angebote" in report.out  # each pairing still listed under its Angebot
+    # effort: 3.5 h × (3 participants once + 2)
+    assert "17,5 Stunden" in report.out

@@ -155,11 +155,14 @@ def complete(cmd: c.Complete, uow: UnitOfWork, principal: Principal) -> Outcome:
     day = not_future(uow, cmd.on)
     outside = within_window(uow, cmd.stage, cmd.year, day, "on", cmd.trotzdem, cmd.reason)
     names, count = participants(cmd.participants)
+    joint = _joint_event(uow, cmd, principal, day)
 
     def mutate(target: Target, uow: UnitOfWork) -> dict[str, Any]:
         target.row.done_on = day
         facts = dict(target.row.facts)
         facts.update({"teilnehmende": names, "anzahl_teilnehmende": count, "notiz": cmd.note})
+        if joint is not None:
+            facts["veranstaltung"] = joint  # one Gespräch for all its pairings (Bündelung)
         extra: dict[str, Any] = {
             "teilnehmende": names,
             "anzahl_teilnehmende": count,
@@ -176,6 +179,17 @@ def complete(cmd: c.Complete, uow: UnitOfWork, principal: Principal) -> Outcome:
 
     spec = EventSpec("complete", cmd.pairing, cmd.year, cmd.stage, on=day, note=cmd.note)
     return Outcome(fire_event(uow, principal, spec, mutate, skip_done=True))
+
+
+def _joint_event(
+    uow: UnitOfWork, cmd: c.Complete, principal: Principal, day: date
+) -> str | None:
+    """A meeting completed for several pairings in one command was one joint event."""
+    if cmd.pairing != ALL and "," not in cmd.pairing:
+        return None
+    named = pairing_ids(uow.settings, cmd.pairing, principal)
+    who = "alle" if named is None else "+".join(sorted(named))
+    return f"{cmd.stage}-{day.isoformat()}-{who}"
 
 
 SIGN_OFF_EVENTS: dict[type, str] = {

@@ -188,7 +188,7 @@ def held_dialogues(app: App, session: Session, year: int) -> tuple[Dialog, ...]:
     dialoge = []
     for row, pairing, traeger, stadtteil in found:
         stage, day = stages[row.stage_id], _held_on(row, year)
-        event = _event_key(stage, day)
+        event = _event_key(stage, day, row.facts)
         dialoge.append(
             Dialog(
                 pairing_id=pairing.id,
@@ -206,7 +206,12 @@ def held_dialogues(app: App, session: Session, year: int) -> tuple[Dialog, ...]:
     return tuple(dialoge)
 
 
-def _event_key(stage: StageSpec, day: date) -> str | None:
+def _event_key(stage: StageSpec, day: date, facts: dict[str, Any]) -> str | None:
+    """The joint event a held meeting belonged to: one completed for several pairings at once
+    (``veranstaltung``), or any group meeting on one day; ``None`` for a single dialogue."""
+    joint = facts.get("veranstaltung")
+    if isinstance(joint, str) and joint:
+        return joint
     return f"{stage.id}-{day.isoformat()}" if stage.type is StageType.GROUP_MEETING else None
 
 
@@ -224,7 +229,7 @@ def _event_totals(
     names: dict[str, set[str]] = {}
     counts: dict[str, int] = {}
     for row in rows:
-        event = _event_key(stages[row.stage_id], _held_on(row, year))
+        event = _event_key(stages[row.stage_id], _held_on(row, year), row.facts)
         if event is None:
             continue
         listed = [str(n) for n in row.facts.get("teilnehmende") or []]
