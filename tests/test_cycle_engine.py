@@ -198,8 +198,9 @@ def test_status_filters_and_csv(zyklus: Run):
     overdue = _status_args(zyklus, "--overdue", now="2026-04-02T08:00")
     assert "kaltenmoor" not in overdue and "bockelsberg" in overdue
     assert list(_status_args(zyklus, "--traeger", "awo", now="2026-04-02T08:00")) == ["kaltenmoor"]
+    # German office format (issue 11): ";", BOM, Ja/Nein, 31.03.2026
     csv_out = zyklus("status", "--format", "csv", now="2026-04-02T08:00").out.splitlines()
-    assert csv_out[0].startswith("pairing,traeger,stadtteil,year,state,stage,status")
+    assert csv_out[0].startswith("\ufeffPartnerschaft;Träger;Stadtteil;Jahr;Stand;Stufe;Status")
     assert len(csv_out) == 1 + 8 * 5
 
 

@@ -226,7 +226,8 @@ def test_the_verwendungsnachweis_report_shows_the_form_and_the_recorded_sign_off
     assert "| Kostensumme | 98.000,00 € |" in markdown.out
     assert "| Differenz +/- | 500,00 € |" in markdown.out
     assert "Spende des Bürgervereins" in markdown.out
-    assert "| Eingereicht am | 25.05.2027 |" in markdown.out
+    assert "eingereicht am 25.05.2027" in markdown.out
+    assert "Klosterhof  \n21335 Lüneburg" in markdown.out  # the address field from the config
     assert "rechnerisch geprüft | 25.05.2027 | K. Koordinator" in markdown.out
     assert "zur Kenntnis genommen: offen" in markdown.out
     html_file = tmp_path / "vn.html"

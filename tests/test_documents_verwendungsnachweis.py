@@ -482,7 +482,9 @@ def test_the_markdown_form_shows_every_section_the_schlussrechnung_and_the_chain
     assert "Stadtteilarbeit | rechnerisch geprüft | 02.06.2027 | Anna Köhler |" in text
     assert "| 05 Stabsstellenleitung | zur Kenntnis genommen: offen | – | – |" in text
     assert "| 51.12 | zum Vorgang / abgelegt: offen | – | – |" in text
-    assert "Erika Muster, AWO Kreisverband Lüneburg e.V." in text
+    assert "Unterschrieben von Erika Muster am 20.05.2027, eingereicht am 21.05.2027." in text
+    assert "(in Worten: achtundneunzigtausend Euro)" in text
+    assert "awo-kaltenmoor" not in text and "dem/der" not in text
 
 
 def test_a_completed_chain_shows_every_step_with_date_and_name() -> None:
@@ -516,8 +518,8 @@ def test_the_pdf_form_carries_umlauts_amounts_and_the_retention_date() -> None:
         "Özdemir",
         "Nachbarschaftscafé",
         "Zuschuss der Hansestadt Lüneburg",
-        "94.790,00 EUR",
-        "3.210,00 EUR",
+        "94.790,00 €",
+        "3.210,00 €",
         "Belege aufzubewahren bis 31.12.2036",
         "rechnerisch geprüft",
         "Anna Köhler",
@@ -534,4 +536,4 @@ def test_characters_outside_latin1_do_not_break_the_pdf() -> None:
     doc = replace(document(), traeger="Verein „Miteinander“ – Ayşe & Łukasz e.V.")
     reader = PdfReader(io.BytesIO(verwendungsnachweis_pdf(doc)))
     text = "\n".join(page.extract_text() for page in reader.pages)
-    assert 'Verein "Miteinander" - Ayse & Lukasz e.V.' in text
+    assert "Verein „Miteinander“ – Ayse & Lukasz e.V." in text

@@ -52,11 +52,12 @@ def ensure_schema(app: App) -> None:
 
 
 def cmd_status(app: App, args: argparse.Namespace) -> int:
-    from cycle.cli.lookup import master_id
     from cycle.cli import status_table as status_view
+    from cycle.cli.lookup import master_id
     from cycle.persistence.uow import reading
     from cycle.views import overview
-    from cycle.views.formats import to_csv, to_json, use_colour
+    from cycle.views.exports import emit
+    from cycle.views.formats import to_json, use_colour
 
     traeger = master_id(args.traeger, app.settings.traeger, "traeger", "Träger")
     stadtteil = master_id(args.stadtteil, app.settings.stadtteile, "stadtteil", "Stadtteil")
@@ -64,14 +65,13 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
     today = app.today(now)
     year = args.year or today.year
     with reading(app.engine) as session:
-        rows = overview.load(
-            session, app.settings, year, today, traeger, stadtteil, args.overdue
-        )
+        rows = overview.load(session, app.settings, year, today, traeger, stadtteil, args.overdue)
     tz = app.calendar.timezone
     if args.format == "json":
         print(to_json(overview.as_json(rows, now, year, tz)))
-    elif args.format == "csv":
-        print(to_csv(status_view.CSV_HEADERS, status_view.csv_rows(rows, tz)), end="")
+    elif args.format in ("csv", "xlsx"):
+        body = status_view.csv_rows(rows, app.settings, tz)
+        return emit(status_view.CSV_HEADERS, body, args.format, args.output, f"status-{year}")
     else:
         print(f"Qualitätszyklus {year} · Stand {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr")
         if not rows:
@@ -137,7 +137,7 @@ def cmd_outbox(app: App, args: argparse.Namespace) -> int:
         return _retry(app, args)
     if args.id is not None or args.failed:
         raise UsageError("ID und --failed gibt es nur bei „outbox retry“.")
-    return outbox_view.listing(app, args.status, args.format)
+    return outbox_view.listing(app, args.status, args.format, args.output)
 
 
 def _retry(app: App, args: argparse.Namespace) -> int:
@@ -171,7 +171,7 @@ def cmd_audit(app: App, args: argparse.Namespace) -> int:
         return audit_view.verify(app, args.anchor)
     if args.anchor:
         raise UsageError("--anchor gilt nur für „zyklus audit verify“.")
-    return audit_view.listing(app, args.pairing, args.year, args.format)
+    return audit_view.listing(app, args.pairing, args.year, args.format, args.output)
 
 
 def cmd_report(app: App, args: argparse.Namespace) -> int:
@@ -186,7 +186,11 @@ def cmd_report(app: App, args: argparse.Namespace) -> int:
     if args.report == "verwendungsnachweis":
         return reports.verwendungsnachweis(app, args.pairing, args.year, args.format, args.output)
     if args.report == "buendelung":
-        return reports.buendelung(app, args.year, args.handlungsfeld, args.output)
+        return reports.buendelung(app, args.year, args.handlungsfeld, args.output, args.format)
+    if args.report == "pruefakte":
+        from cycle.views import pruefakte
+
+        return pruefakte.write(app, args.pairing, args.year, args.output)
     raise UsageError(f"unbekannter Bericht {args.report}")
 
 

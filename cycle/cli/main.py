@@ -13,6 +13,7 @@ from typing import NoReturn
 from cycle.cli import german as cli_german
 
 FORMATS = ("table", "json", "csv")
+EXPORTS = (*FORMATS, "xlsx")  # status, audit, outbox: csv/xlsx for German office software
 
 
 class Parser(argparse.ArgumentParser):
@@ -79,6 +80,11 @@ def _outside_window(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", metavar="TEXT", help="Begründung für --trotzdem (protokolliert)")
 
 
+def _export_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=EXPORTS, default="table")
+    p.add_argument("--output", type=Path, metavar="FILE", help="Datei für csv/xlsx (xlsx: Pflicht)")
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="zyklus",
@@ -108,7 +114,7 @@ def build_parser() -> Parser:
     p.add_argument("--overdue", action="store_true", help="nur Zyklen mit Überfälligem")
     p.add_argument("--traeger", metavar="T", help="nur dieser Träger (Kennung oder Name)")
     p.add_argument("--stadtteil", metavar="S", help="nur dieser Stadtteil (Kennung oder Name)")
-    p.add_argument("--format", choices=FORMATS, default="table")
+    _export_format(p)
 
     p = sub.add_parser("schedule", help="Termin für ein Gespräch oder den Fachtag festlegen")
     _cycle_args(p, "Partnerschaft, mehrere mit Komma oder „alle“")
@@ -218,7 +224,7 @@ def build_parser() -> Parser:
     p.add_argument("id", nargs="?", type=_message_id, metavar="ID", help="Nachricht (bei retry)")
     p.add_argument("--failed", action="store_true", help="bei retry: alle fehlgeschlagenen")
     p.add_argument("--status", choices=("pending", "sent", "failed", "skipped"))
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    _export_format(p)
 
     p = sub.add_parser("audit", help="Protokoll anzeigen oder prüfen (audit verify)")
     p.add_argument("action", nargs="?", choices=["verify"], help="verify: Hash-Kette prüfen")
@@ -229,7 +235,7 @@ def build_parser() -> Parser:
     )
     p.add_argument("--pairing", metavar="P")
     p.add_argument("--year", type=_year)
-    p.add_argument("--format", choices=FORMATS, default="table")
+    _export_format(p)
 
     p = sub.add_parser("report", help="Berichte und Dokumente")
     reports = p.add_subparsers(dest="report", metavar="REPORT", parser_class=Parser, required=True)
@@ -240,17 +246,22 @@ def build_parser() -> Parser:
     r = reports.add_parser("jahresbericht", help="Gerüst des Jahresberichts (Anlage 1)")
     r.add_argument("pairing", metavar="PAIRING")
     r.add_argument("year", metavar="YEAR", type=_year)
-    r.add_argument("--format", choices=("md", "docx"), default="md")
+    r.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
     r.add_argument("--output", type=Path, metavar="FILE")
     r = reports.add_parser("verwendungsnachweis", help="ausgefüllter Verwendungsnachweis")
     r.add_argument("pairing", metavar="PAIRING")
     r.add_argument("year", metavar="YEAR", type=_year)
-    r.add_argument("--format", choices=("md", "html", "pdf"), default="md")
+    r.add_argument("--format", choices=("md", "html", "pdf", "docx"), default="md")
     r.add_argument("--output", type=Path, metavar="FILE")
     r = reports.add_parser("buendelung", help="Bündelung der Gespräche eines Jahres")
     r.add_argument("year", metavar="YEAR", type=_year)
     r.add_argument("--handlungsfeld", metavar="H")
+    r.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
     r.add_argument("--output", type=Path, metavar="FILE")
+    r = reports.add_parser("pruefakte", help="Prüfakte eines Zyklus als ZIP (für die Prüfung)")
+    r.add_argument("pairing", metavar="PAIRING")
+    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("--output", type=Path, metavar="FILE.zip", required=True)
 
     p = sub.add_parser("calendar", help="Fristen und Termine als iCalendar-Datei")
     p.add_argument("pairing", nargs="?", metavar="PAIRING")

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from cycle.config.settings import Settings
+from cycle.views.exports import Cell, local
 from cycle.views.formats import DIM, GREEN, RED, YELLOW, german_date, paint, table
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from workflows.cycle_state import ABGESCHLOSSEN, BEENDET
 from workflows.stages import AWAITING_CITY, STATUS_LABELS
 
 CSV_HEADERS = [
-    "pairing",
-    "traeger",
-    "stadtteil",
-    "year",
-    "state",
-    "stage",
-    "status",
-    "done",
-    "due",
-    "done_on",
-    "overdue_days",
-    "scheduled_at",
+    "Partnerschaft",
+    "Träger",
+    "Stadtteil",
+    "Jahr",
+    "Stand",
+    "Stufe",
+    "Status",
+    "erledigt",
+    "Frist",
+    "erledigt am",
+    "Tage überfällig",
+    "Termin",
 ]
 
 
@@ -59,9 +62,12 @@ def render_table(
     return table(headers, body, [22, 26, 16, *[None] * len(settings.stages)])
 
 
-def csv_rows(rows: list[CycleRow], tz: object) -> list[list[object]]:
-    out: list[list[object]] = []
+def csv_rows(rows: list[CycleRow], settings: Settings, tz: tzinfo) -> list[list[Cell]]:
+    """One row per cycle and stage, typed for ``cycle.views.exports`` (CSV and XLSX)."""
+    names = {stage.id: stage.name for stage in settings.stages}
+    out: list[list[Cell]] = []
     for row in rows:
+        state = names.get(row.state, row.state)
         for cell in row.stages.values():
             out.append(
                 [
@@ -69,16 +75,14 @@ def csv_rows(rows: list[CycleRow], tz: object) -> list[list[object]]:
                     row.traeger,
                     row.stadtteil,
                     row.year,
-                    row.state,
-                    cell.stage_id,
-                    cell.status,
+                    f"bei {state}" if row.state in names else state,
+                    names.get(cell.stage_id, cell.stage_id),
+                    STATUS_LABELS.get(cell.status, cell.status),
                     cell.done,
-                    cell.due.isoformat(),
-                    cell.done_on.isoformat() if cell.done_on else "",
+                    cell.due,
+                    cell.done_on,
                     cell.overdue_days,
-                    cell.scheduled_at.astimezone(tz).isoformat()  # type: ignore[arg-type]
-                    if cell.scheduled_at
-                    else "",
+                    local(cell.scheduled_at, tz) if cell.scheduled_at else None,
                 ]
             )
     return out

@@ -149,7 +149,10 @@ def _holidays(calendar: Table) -> tuple[str, str | None]:
     return country, subdivision
 
 
-STELLE_KEYS = ("name", "email", "stabsstellenleitung", "stabsstellenleitung_name", "ablage", "ort")
+STELLE_KEYS = (
+    *("name", "email", "stabsstellenleitung", "stabsstellenleitung_name", "ablage", "ort"),
+    *("anschrift", "telefon"),
+)
 
 
 def read_koordinierungsstelle(root: Table) -> Koordinierungsstelle | None:
@@ -160,6 +163,15 @@ def read_koordinierungsstelle(root: Table) -> Koordinierungsstelle | None:
     leitung = table.email("stabsstellenleitung", required=True)
     leitung_name = table.text("stabsstellenleitung_name") or defaults.stabsstellenleitung_name
     ablage, ort = table.email("ablage"), table.text("ort") or defaults.ort
+    anschrift = _address_lines(table.text("anschrift") or "")
     if name is None or email is None or leitung is None:
         return None
-    return Koordinierungsstelle(name, email, leitung, leitung_name, ablage, ort)
+    return Koordinierungsstelle(
+        name, email, leitung, leitung_name, ablage, ort, anschrift, table.text("telefon")
+    )
+
+
+def _address_lines(text: str) -> tuple[str, ...]:
+    """Lines of an address: one per line of a multi-line string, else separated by commas."""
+    parts = text.splitlines() if "\n" in text.strip() else text.split(",")
+    return tuple(line.strip() for line in parts if line.strip())

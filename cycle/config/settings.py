@@ -58,6 +58,8 @@ class Koordinierungsstelle:
     stabsstellenleitung_name: str = "Stabsstellenleitung"
     ablage: str | None = None  # filing unit (51.12), e-mail address
     ort: str = "Lüneburg"
+    anschrift: tuple[str, ...] = ()  # postal address lines for documents (Anlage 3)
+    telefon: str | None = None
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,36 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     numeric: tuple[int, ...] = ()  # right-aligned columns (amounts)
     widths: tuple[int, ...] = ()  # relative column widths for print; () = equal
+    keep: bool = False  # print the whole table on one page (e.g. the Schlussrechnung)
+    total: bool = False  # the last row is a sum: printed bold
 
     def align(self, column: int) -> str:
         return "right" if column in self.numeric else "left"
 
 
-Block = Heading | Paragraph | Bullets | Guide | Table
+@dataclass(frozen=True)
+class Letterhead:
+    """The head of a form sent by post: sender, place and date, the address field.
+
+    ``kontakt`` is a line below the address (telephone, e-mail of the addressee).
+    """
+
+    kind: ClassVar[str] = "letterhead"
+    absender: tuple[str, ...]
+    ort_datum: str
+    empfaenger: tuple[str, ...]
+    kontakt: str = ""
+
+
+@dataclass(frozen=True)
+class SignatureLines:
+    """Blank lines to sign on paper, one per caption (``Ort, Datum``, ``Unterschrift …``)."""
+
+    kind: ClassVar[str] = "signature"
+    captions: tuple[str, ...]
+
+
+Block = Heading | Paragraph | Bullets | Guide | Table | Letterhead | SignatureLines
 
 
 def markdown(blocks: Iterable[Block]) -> str:
@@ -78,7 +102,21 @@ def _markdown(block: Block) -> str:
                 lines.append(">")  # a new paragraph inside the quote
             lines.append(_guide_line(line))
         return "\n".join(lines)
+    if isinstance(block, Letterhead):
+        return _letterhead(block)
+    if isinstance(block, SignatureLines):
+        return "\n\n".join(f"{'_' * 40}  \n{_inline(c)}" for c in block.captions)
     return _table(block)
+
+
+def _letterhead(head: Letterhead) -> str:
+    def lines(items: tuple[str, ...]) -> str:
+        return "  \n".join(_inline(item) for item in items)
+
+    parts = [lines(head.absender), _inline(head.ort_datum), lines(head.empfaenger)]
+    if head.kontakt:
+        parts.append(_inline(head.kontakt))
+    return "\n\n".join(part for part in parts if part)
 
 
 def _guide_line(line: str) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
+from cycle.documents import docx_render, pdf_render
 from cycle.documents.blocks import Block, Bullets, Guide, Heading, Paragraph, Table, markdown
 from cycle.documents.model import BuendelungDaten, Dialog
 from cycle.documents.money import datum, zahl
@@ -48,10 +49,20 @@ def buendelung_markdown(data: BuendelungDaten) -> str:
     return markdown(buendelung_blocks(data))
 
 
+def buendelung_docx(data: BuendelungDaten) -> bytes:
+    return docx_render.docx(buendelung_title(data), buendelung_blocks(data))
+
+
+def buendelung_pdf(data: BuendelungDaten, created: datetime) -> bytes:
+    return pdf_render.pdf(buendelung_title(data), buendelung_blocks(data), created)
+
+
+def buendelung_title(data: BuendelungDaten) -> str:
+    return f"Bündelung der Kernaussagen der dialogischen Gespräche {data.jahr}"
+
+
 def buendelung_blocks(data: BuendelungDaten) -> list[Block]:
-    out: list[Block] = [
-        Heading(1, f"Bündelung der Kernaussagen der dialogischen Gespräche {data.jahr}")
-    ]
+    out: list[Block] = [Heading(1, buendelung_title(data))]
     felder = sorted({d.handlungsfeld for d in data.dialoge})
     if data.handlungsfeld is not None:
         felder = [data.handlungsfeld]

@@ -1,4 +1,9 @@
-"""Blocks to a DOCX file (python-docx). Guides get the paragraph style ``Leitfrage``."""
+"""Blocks to a DOCX file (python-docx). Guides get the paragraph style ``Leitfrage``.
+
+A4 with 2 cm margins, "Seite X von Y" in the footer (Word fields), table rows that never break
+across pages, header rows repeated on every page, and short tables (or ``keep`` tables) kept on
+one page (every row "keep with next").
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,21 @@ from typing import Any
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt, RGBColor
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
 
-from cycle.documents.blocks import Block, Bullets, Guide, Heading, Paragraph, Table
+from cycle.documents.blocks import (
+    Block,
+    Bullets,
+    Guide,
+    Heading,
+    Letterhead,
+    Paragraph,
+    SignatureLines,
+    Table,
+)
+from cycle.documents.pdf_render import SHORT_TABLE
 
 GUIDE_STYLE = "Leitfrage"
 
@@ -20,12 +37,45 @@ def docx(title: str, blocks: Sequence[Block]) -> bytes:
     document = Document()
     document.core_properties.title = title
     document.core_properties.language = "de-DE"
+    _page(document, title)
     _guide_style(document)
     for block in blocks:
         _block(document, block)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _page(document: Any, title: str) -> None:
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin, section.bottom_margin = Mm(18), Mm(20)
+    footer = section.footer.paragraphs[0]
+    footer.text = f"{title}\t"
+    footer.add_run("Seite ")
+    _field(footer, "PAGE")
+    footer.add_run(" von ")
+    _field(footer, "NUMPAGES")
+    for run in footer.runs:
+        run.font.size = Pt(8)
+
+
+def _field(paragraph: Any, code: str) -> None:
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, f" {code} "), ("separate", None), ("end", None)):
+        if kind is None:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        else:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        run._r.append(element)
+        if kind == "separate":
+            shown = OxmlElement("w:t")
+            shown.text = "1"
+            run._r.append(shown)
 
 
 def _guide_style(document: Any) -> None:
@@ -39,9 +89,13 @@ def _guide_style(document: Any) -> None:
 def _block(document: Any, block: Block) -> None:
     d = document
     if isinstance(block, Heading):
-        d.add_heading(block.text, level=block.level - 1)
+        heading = d.add_heading(block.text, level=block.level - 1)
+        heading.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        heading.paragraph_format.keep_with_next = True
     elif isinstance(block, Paragraph):
-        d.add_paragraph().add_run(block.text).bold = block.strong
+        paragraph = d.add_paragraph()
+        paragraph.add_run(block.text).bold = block.strong
+        paragraph.paragraph_format.keep_with_next = block.text.rstrip().endswith(":")
     elif isinstance(block, Bullets):
         for item in block.items:
             d.add_paragraph(item, style="List Bullet")
@@ -49,8 +103,34 @@ def _block(document: Any, block: Block) -> None:
         for line in block.lines:
             text = f"• {line[2:]}" if line.startswith("- ") else line
             d.add_paragraph(text, style=GUIDE_STYLE)
+    elif isinstance(block, Letterhead):
+        _letterhead(d, block)
+    elif isinstance(block, SignatureLines):
+        _signature(d, block)
     else:
         _table(d, block)
+
+
+def _letterhead(document: Any, head: Letterhead) -> None:
+    date_line = document.add_paragraph(head.ort_datum)
+    date_line.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    document.add_paragraph("\n".join(head.absender))
+    address = document.add_paragraph()
+    address.paragraph_format.space_before = Pt(18)
+    address.add_run("\n".join(head.empfaenger)).bold = True
+    if head.kontakt:
+        document.add_paragraph().add_run(head.kontakt).font.size = Pt(8)
+
+
+def _signature(document: Any, block: SignatureLines) -> None:
+    grid = document.add_table(rows=2, cols=len(block.captions))
+    for cell in grid.rows[0].cells:
+        cell.paragraphs[0].add_run("\n\n" + "_" * 34)
+        cell.paragraphs[0].paragraph_format.keep_with_next = True
+    for cell, caption in zip(grid.rows[1].cells, block.captions, strict=True):
+        cell.paragraphs[0].add_run(caption).font.size = Pt(8)
+    for row in grid.rows:
+        _cant_split(row)
 
 
 def _table(document: Any, table: Table) -> None:
@@ -58,9 +138,23 @@ def _table(document: Any, table: Table) -> None:
     grid.style = "Table Grid"
     for cell, text in zip(grid.rows[0].cells, table.header, strict=True):
         cell.paragraphs[0].add_run(text).bold = True
-    for row in table.rows:
+    header = grid.rows[0]._tr.get_or_add_trPr()
+    header.append(OxmlElement("w:tblHeader"))  # repeated on every page
+    last = len(table.rows) - 1
+    for number, row in enumerate(table.rows):
         cells = grid.add_row().cells
         for i, (cell, text) in enumerate(zip(cells, row, strict=True)):
-            cell.text = text
+            cell.paragraphs[0].add_run(text).bold = table.total and number == last
             if i in table.numeric:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    keep = table.keep or len(table.rows) <= SHORT_TABLE
+    for index, row in enumerate(grid.rows):
+        _cant_split(row)
+        if (keep and index < len(grid.rows) - 1) or index == 0:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
+
+
+def _cant_split(row: Any) -> None:
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))

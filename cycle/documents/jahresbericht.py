@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from cycle.documents import docx_render
+from cycle.documents import docx_render, pdf_render
 from cycle.documents.blocks import Block, Guide, Heading, Paragraph, Table, markdown
 from cycle.documents.jahresbericht_text import GUIDES, WIRKUNGSTREPPE
 from cycle.documents.model import JahresberichtDaten, Termin
@@ -90,6 +91,11 @@ def skeleton_markdown(data: JahresberichtDaten) -> str:
 
 def skeleton_docx(data: JahresberichtDaten) -> bytes:
     return docx_render.docx(title(data), skeleton(data))
+
+
+def skeleton_pdf(data: JahresberichtDaten, created: datetime) -> bytes:
+    """The skeleton as an A4 PDF for Träger who cannot open Markdown (``created``: its date)."""
+    return pdf_render.pdf(title(data), skeleton(data), created)
 
 
 def title(data: JahresberichtDaten) -> str:

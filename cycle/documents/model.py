@@ -142,6 +142,9 @@ class VerwendungsnachweisDokument:
         "Klosterhof",
         "21335 Lüneburg",
     )
+    absender: tuple[str, ...] = ()  # the Träger's name and address lines; () = the name only
+    ort: str = ""  # place in "Ort, Datum" (the Träger's Sitz); "" = date only
+    kontakt: str = ""  # below the address field: the Koordinierungsstelle's telephone and mail
 
 
 # --- Jahresbericht (Anlage 1) -----------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 
@@ -52,3 +53,25 @@ def zahl(value: Decimal, places: int = 1) -> str:
     """German number format: ``Decimal("1234.5")`` → ``"1.234,5"``."""
     text = f"{value:,.{places}f}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def in_worten(amount: Decimal) -> str:
+    """The amount in German words, as on a cheque: ``98000`` → ``achtundneunzigtausend Euro``.
+
+    Cents are added as ``und fünfzig Cent``; ``1`` is ``ein Euro`` (not "eins"). Uses the
+    maintained ``num2words`` library for the numerals.
+    """
+    from num2words import num2words
+
+    cents_total = int((abs(amount) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    euros, cents = divmod(cents_total, 100)
+    parts = [f"{_zahlwort(euros, num2words)} Euro"] if euros or not cents else []
+    if cents:
+        parts.append(f"{_zahlwort(cents, num2words)} Cent")
+    text = " und ".join(parts)
+    return f"minus {text}" if amount < 0 else text
+
+
+def _zahlwort(number: int, num2words: Any) -> str:
+    word = str(num2words(number, lang="de"))
+    return word[:-1] if word.endswith("eins") else word  # "ein Euro", "hunderteinundzwanzig"

@@ -1,7 +1,11 @@
-"""The filled Verwendungsnachweis form (Anlage 3) as Markdown, HTML and PDF.
+"""The filled Verwendungsnachweis form (Anlage 3) as Markdown, HTML, PDF and DOCX.
 
-The content is built once as blocks; the three formats render the same blocks. The sign-off
-chain is shown as recorded, with open steps marked "offen".
+The content follows the printed form of the Fachkonzept in its order: sender and address field,
+the confirmation with the Zuschuss in figures and words, sections 1–4 with their tables, the
+retention of receipts, the Schlussrechnung, the explanation of the Differenz, the legally binding
+signature (as recorded, and blank lines to sign on paper) and the sign-off chain of the city as
+recorded, open steps marked "offen". Built once as blocks; every format renders the same blocks.
+Internal ids (the pairing's key) never appear.
 """
 
 from __future__ import annotations
@@ -9,16 +13,25 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
-from cycle.documents import render
-from cycle.documents.blocks import Block, Heading, Paragraph, Table, markdown
+from cycle.documents import docx_render, render
+from cycle.documents.blocks import (
+    Block,
+    Heading,
+    Letterhead,
+    Paragraph,
+    SignatureLines,
+    Table,
+    markdown,
+)
 from cycle.documents.model import Abzeichnung, Verwendungsnachweis, VerwendungsnachweisDokument
-from cycle.documents.money import cap_of, datum, euro, percent
+from cycle.documents.money import cap_of, datum, euro, in_worten, percent
 
 _PRUEFVERMERKE = (
     ("05 Koordinierungsstelle Stadtteilarbeit", "rechnerisch geprüft", "rechnerisch_geprueft"),
     ("05 Stabsstellenleitung", "zur Kenntnis genommen", "zur_kenntnis_genommen"),
     ("51.12", "zum Vorgang / abgelegt", "abgelegt"),
 )
+SIGNATURE_CAPTIONS = ("Ort, Datum", "Unterschrift, Name in Druckbuchstaben, Stempel des Trägers")
 
 
 def verwendungsnachweis_markdown(doc: VerwendungsnachweisDokument) -> str:
@@ -30,8 +43,12 @@ def verwendungsnachweis_html(doc: VerwendungsnachweisDokument) -> str:
 
 
 def verwendungsnachweis_pdf(doc: VerwendungsnachweisDokument) -> bytes:
-    """PDF with core fonts (amounts read "9.490,00 EUR"); its date is the last recorded day."""
+    """The A4 form; its PDF date is the last recorded day (the same document, the same bytes)."""
     return render.pdf(title(doc), blocks(doc), _created(doc))
+
+
+def verwendungsnachweis_docx(doc: VerwendungsnachweisDokument) -> bytes:
+    return docx_render.docx(title(doc), blocks(doc))
 
 
 def title(doc: VerwendungsnachweisDokument) -> str:
@@ -40,23 +57,20 @@ def title(doc: VerwendungsnachweisDokument) -> str:
 
 def blocks(doc: VerwendungsnachweisDokument) -> list[Block]:
     vn, rules = doc.nachweis, doc.rules
-    retention = datum(vn.aufbewahren_bis(rules))
     return [
-        Heading(1, f"Verwendungsnachweis für das Stadtteilmanagement für das Jahr {doc.jahr}"),
-        Table(
-            ("Angabe", "Eintrag"),
-            (
-                ("Träger (Absender)", doc.traeger),
-                ("Stadtteil", doc.stadtteil),
-                ("Zuordnung", doc.pairing_id),
-                ("An", ", ".join(doc.empfaenger)),
-                ("Eingereicht am", datum(doc.eingereicht_am) if doc.eingereicht_am else "–"),
-            ),
+        _letterhead(doc),
+        Heading(
+            1,
+            f"Verwendungsnachweis für das Stadtteilmanagement im Stadtteil {doc.stadtteil} "
+            f"für das Jahr {doc.jahr}",
         ),
         Paragraph(
             "Auf der Grundlage des Fachkonzepts zum Stadtteil- und Quartiersmanagement und des "
-            "hierzu geltenden Zuschuss- und Kooperationsvertrags wurde dem/der "
-            f"{doc.traeger} ein Betrag in Höhe von {euro(vn.zuschuss)} zur Verfügung gestellt. "
+            "hierzu geltenden Zuschuss- und Kooperationsvertrags wurde dem Träger "
+            f"{doc.traeger} ein Betrag in Höhe von {euro(vn.zuschuss)} (in Worten: "
+            f"{in_worten(vn.zuschuss)}) zur Verfügung gestellt."
+        ),
+        Paragraph(
             "Hiermit wird bestätigt, dass dieser Betrag gemäß des Zuschuss- und "
             "Kooperationsvertrags zuwendungsgemäß verwendet wurde."
         ),
@@ -81,24 +95,49 @@ def blocks(doc: VerwendungsnachweisDokument) -> list[Block]:
         ),
         Paragraph(
             "Für präventive Angebote der Gemeinwesenarbeit sind Kosten in Höhe von "
-            f"{euro(vn.gemeinwesenarbeit)} entstanden. Aufteilung auf Projekte/Angebote/Maßnahmen:"
+            f"{euro(vn.gemeinwesenarbeit)} entstanden."
         ),
+        Paragraph("Aufteilung der Kosten auf Projekte/Angebote/Maßnahmen:"),
         _angebote(vn),
         Paragraph(
             "Die oben angegebenen Kosten sind an Hand von Einzelbelegen nachweisbar. Diese werden "
-            f"für mindestens {rules.aufbewahrung_jahre} Jahre zu Prüfungszwecken aufgehoben."
+            f"für mindestens {_jahre(rules.aufbewahrung_jahre)} zu Prüfungszwecken aufgehoben."
         ),
-        Paragraph(f"Belege aufzubewahren bis {retention}", strong=True),
+        Paragraph(f"Belege aufzubewahren bis {datum(vn.aufbewahren_bis(rules))}", strong=True),
         Heading(2, "5. Schlussrechnung"),
         _schlussrechnung(vn),
-        Paragraph("Erläuterung/Begründung der Differenz:", strong=True),
+        Paragraph(f"Kostensumme in Worten: {in_worten(vn.kostensumme)}"),
+        Paragraph("Obige Differenz ist wie folgt zu erläutern/zu begründen:", strong=True),
         Paragraph(vn.erlaeuterung.strip() or "– (keine Erläuterung angegeben)"),
         Heading(2, "6. Rechtsverbindliche Unterschrift"),
-        Paragraph(f"{vn.unterschrift.name}, {doc.traeger}"),
-        Paragraph(f"unterschrieben am {datum(vn.unterschrift.datum)}"),
-        Heading(2, "7. Prüfung und Ablage"),
+        Paragraph(_recorded_signature(doc)),
+        SignatureLines(SIGNATURE_CAPTIONS),
+        Heading(2, "7. Prüfung und Ablage (Hansestadt)"),
         _zeichnungsweg(doc),
     ]
+
+
+def _letterhead(doc: VerwendungsnachweisDokument) -> Letterhead:
+    day = datum(doc.nachweis.unterschrift.datum)
+    return Letterhead(
+        absender=doc.absender or (doc.traeger,),
+        ort_datum=f"{doc.ort}, {day}" if doc.ort else day,
+        empfaenger=doc.empfaenger,
+        kontakt=doc.kontakt,
+    )
+
+
+def _recorded_signature(doc: VerwendungsnachweisDokument) -> str:
+    sign = doc.nachweis.unterschrift
+    text = f"Unterschrieben von {sign.name} am {datum(sign.datum)}"
+    if doc.eingereicht_am is not None:
+        text += f", eingereicht am {datum(doc.eingereicht_am)}"
+    return text + "."
+
+
+def _jahre(count: int) -> str:
+    words = {10: "zehn", 11: "elf", 12: "zwölf", 15: "fünfzehn"}
+    return f"{words.get(count, str(count))} Jahre"
 
 
 def _personal(vn: Verwendungsnachweis) -> Table:
@@ -118,7 +157,8 @@ def _personal(vn: Verwendungsnachweis) -> Table:
         ("Name", "Vorname", "Qualifikation", "Vergütungsgruppe", "Stellenanteil", "Personalkosten"),
         (*rows, ("Summe", "", "", "", "", euro(total))),
         numeric=(4, 5),
-        widths=(14, 14, 20, 14, 11, 17),
+        widths=(15, 14, 24, 17, 14, 18),
+        total=True,
     )
 
 
@@ -129,7 +169,8 @@ def _angebote(vn: Verwendungsnachweis) -> Table:
         ("Nr.", "Projekt/Angebot/Maßnahme", "Betrag"),
         (*rows, ("", "Summe", euro(total))),
         numeric=(2,),
-        widths=(6, 60, 18),
+        widths=(7, 70, 23),
+        total=True,
     )
 
 
@@ -138,7 +179,7 @@ def _zeichnungsweg(doc: VerwendungsnachweisDokument) -> Table:
         _vermerk(stelle, vermerk, getattr(doc.zeichnungsweg, key))
         for stelle, vermerk, key in _PRUEFVERMERKE
     )
-    return Table(("Stelle", "Vermerk", "Datum", "Durch"), rows)
+    return Table(("Stelle", "Vermerk", "Datum", "Durch"), rows, widths=(34, 30, 14, 22), keep=True)
 
 
 def _schlussrechnung(vn: Verwendungsnachweis) -> Table:
@@ -154,7 +195,9 @@ def _schlussrechnung(vn: Verwendungsnachweis) -> Table:
         ("Differenz +/-", vn.differenz),
     )
     table = tuple((label, euro(amount)) for label, amount in rows)
-    return Table(("Position", "Betrag"), table, numeric=(1,), widths=(70, 30))
+    return Table(
+        ("Position", "Betrag"), table, numeric=(1,), widths=(75, 25), keep=True, total=True
+    )
 
 
 def _vermerk(stelle: str, vermerk: str, step: Abzeichnung | None) -> tuple[str, ...]:

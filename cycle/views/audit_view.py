@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import tzinfo
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
@@ -13,7 +15,8 @@ from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.persistence.uow import reading
-from cycle.views.formats import table, to_csv, to_json
+from cycle.views.exports import Cell, emit, local
+from cycle.views.formats import table, to_json
 from workflows.cycle_state import cycle_state
 from workflows.stages import EVENT_LABELS, STATUS_LABELS, is_done
 
@@ -48,7 +51,44 @@ def _row(entry: AuditEntry) -> list[Any]:
     ]
 
 
-def listing(app: App, pairing: str | None, year: int | None, fmt: str) -> int:
+EXPORT_HEADERS = [
+    "Nr.",
+    "Zeit",
+    "Wer",
+    "Aktion",
+    "Partnerschaft",
+    "Jahr",
+    "Stufe",
+    "vorher",
+    "nachher",
+    "Daten",
+    "Hash",
+]
+
+
+def export_rows(entries: list[AuditEntry], tz: tzinfo) -> list[list[Cell]]:
+    """The entries typed for CSV/XLSX: local times, German labels beside the raw action."""
+    return [
+        [
+            e.id,
+            local(e.at, tz),
+            e.actor,
+            e.action,
+            e.pairing_id,
+            e.year,
+            e.stage_id,
+            e.before,
+            e.after,
+            e.payload,
+            e.hash,
+        ]
+        for e in entries
+    ]
+
+
+def listing(
+    app: App, pairing: str | None, year: int | None, fmt: str, output: Path | None = None
+) -> int:
     query = select(AuditEntry).order_by(col(AuditEntry.id))
     if pairing:
         query = query.where(AuditEntry.pairing_id == pairing)
@@ -65,8 +105,10 @@ def listing(app: App, pairing: str | None, year: int | None, fmt: str) -> int:
                 ]
             )
         )
-    elif fmt == "csv":
-        print(to_csv(HEADERS, [_row(e) for e in entries]), end="")
+    elif fmt in ("csv", "xlsx"):
+        body = export_rows(entries, app.calendar.timezone)
+        stem = "-".join(str(x) for x in ("protokoll", pairing, year) if x)
+        return emit(EXPORT_HEADERS, body, fmt, output, stem)
     else:
         tz = app.calendar.timezone
         print(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 from cycle.bootstrap import App
 from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.persistence.uow import reading
+from cycle.views.exports import Cell, emit, local
 from cycle.views.formats import german_date, table, to_json
 
 STATUS_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlgeschlagen"}
@@ -23,10 +25,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def listing(app: App, status: str | None, fmt: str) -> int:
+EXPORT_HEADERS = [
+    "Nr.",
+    "Art",
+    "An",
+    "Betreff",
+    "Status",
+    "Versuche",
+    "erstellt",
+    "gesendet",
+    "nächster Versuch",
+    "Fehler",
+]
+
+
+def listing(app: App, status: str | None, fmt: str, output: Path | None = None) -> int:
     """Print outbox messages (all, or one status) or, for ``skipped``, skipped notifications."""
     if status == "skipped":
-        return _skipped(app, fmt)
+        return _skipped(app, fmt, output)
     query = select(OutboxMessage).order_by(col(OutboxMessage.id))
     if status:
         query = query.where(col(OutboxMessage.status) == status)
@@ -37,6 +53,9 @@ def listing(app: App, status: str | None, fmt: str) -> int:
         print(to_json({"status": status, "messages": [_json(r, keys[r.id]) for r in rows]}))
         return 0
     tz = app.calendar.timezone
+    if fmt in ("csv", "xlsx"):
+        body = [_export_row(r, tz) for r in rows]
+        return emit(EXPORT_HEADERS, body, fmt, output, f"postausgang-{status or 'alle'}")
 
     def when(row: OutboxMessage) -> str:
         if row.status != "pending":
@@ -66,6 +85,22 @@ def listing(app: App, status: str | None, fmt: str) -> int:
     summary = ", ".join(f"{n} {STATUS_LABELS[s]}" for s, n in counts.items() if n)
     print(f"{len(rows)} Nachrichten" + (f" ({summary})." if summary else "."))
     return 0
+
+
+def _export_row(row: OutboxMessage, tz: tzinfo) -> list[Cell]:
+    pending = row.status == "pending"
+    return [
+        row.id,
+        row.kind,
+        row.to,
+        row.subject,
+        STATUS_LABELS.get(row.status, row.status),
+        row.attempts,
+        local(row.created_at, tz) if row.created_at else None,
+        local(row.sent_at, tz) if row.sent_at else None,
+        local(row.next_attempt_at, tz) if pending and row.next_attempt_at else None,
+        row.last_error,
+    ]
 
 
 def _keys(session: Session, ids: list[int]) -> defaultdict[int | None, list[str]]:
@@ -99,7 +134,7 @@ def _json(row: OutboxMessage, keys: list[str]) -> dict[str, Any]:
     }
 
 
-def _skipped(app: App, fmt: str) -> int:
+def _skipped(app: App, fmt: str, output: Path | None = None) -> int:
     query = (
         select(Notification)
         .where(col(Notification.status) == "skipped")
@@ -132,6 +167,12 @@ def _skipped(app: App, fmt: str) -> int:
             )
         )
         return 0
+    if fmt in ("csv", "xlsx"):
+        body: list[list[Cell]] = [
+            [n.id, n.kind, n.level, n.pairing_id, n.year, n.stage_id, n.anchor, n.point_on]
+            for n in rows
+        ]
+        return emit(SKIPPED_HEADERS, body, fmt, output, "postausgang-uebersprungen")
     print(
         table(
             SKIPPED_HEADERS,

@@ -1,5 +1,8 @@
 """``zyklus report jahresbericht | verwendungsnachweis | buendelung``: documents from stored data.
 
+Formats: the Jahresbericht skeleton ``md|docx|pdf``, the Verwendungsnachweis
+``md|html|pdf|docx``, the Bündelung ``md|docx|pdf`` (SPEC §11).
+
 Output: text formats (``md``, ``html``) go to stdout, or into the file named by ``--output``.
 Binary formats (``docx``, ``pdf``) need ``--output``; without it the command is a usage error
 (exit 2) that suggests a file name. Writing bytes to a terminal helps nobody, and a file
@@ -9,14 +12,14 @@ silently created in the current folder would surprise.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from cycle.bootstrap import App
-from cycle.config.settings import Pairing, StageSpec
+from cycle.config.settings import Pairing, Settings, StageSpec
 from cycle.documents import (
     Abzeichnung,
     BuendelungDaten,
@@ -25,10 +28,14 @@ from cycle.documents import (
     Termin,
     VerwendungsnachweisDokument,
     Zeichnungsweg,
+    buendelung_docx,
     buendelung_markdown,
+    buendelung_pdf,
     parse,
     skeleton_docx,
     skeleton_markdown,
+    skeleton_pdf,
+    verwendungsnachweis_docx,
     verwendungsnachweis_html,
     verwendungsnachweis_markdown,
     verwendungsnachweis_pdf,
@@ -49,39 +56,52 @@ def jahresbericht(app: App, pairing: str, year: int, fmt: str, output: Path | No
     data = jahresbericht_data(app, pairing, year)
     if fmt == "docx":
         return write_output(skeleton_docx(data), output)
+    if fmt == "pdf":
+        return write_output(skeleton_pdf(data, app.now()), output)
     return _emit(skeleton_markdown(data), output)
 
 
 def jahresbericht_data(app: App, pairing: str, year: int) -> JahresberichtDaten:
     """What the Jahresbericht skeleton is filled with (CLI and web application)."""
-    p = _pairing(app, pairing)
+    _pairing(app, pairing)
     with reading(app.engine) as session:
-        rows = stage_rows(session, pairing, year)
+        return skeleton_data(session, app.settings, app.calendar.timezone, pairing, year)
+
+
+def skeleton_data(
+    session: Session, settings: Settings, tz: tzinfo, pairing: str, year: int
+) -> JahresberichtDaten:
+    """The prefilled skeleton's data from an open session (the mail pipeline attaches it).
+
+    ``skeleton_docx(skeleton_data(...))`` is the pairing's prefilled DOCX.
+    """
+    p = settings.pairings[pairing]
+    rows = stage_rows(session, pairing, year)
     return JahresberichtDaten(
-        traeger=app.settings.traeger[p.traeger],
-        stadtteil=app.settings.stadtteile[p.stadtteil],
+        traeger=settings.traeger[p.traeger],
+        stadtteil=settings.stadtteile[p.stadtteil],
         jahr=year,
         stadtteilmanager=tuple(c.name for c in p.contacts),
-        termine=_termine(app, rows),
+        termine=_termine(settings, tz, rows),
         angebot=p.angebot,
     )
 
 
-def _termine(app: App, rows: dict[str, StageState]) -> tuple[Termin, ...]:
+def _termine(settings: Settings, tz: tzinfo, rows: dict[str, StageState]) -> tuple[Termin, ...]:
     termine = []
-    for stage in app.settings.stages:
+    for stage in settings.stages:
         row = rows.get(stage.id)
         if stage.type in MEETINGS and row is not None:
-            termine.append(Termin(stage.name, _meeting_day(app, row), row.status))
+            termine.append(Termin(stage.name, _meeting_day(tz, row), row.status))
     return tuple(termine)
 
 
-def _meeting_day(app: App, row: StageState) -> date | None:
+def _meeting_day(tz: tzinfo, row: StageState) -> date | None:
     if row.status == "entfallen":
         return None
     if row.done_on is not None:
         return row.done_on
-    return row.scheduled_at.astimezone(app.calendar.timezone).date() if row.scheduled_at else None
+    return row.scheduled_at.astimezone(tz).date() if row.scheduled_at else None
 
 
 def verwendungsnachweis(app: App, pairing: str, year: int, fmt: str, output: Path | None) -> int:
@@ -91,6 +111,8 @@ def verwendungsnachweis(app: App, pairing: str, year: int, fmt: str, output: Pat
     doc = submitted_proof(app, pairing, year)
     if fmt == "pdf":
         return write_output(verwendungsnachweis_pdf(doc), output)
+    if fmt == "docx":
+        return write_output(verwendungsnachweis_docx(doc), output)
     if fmt == "html":
         return _emit(verwendungsnachweis_html(doc), output)
     return _emit(verwendungsnachweis_markdown(doc), output)
@@ -115,18 +137,26 @@ def submitted_proof(app: App, pairing: str, year: int) -> VerwendungsnachweisDok
             f"{pairing} {year}: Die gespeicherte Einreichung ist kein lesbarer {stage.name}.",
             *(str(problem) for problem in nachweis),
         )
-    k = app.settings.koordinierungsstelle
+    k, traeger = app.settings.koordinierungsstelle, app.settings.traeger[p.traeger]
+    kontakt = " · ".join(x for x in (f"Tel. {k.telefon}" if k.telefon else "", k.email) if x)
     return VerwendungsnachweisDokument(
         pairing_id=pairing,
-        traeger=app.settings.traeger[p.traeger].name,
+        traeger=traeger.name,
         stadtteil=app.settings.stadtteile[p.stadtteil].name,
         jahr=year,
         nachweis=nachweis,
         zeichnungsweg=zeichnungsweg(row.facts),
         eingereicht_am=date.fromisoformat(str(submission["am"])),
         rules=app.settings.verwendungsnachweis,
-        empfaenger=(k.name, k.ort),
+        empfaenger=k.anschrift or (k.name, k.ort),
+        absender=(traeger.name, *_lines(traeger.anschrift)),
+        ort=traeger.sitz or k.ort,
+        kontakt=f"Rückfragen: {k.name}, {kontakt}",
     )
+
+
+def _lines(address: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (address or "").split(",") if part.strip())
 
 
 def zeichnungsweg(facts: dict[str, Any]) -> Zeichnungsweg:
@@ -152,7 +182,9 @@ def _stored_text(app: App, sha: str) -> str:
     return data.decode("utf-8-sig")
 
 
-def buendelung(app: App, year: int, handlungsfeld: str | None, output: Path | None) -> int:
+def buendelung(
+    app: App, year: int, handlungsfeld: str | None, output: Path | None, fmt: str = "md"
+) -> int:
     """Every held dialogue of the cycles of ``year``, per Handlungsfeld."""
     known = sorted({p.handlungsfeld for p in app.settings.pairings.values()})
     if handlungsfeld is not None and handlungsfeld not in known:
@@ -160,7 +192,14 @@ def buendelung(app: App, year: int, handlungsfeld: str | None, output: Path | No
             f"--handlungsfeld: unbekanntes Handlungsfeld „{handlungsfeld}“ "
             f"(bekannt: {', '.join(known)})"
         )
-    return _emit(buendelung_markdown(buendelung_data(app, year, handlungsfeld)), output)
+    suffix = f"-{handlungsfeld}" if handlungsfeld else ""
+    _need_output(fmt, output, f"buendelung-{year}{suffix}")
+    data = buendelung_data(app, year, handlungsfeld)
+    if fmt == "docx":
+        return write_output(buendelung_docx(data), output)
+    if fmt == "pdf":
+        return write_output(buendelung_pdf(data, app.now()), output)
+    return _emit(buendelung_markdown(data), output)
 
 
 def buendelung_data(app: App, year: int, handlungsfeld: str | None) -> BuendelungDaten:
