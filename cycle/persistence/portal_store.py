@@ -272,6 +272,9 @@ def mail_footer(
 ) -> tuple[str, str]:
     """The portal links of the pairing contacts among ``to``: (text, HTML) to append to a mail.
 
+    The text starts with a newline: appended to a rendered body (which ends with one), it
+    leaves one blank line; the HTML is a paragraph (or list) for the end of ``<body>``.
+
     Empty when no recipient is a contact (mails to the Koordinierungsstelle, the Leitung …).
     A mail to several contacts (a tandem) lists one link per person, each named.
     """
@@ -292,12 +295,12 @@ def mail_footer(
     if len(links) > 1:
         intro = intro.replace("Persönlicher Link", "Persönliche Links, je Person")
     if len(links) == 1:
-        text = f"\n\n{intro}\n{links[0][1]}\n"
+        text = f"\n{intro}\n{links[0][1]}\n"
         html = (
             f'<p>{escape(intro)}<br><a href="{escape(links[0][1])}">{escape(links[0][1])}</a></p>'
         )
     else:
-        text = f"\n\n{intro}\n"
+        text = f"\n{intro}\n"
         text += "".join(f"{name}: {url}\n" for name, url in links)
         items = "".join(
             f'<li>{escape(name)}: <a href="{escape(url)}">{escape(url)}</a></li>'
