@@ -215,3 +215,15 @@ def test_the_mail_footer_names_one_link_per_contact_and_none_for_others(app: App
     assert "Julia Brandt: http://127.0.0.1:8000/portal/anmelden/" in two[0]
     assert "Paul Wendt: http://127.0.0.1:8000/portal/anmelden/" in two[0]
     assert two[1].count("<li>") == 2
+
+
+def test_migration_0003_creates_exactly_the_portal_tables_of_the_models(app: App):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with app.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        diff = compare_metadata(context, SQLModel.metadata)
+    ours = ("portal_token", "portal_session", "portal_request", "meeting_reply")
+    assert [d for d in diff if any(name in repr(d) for name in ours)] == []
