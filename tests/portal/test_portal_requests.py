@@ -250,9 +250,9 @@ def test_confirm_and_propose_are_audited_as_the_contact_via_portal(site: Site, c
         f"{base}/vorschlagen", data={"csrftoken": token, "termin1": "2026-11-01T10:00"}
     )
     assert past.status_code == 422 and "in der Zukunft" in past.text
-    four = {f"termin{n}": f"2026-12-1{n}T10:00" for n in range(1, 4)}
+    three = {f"termin{n}": f"2026-12-1{n}T10:00" for n in range(1, 4)}
     sent = client.post(
-        f"{base}/vorschlagen", data={"csrftoken": token, **four, "notiz": "Lieber vormittags"}
+        f"{base}/vorschlagen", data={"csrftoken": token, **three, "notiz": "Lieber vormittags"}
     )
     assert sent.status_code == 303
     page = client.get("/portal/termine")
