@@ -95,8 +95,9 @@ async def upload(request: Request, access: Access, data: FormData) -> Response:
     try:
         outcome = await handle(request, access, command)
     except UserError as exc:
-        lines = [p.message for p in exc.problems if p.field != "trotzdem"]
-        if any(p.field == "trotzdem" for p in exc.problems):
+        # The portal offers no "submit anyway": the hint to use it becomes one to fill the gaps.
+        lines = [p.message for p in exc.problems if p.code != "luecken"]
+        if any(p.code == "abschnitt_fehlt" for p in exc.problems):
             lines.append(
                 "Bitte ergänzen Sie diese Abschnitte und laden Sie den Bericht erneut hoch."
             )
