@@ -10,7 +10,7 @@ Every change goes through ``app.bus.handle`` with the contact as principal
 
 from __future__ import annotations
 
-from starlette.routing import Mount, Router
+from starlette.routing import BaseRoute, Mount, Router
 
 from cycle.portal import access, fristen, jahresbericht, kalender, termine, verwendungsnachweis
 from cycle.portal.pages import NoReferrer, not_found
@@ -25,20 +25,21 @@ async def _not_found(scope: object, receive: object, send: object) -> None:
     await response(scope, receive, send)  # type: ignore[arg-type]
 
 
+def routes() -> list[BaseRoute]:
+    """Every route of the portal, relative to ``PREFIX``."""
+    return [
+        *access.ROUTES,
+        *fristen.ROUTES,
+        *termine.ROUTES,
+        *jahresbericht.ROUTES,
+        *verwendungsnachweis.ROUTES,
+        *kalender.ROUTES,
+    ]
+
+
 def mount() -> Mount:
     """The portal as one ``Mount`` for the web application's routes."""
-    router = Router(
-        routes=[
-            *access.ROUTES,
-            *fristen.ROUTES,
-            *termine.ROUTES,
-            *jahresbericht.ROUTES,
-            *verwendungsnachweis.ROUTES,
-            *kalender.ROUTES,
-        ],
-        default=_not_found,
-    )
-    return Mount(PREFIX, app=NoReferrer(router))
+    return Mount(PREFIX, app=NoReferrer(Router(routes=routes(), default=_not_found)))
 
 
-__all__ = ["PREFIX", "mount"]
+__all__ = ["PREFIX", "mount", "routes"]
