@@ -44,6 +44,8 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
         "erinnert_am": [date(2026, 3, 3), date(2026, 3, 24)],
         "eskaliert_am": [date(2026, 4, 1)],
         "eingeladen": True,
+        "seit": date(2027, 6, 2),
+        "link": "https://zyklus.example.org/zyklus/kaltenmoor/2026/verwendungsnachweis",
         "attachments": ["jahresbericht-vorlage.docx"],
         "week": "2026-W14",
         "rows": [

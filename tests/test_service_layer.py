@@ -141,7 +141,9 @@ def test_a_whole_year_of_one_pairing_goes_through_handle_with_an_ordered_audit(a
         ("submit", "verwendungsnachweis", "offen", "eingereicht"),
         (queued, "verwendungsnachweis", None, "eingangsbestaetigung"),
         ("check", "verwendungsnachweis", "eingereicht", "geprueft"),
+        (queued, "verwendungsnachweis", None, "aufgabe"),  # zur Kenntnisnahme
         ("acknowledge", "verwendungsnachweis", "geprueft", "zur_kenntnis_genommen"),
+        (queued, "verwendungsnachweis", None, "aufgabe"),  # zum Vorgang
         ("file", "verwendungsnachweis", "zur_kenntnis_genommen", "abgelegt"),
         ("notiz", None, None, None),
     ]

@@ -38,5 +38,5 @@ def test_a_later_escalation_is_addressed_to_the_stabsstellenleitung():
 
 
 def test_a_kind_without_a_rule_is_refused():
-    with pytest.raises(ValueError, match="absage"):
-        recipients_for("absage", 1)
+    with pytest.raises(ValueError, match="rundbrief"):
+        recipients_for("rundbrief", 1)

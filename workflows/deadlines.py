@@ -113,3 +113,10 @@ def choose_due(
         return CatchUp(None, ())
     due.sort()
     return CatchUp(due[-1], tuple(due[:-1]))
+
+
+def after_working_days(day: date, working_days: int, calendar: WorkingCalendar) -> date:
+    """The day ``working_days`` working days after ``day`` (a sign-off step's reminder day)."""
+    for _ in range(working_days):
+        day = calendar.next_working_day(day + timedelta(days=1))
+    return day

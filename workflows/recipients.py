@@ -17,6 +17,10 @@ ABSAGE = "absage"
 EINGANGSBESTAETIGUNG = "eingangsbestaetigung"
 WOCHENUEBERSICHT = "wochenuebersicht"
 ZUSTELLFEHLER = "zustellfehler"
+# The sign-off chain of a Verwendungsnachweis (SPEC §6): level 1 the task "zur Kenntnisnahme"
+# after ``check``, 2 its reminder; level 3 the task "zum Vorgang" after ``acknowledge``, 4 its
+# reminder.
+AUFGABE = "aufgabe"
 
 
 class Role(StrEnum):
@@ -24,6 +28,7 @@ class Role(StrEnum):
     LEITUNG = "leitung"  # the Träger's Leitung
     KOORDINIERUNGSSTELLE = "koordinierungsstelle"
     STABSSTELLENLEITUNG = "stabsstellenleitung"
+    ABLAGE = "ablage"  # the filing unit (51.12)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,12 @@ TABLE: dict[str, tuple[Recipients, ...]] = {
     EINGANGSBESTAETIGUNG: (Recipients((_K,), (_KS,)),),
     WOCHENUEBERSICHT: (Recipients((_KS,)),),
     ZUSTELLFEHLER: (Recipients((_KS,)),),
+    AUFGABE: (
+        Recipients((_S,), (_KS,)),
+        Recipients((_S,), (_KS,)),
+        Recipients((Role.ABLAGE,), (_KS,)),
+        Recipients((Role.ABLAGE,), (_KS,)),
+    ),
 }
 MEETING_KINDS = frozenset({EINLADUNG, ABSAGE, TERMINERINNERUNG})
 # A group meeting (the Fachtag) is organised by the Koordinierungsstelle: while it is not

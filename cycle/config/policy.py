@@ -11,7 +11,13 @@ from cycle.config.settings import Policy, VerwendungsnachweisRules
 from cycle.config.values import choices, parse_money, quote
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-POLICY_KEYS = ("remind_before_days", "escalate_after_days", "meeting_reminder_days", "digest")
+POLICY_KEYS = (
+    "remind_before_days",
+    "escalate_after_days",
+    "meeting_reminder_days",
+    "digest",
+    "abzeichnung_erinnerung_tage",
+)
 
 
 def read_policy(root: Table) -> Policy:
@@ -40,6 +46,12 @@ def read_policy(root: Table) -> Policy:
             table.day_list("meeting_reminder_days"), defaults.meeting_reminder_days
         ),
         digest=digest,
+        abzeichnung_erinnerung_tage=table.integer(
+            "abzeichnung_erinnerung_tage",
+            defaults.abzeichnung_erinnerung_tage,
+            minimum=1,
+            maximum=60,
+        ),
     )
 
 

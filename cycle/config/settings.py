@@ -88,6 +88,8 @@ class Policy:
     escalate_after_days: tuple[int, ...] = (1, 14)
     meeting_reminder_days: tuple[int, ...] = (7,)
     digest: int | None = 0  # weekday of the weekly overview (0 = Monday), None = off
+    # A sign-off step (Kenntnisnahme, Ablage) not done after this many working days is reminded.
+    abzeichnung_erinnerung_tage: int = 5
 
     def series_for(self, stage: StageSpec) -> SeriesPolicy:
         return SeriesPolicy(

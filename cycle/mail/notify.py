@@ -33,11 +33,37 @@ def on_stage_event(
     elif event == "waive" and _upcoming(target, now):
         reason = str(target.row.facts.get("entfallen_grund") or "Die Stufe entfällt.")
         draft = _cancellation(app, target, stage, now, reason)
+    elif event in SIGN_OFF_TASKS:
+        draft = sign_off_task(app, target, stage, SIGN_OFF_TASKS[event], now)
     elif event == "submit":
         draft = _receipt(app, target, stage, now)
     else:
         return 0
     return len(compose.store(session, [draft], app.settings, app.renderer, now))
+
+
+# The sign-off step that follows an event: ``check`` → Kenntnisnahme (level 1), ``acknowledge`` →
+# Ablage (level 3); the reminders of each are the next level (workflows.recipients.AUFGABE).
+SIGN_OFF_TASKS = {"check": 1, "acknowledge": 3}
+
+
+def sign_off_task(
+    app: App, target: Target, stage: StageSpec, level: int, now: datetime, since: date | None = None
+) -> Draft:
+    """The task mail of a sign-off step (odd level) or its reminder (even level)."""
+    day = app.today(now)
+    base = _base(app, target, stage, "aufgabe", since or day, level, now)
+    context = compose.stage_context(
+        app.settings, target.pairing.id, target.cycle.year, stage, target.row.due, day
+    )
+    year = target.cycle.year
+    context.update(
+        level=level,
+        seit=since or day,
+        link=f"{app.settings.web.base_url.rstrip('/')}/zyklus/{target.pairing.id}/{year}/"
+        "verwendungsnachweis",
+    )
+    return replace(base, rendered=app.renderer.render("aufgabe", context))
 
 
 def _upcoming(target: Target, now: datetime) -> bool:

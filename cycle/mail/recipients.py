@@ -18,6 +18,8 @@ def _addresses(role: Role, settings: Settings, pairing: Pairing | None) -> list[
         return [_named(k.name, k.email)]
     if role is Role.STABSSTELLENLEITUNG:
         return [_named(k.stabsstellenleitung_name, k.stabsstellenleitung)]
+    if role is Role.ABLAGE:  # without a filing unit in the config, the Koordinierungsstelle files
+        return [k.ablage] if k.ablage else [_named(k.name, k.email)]
     if pairing is None:
         raise ValueError(f"the role {role} needs a pairing")
     if role is Role.KONTAKTE:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from cycle.bootstrap import App
-from cycle.mail import compose, drafts, due
+from cycle.mail import compose, drafts, due, signoff
 from cycle.mail.compose import Draft
 from cycle.persistence.tables import AuditHead, Notification
 from cycle.persistence.uow import UnitOfWork
@@ -65,6 +65,7 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer) -> TickReport:
         drafts.for_point(app, renderer, p, now, history.get((p.cycle_id, p.stage_id), []))
         for p in points
     ]
+    batch += signoff.reminders(session, app, now)
     digest = _digest(session, app, renderer, now)
     if digest is not None:
         batch.append(digest)

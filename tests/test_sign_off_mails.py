@@ -1,0 +1,80 @@
+"""The sign-off chain by mail (SPEC §6): a task after check and after acknowledge, then a reminder.
+
+Mails are read back from the Maildir; each task links the web page where the step is done.
+"""
+
+from __future__ import annotations
+
+import mailbox
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run
+
+VN = Path(__file__).parent / "data" / "documents" / "verwendungsnachweis-2026.toml"
+P = ("kaltenmoor", "2026", "verwendungsnachweis")
+
+
+@pytest.fixture
+def checked(zyklus: Run) -> Run:
+    assert zyklus("init", now="2026-01-05T09:00").code == 0
+    for stage in ("auftaktgespraech", "fachtag", "auswertungsgespraech", "jahresbericht"):
+        assert (
+            zyklus(
+                "waive", "kaltenmoor", "2026", stage, "--reason", "Test", now="2027-05-20T09:00"
+            ).code
+            == 0
+        )
+    assert zyklus("submit", *P, str(VN), now="2027-06-01T09:00").code == 0
+    assert zyklus("check", *P, now="2027-06-02T09:00").code == 0  # a Wednesday
+    return zyklus
+
+
+def _mails(workspace: Path) -> list[EmailMessage]:
+    box = mailbox.Maildir(workspace / "var" / "mail", create=False)
+    parser = BytesParser(policy=policy.default)
+    parsed = [parser.parsebytes(box.get_bytes(key)) for key in box.iterkeys()]
+    return [m for m in parsed if isinstance(m, EmailMessage)]
+
+
+def _text(mail: EmailMessage) -> str:
+    body = mail.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def _subjects(workspace: Path, start: str) -> list[EmailMessage]:
+    return [m for m in _mails(workspace) if m["Subject"].startswith(start)]
+
+
+def test_check_asks_the_stabsstellenleitung_and_acknowledge_asks_the_ablage(
+    checked: Run, workspace: Path
+):
+    assert checked("tick", now="2027-06-02T09:01").code == 0
+    [task] = _subjects(workspace, "Zur Kenntnisnahme: Verwendungsnachweis 2026 Kaltenmoor")
+    assert "stabsstellenleitung05@stadt-lueneburg.example.org" in str(task["To"])
+    assert "am 02.06.2027 von der Koordinierungsstelle rechnerisch geprüft" in _text(task)
+    assert "http://127.0.0.1:8000/zyklus/kaltenmoor/2026/verwendungsnachweis" in _text(task)
+    assert checked("acknowledge", *P, now="2027-06-03T09:00").code == 0
+    assert checked("tick", now="2027-06-03T09:01").code == 0
+    [filing] = _subjects(workspace, "Zum Vorgang: Verwendungsnachweis 2026 Kaltenmoor")
+    assert "stabsstellenleitung05@" not in str(filing["To"])
+    assert "zur Kenntnis genommen" in _text(filing)
+
+
+def test_a_kenntnisnahme_not_done_after_five_working_days_is_reminded_once(
+    checked: Run, workspace: Path
+):
+    assert checked("tick", now="2027-06-08T09:00").code == 0  # Tuesday: only 4 working days
+    assert _subjects(workspace, "Erinnerung: Zur Kenntnisnahme") == []
+    assert checked("tick", now="2027-06-09T09:00").code == 0  # Wednesday: 5 working days
+    assert checked("tick", now="2027-06-10T09:00").code == 0
+    [reminder] = _subjects(workspace, "Erinnerung: Zur Kenntnisnahme")
+    assert "wir erinnern an die Kenntnisnahme" in _text(reminder)
+    assert checked("acknowledge", *P, now="2027-06-10T10:00").code == 0
+    assert checked("tick", now="2027-06-24T09:00").code == 0
+    assert len(_subjects(workspace, "Erinnerung: Zum Vorgang")) == 1
