@@ -537,3 +537,17 @@ def test_characters_outside_latin1_do_not_break_the_pdf() -> None:
     reader = PdfReader(io.BytesIO(verwendungsnachweis_pdf(doc)))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Verein „Miteinander“ – Ayse & Lukasz e.V." in text
+
+
+def test_a_structural_problem_is_listed_together_with_every_arithmetic_violation():
+    broken = "\n".join(
+        'verwaltungskosten = "99999.00"' if line.startswith("verwaltungskosten =") else line
+        for line in VALID_TOML.splitlines()
+        if not line.startswith("datum =")
+    )
+    result = parse_and_validate(broken, 2026, RULES, SUBMITTED)
+    assert isinstance(result, list)
+    fields = [p.field for p in result]
+    assert fields[0] == "unterschrift.datum"  # structural first
+    assert "verwaltungskosten" in fields  # and the cap, in the same answer
+    assert fields.count("unterschrift.datum") == 1

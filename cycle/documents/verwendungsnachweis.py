@@ -37,11 +37,22 @@ _UNTERSCHRIFT = ("name", "datum")
 
 def parse(text: str) -> Verwendungsnachweis | list[Problem]:
     """Read the TOML text; on any structural problem return the full list of problems."""
+    problems, model, _ = _read(text)
+    return problems if problems or model is None else model
+
+
+def _read(text: str) -> tuple[list[Problem], Verwendungsnachweis | None, set[str]]:
+    """The structural problems, the proof as far as it could be read, and the broken parts.
+
+    The model is there whenever the year and the five required amounts could be read, even if
+    rows or the signature are broken (those are left out or replaced, and named in the third
+    value), so that the arithmetic rules can be checked at the same time.
+    """
     try:
         data = parse_toml(text, "Verwendungsnachweis")
     except TomlError as error:
         detail = str(error).removeprefix("Verwendungsnachweis: ")
-        return [Problem("datei", f"kein gültiges TOML: {detail}")]
+        return [Problem("datei", f"kein gültiges TOML: {detail}")], None, set()
     r = Reader()
     r.keys(data, "", _REQUIRED, _OPTIONAL)
     jahr = r.integer(data, "jahr")
@@ -51,12 +62,15 @@ def parse(text: str) -> Verwendungsnachweis | list[Problem]:
     unterschrift = _unterschrift(r, r.table(data, "unterschrift"))
     erlaeuterung = r.text(data, "erlaeuterung")
     required = [money[key] for key in _MONEY_KEYS[:5]]
-    if r.problems or jahr is None or unterschrift is None or None in required:
-        return r.problems  # a missing required value was reported as "fehlt"
+    if jahr is None or None in required:
+        return r.problems, None, set()
+    broken = {p.field.split("[")[0].split(".")[0] for p in r.problems}
+    if unterschrift is None:
+        broken.add("unterschrift")
     zuschuss, personalkosten, verwaltungskosten, sachkosten, gemeinwesenarbeit = (
         amount for amount in required if amount is not None
     )
-    return Verwendungsnachweis(
+    model = Verwendungsnachweis(
         jahr=jahr,
         zuschuss=zuschuss,
         weitere_einnahmen=money["weitere_einnahmen"] or Decimal("0.00"),
@@ -66,11 +80,12 @@ def parse(text: str) -> Verwendungsnachweis | list[Problem]:
         gemeinwesenarbeit=gemeinwesenarbeit,
         personal=tuple(row for row in personal if row is not None),
         angebote=tuple(row for row in angebote if row is not None),
-        unterschrift=unterschrift,
+        unterschrift=unterschrift or Unterschrift("", date(jahr, 12, 31)),
         kostensumme_angegeben=money["kostensumme"],
         differenz_angegeben=money["differenz"],
         erlaeuterung=erlaeuterung or "",
     )
+    return r.problems, model, broken
 
 
 _MONEY_KEYS = (  # the first five are required
@@ -119,7 +134,12 @@ def parse_and_validate(
     text: str, year: int, rules: VerwendungsnachweisRules, submitted_on: date
 ) -> Verwendungsnachweis | list[Problem]:
     """``parse`` then ``validate``: the proof, or every problem (structural ones first)."""
-    parsed = parse(text)
-    if isinstance(parsed, list):
-        return parsed
+    structural, parsed, broken = _read(text)
+    if structural or parsed is None:
+        if parsed is None:
+            return structural
+        # Structural problems and the rules at once; a rule about a broken part is left out
+        # (its inputs are missing), so every problem is listed once, at its field.
+        ruled = validate(parsed, year, rules, submitted_on)
+        return structural + [p for p in ruled if p.field.split("[")[0].split(".")[0] not in broken]
     return validate(parsed, year, rules, submitted_on) or parsed
