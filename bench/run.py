@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import cases
+from bench import cases, web
 from bench.table import Row, markdown, write_readme
 
 SIZES = (1_000, 10_000, 100_000)
+WEB_MAX = 10_000  # the Übersicht of 100,000 pairings on one page is not a use case
 README = Path(__file__).resolve().parent.parent / "README.md"
 ORDER = (
     "tick, nothing",
@@ -34,6 +35,7 @@ ORDER = (
     "status --format",
     "status:",
     "outbox",
+    "web:",
     "zyklus --help",
     "load config",
     "init",
@@ -75,8 +77,18 @@ def _one_size(ws: cases.Workspace, rows: list[Row], status: bool, delivery: bool
     _step(f"ticks {size}", lambda: cases.ticks(ws, rows))
     if status:
         _step(f"status {size}", lambda: cases.status_json(ws, rows))
+    if ws.pairings <= WEB_MAX:
+        _step(f"web {size}", lambda: _web(ws, rows))
     if delivery:
         _step(f"delivery {size}", lambda: cases.delivery(ws, rows))
+
+
+def _web(ws: cases.Workspace, rows: list[Row]) -> None:
+    """Page times at every size up to ``WEB_MAX``; 20 concurrent clients at the smallest."""
+    with web.serving(ws.config) as server:
+        web.pages(server, ws.pairings, rows)
+        if ws.pairings == web.SMALL:
+            web.concurrent(server, ws.pairings, rows)
 
 
 def measure(sizes: Sequence[int], folder: Path) -> list[Row]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -14,11 +15,11 @@ from cycle.errors import Forbidden, Refused, UserError
 from cycle.persistence.tables import Evidence
 from cycle.persistence.uow import reading
 from cycle.service import commands as c
-from cycle.service.outcomes import Outcome
+from cycle.service.outcomes import Outcome, StageChange
 from cycle.web import cycle_data
 from cycle.web.forms import Fields, stage_command
 from cycle.web.pages import done, errors_of, handle, post, problem_page, render, user, web
-from workflows.stages import STATUS_LABELS
+from workflows.stages import EVENT_LABELS, STATUS_LABELS
 
 FIELDS = {
     "at",
@@ -80,12 +81,20 @@ async def show(
     return render(request, "cycle.html", context, status)
 
 
+def _change_text(ch: StageChange) -> str:
+    head = f"{ch.stage_name} ({ch.pairing} {ch.year}): "
+    if ch.before == ch.after:  # e.g. extend or a corrected date: the status stays
+        until = ch.detail.get("neue_frist")
+        kept = STATUS_LABELS.get(ch.after, ch.after)
+        if isinstance(until, date):
+            return head + f"{kept}, neue Frist {until:%d.%m.%Y}"
+        return head + f"{kept}, {EVENT_LABELS.get(ch.event, ch.event)} erfasst"
+    before, after = (STATUS_LABELS.get(s, s) for s in (ch.before, ch.after))
+    return head + f"{before} → {after}"
+
+
 def confirmation(outcome: Outcome, fallback: str) -> str:
-    lines = [
-        f"{ch.stage_name} ({ch.pairing} {ch.year}): "
-        f"{STATUS_LABELS.get(ch.before, ch.before)} → {STATUS_LABELS.get(ch.after, ch.after)}"
-        for ch in outcome.changes
-    ]
+    lines = [_change_text(ch) for ch in outcome.changes]
     lines += [n.message for n in outcome.notes]
     return " · ".join(lines) or fallback
 

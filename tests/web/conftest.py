@@ -76,6 +76,21 @@ class Site:
         assert code == 0, (args, out, err)
         return out
 
+    def command(self, *args: str) -> str:
+        """The installed ``zyklus`` as its own process (for commands that run an event loop,
+        e.g. ``tick`` delivering mail, which cannot run inside Playwright's loop)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZYKLUS_")} | self.env
+        done = subprocess.run(
+            [str(ZYKLUS), "--config", str(self.config), "--now", self.now, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
     def start(self) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from tests.conftest import ROOT
+from tests.smtp_sink import free_port, running_sink
 from tests.web.conftest import PASSWORD, Site, make_site, running
 
 NOW = "2026-04-02T08:00"
@@ -84,7 +85,7 @@ def accessible(page: Page) -> None:
 
 
 def status(site: Site) -> dict[str, dict[str, Any]]:
-    data = json.loads(site.ok("status", "--format", "json"))
+    data = json.loads(site.ok("status", "--year", "2026", "--format", "json"))
     return {c["pairing"]: c["stages"] for c in data["cycles"]}
 
 
@@ -182,3 +183,241 @@ def test_the_coordinator_records_a_year_in_the_browser(site: Site, page: Page, t
         accessible(page)
     page.get_by_role("button", name="Abmelden").click()
     expect(page.get_by_text("Sie sind abgemeldet.")).to_be_visible()
+
+
+def sign_in(page: Page, site: Site, login: str) -> None:
+    page.goto(f"{site.url}/anmelden")
+    page.get_by_label("Benutzername").fill(login)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Übersicht")
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_text("Sie sind abgemeldet.")).to_be_visible()
+
+
+def focus_style(page: Page) -> dict[str, str]:
+    """The focused element's text and the computed styles that make focus visible."""
+    found: dict[str, str] = page.evaluate(
+        """() => { const e = document.activeElement, s = getComputedStyle(e);
+                   return {text: e.textContent.trim(), id: e.id, outline: s.outlineStyle,
+                           width: s.outlineWidth, shadow: s.boxShadow}; }"""
+    )
+    return found
+
+
+def visibly_focused(style: dict[str, str]) -> bool:
+    outlined = style["outline"] != "none" and style["width"] not in ("0px", "")
+    return outlined or style["shadow"] not in ("none", "")
+
+
+def test_the_keyboard_reaches_the_skip_link_first_and_focus_is_visible(site: Site, page: Page):
+    page.goto(f"{site.url}/anmelden")
+    page.keyboard.press("Tab")
+    assert focus_style(page)["text"] == "Zum Inhalt springen"
+    sign_in(page, site, "lesend")
+    page.keyboard.press("Tab")
+    skip = focus_style(page)
+    assert skip["text"] == "Zum Inhalt springen" and visibly_focused(skip), skip
+    expect(page.get_by_role("link", name="Zum Inhalt springen")).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    assert focus_style(page)["id"] == "inhalt"  # the skip link moved the focus to the content
+    page.keyboard.press("Tab")
+    first = focus_style(page)  # the first control of the content: the Jahr filter
+    assert visibly_focused(first), first
+    page.keyboard.press("Shift+Tab")
+    back = focus_style(page)  # back in the header: Abmelden, the last control before the content
+    assert back["text"] == "Abmelden" and visibly_focused(back), back
+    accessible(page)
+
+
+# --- The second half of the year: reports, the Verwendungsnachweis, corrections, the outbox ----
+
+LATER = "2027-05-25T09:00"
+DOCS = ROOT / "tests" / "data" / "documents"
+
+
+@pytest.fixture(scope="module")
+def later(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """2026 cycles in May 2027: kaltenmoor's meetings held, one tick whose every mail the SMTP
+    server refused for good (554), so the Postausgang holds failed messages."""
+    port = free_port()
+    smtp = f'transport = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"'
+    s = make_site(tmp_path_factory.mktemp("later"), NOW, smtp + '\nusername = ""')
+    s.now = LATER
+    for stage in ("auftaktgespraech", "fachtag", "auswertungsgespraech"):
+        s.ok("complete", "kaltenmoor", "2026", stage, "--on", "2026-11-02")
+    with running_sink(port=port) as sink:
+        sink.handler.refuse_next(10_000, "554 5.7.1 Absender abgelehnt")
+        s.command("tick")
+    with running(s):
+        yield s
+
+
+def outbox(site: Site, status: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = json.loads(
+        site.ok("outbox", "--status", status, "--format", "json")
+    )["messages"]
+    return found
+
+
+def flashed(page: Page, text: str) -> None:
+    expect(page.get_by_role("status")).to_contain_text(text)
+    accessible(page)
+
+
+def test_reports_and_the_verwendungsnachweis_pass_every_step_in_the_browser(
+    later: Site, page: Page, tmp_path: Path
+):
+    sign_in(page, later, "koord")
+    page.goto(f"{later.url}/zyklus/kaltenmoor/2026")
+    accessible(page)
+
+    # Jahresbericht: submit with upload, return with a reason, submit again, accept
+    form = page.locator("#form-jahresbericht-submit")
+    form.get_by_label("Datei").set_input_files(str(DOCS / "jahresbericht-2026.md"))
+    form.get_by_role("button", name="Einreichung erfassen").click()
+    flashed(page, "offen → eingereicht")
+    form = page.locator("#form-jahresbericht-return")
+    form.get_by_label("Grund").fill("Bitte die Wirkungen unter 2.3 ergänzen.")
+    form.get_by_label("Neue Frist").fill("2027-06-30")
+    form.get_by_role("button", name="Zurückgeben").click()
+    flashed(page, "eingereicht → zurückgegeben")
+    form = page.locator("#form-jahresbericht-submit")
+    form.get_by_label("Datei").set_input_files(str(DOCS / "jahresbericht-2026.md"))
+    form.get_by_role("button", name="Einreichung erfassen").click()
+    flashed(page, "zurückgegeben → eingereicht")
+    form = page.locator("#form-jahresbericht-accept")
+    form.get_by_label("Vermerk").fill("vollständig")
+    form.get_by_role("button", name="Annehmen").click()
+    flashed(page, "eingereicht → angenommen")
+
+    # Verwendungsnachweis: submit with upload, then the check page with rules and amounts
+    form = page.locator("#form-verwendungsnachweis-submit")
+    form.get_by_label("Datei").set_input_files(str(DOCS / "verwendungsnachweis-2026.toml"))
+    form.get_by_role("button", name="Einreichung erfassen").click()
+    flashed(page, "offen → eingereicht")
+    page.get_by_role("link", name="Verwendungsnachweis prüfen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Verwendungsnachweis 2026: Kaltenmoor"
+    )
+    rules = page.get_by_role("table", name="Jede Regel mit Beträgen und Ergebnis")
+    expect(rules.locator("tbody tr")).to_have_count(9)
+    expect(rules).to_contain_text("Verwaltungskosten höchstens 13 % der Personalkosten")
+    expect(rules).to_contain_text("Sachkosten höchstens 7.000,00 €")
+    expect(rules.get_by_text("nicht erfüllt")).to_have_count(0)
+    final = page.get_by_role("table", name="Einnahmen und Ausgaben")
+    expect(final.get_by_role("row", name="Kostensumme (1–4)")).to_contain_text("98.000,00 €")
+    expect(final.get_by_role("row", name="Differenz (Einnahmen − Kosten)")).to_contain_text("€")
+    accessible(page)
+    screenshot(page, shots(tmp_path) / "verwendungsnachweis.png")
+    page.locator("#form-check").get_by_role("button", name="Rechnerisch prüfen").click()
+    flashed(page, "eingereicht → geprüft")
+    expect(page.get_by_role("button", name="Zur Kenntnis nehmen")).to_have_count(1)
+    sign_out(page)
+
+    # The Stabsstellenleitung acknowledges, the Ablage files; neither sees the other's step
+    sign_in(page, later, "stab")
+    page.goto(f"{later.url}/zyklus/kaltenmoor/2026/verwendungsnachweis")
+    expect(page.get_by_role("button", name="Rechnerisch prüfen")).to_have_count(0)
+    accessible(page)
+    page.get_by_label("Vermerk").fill("gesehen")
+    page.get_by_role("button", name="Zur Kenntnis nehmen").click()
+    flashed(page, "geprüft → zur Kenntnis genommen")
+    sign_out(page)
+    sign_in(page, later, "ablage")
+    page.goto(f"{later.url}/zyklus/kaltenmoor/2026")
+    expect(page.locator("form[id^=form-]").filter(has_text="Ablegen")).to_have_count(1)
+    expect(page.get_by_role("button", name="Zur Kenntnis nehmen")).to_have_count(0)
+    accessible(page)
+    page.locator("#form-verwendungsnachweis-file").get_by_role(
+        "button", name="Ablegen (zum Vorgang)"
+    ).click()
+    flashed(page, "zur Kenntnis genommen → abgelegt")
+
+    stages = status(later)["kaltenmoor"]
+    assert (stages["jahresbericht"]["status"], stages["verwendungsnachweis"]["status"]) == (
+        "angenommen",
+        "abgelegt",
+    )
+    audit = json.loads(later.ok("audit", "--pairing", "kaltenmoor", "--format", "json"))
+    steps = [
+        (e["actor"], e["action"])
+        for e in audit
+        if e["stage"] in ("jahresbericht", "verwendungsnachweis")
+        and e["action"] in ("submit", "return", "accept", "check", "acknowledge", "file")
+    ]
+    assert steps == [
+        ("koord", "submit"),
+        ("koord", "return"),
+        ("koord", "submit"),
+        ("koord", "accept"),
+        ("koord", "submit"),
+        ("koord", "check"),
+        ("stab", "acknowledge"),
+        ("ablage", "file"),
+    ]
+
+
+def test_corrections_notes_and_a_failed_message_retried_in_the_browser(
+    later: Site, page: Page, tmp_path: Path
+):
+    sign_in(page, later, "koord")
+    page.goto(f"{later.url}/zyklus/bockelsberg/2026")
+    accessible(page)
+
+    # Waive, correct (the waiver taken back), extend, note
+    form = page.locator("#form-auftaktgespraech-waive")
+    form.get_by_label("Grund").fill("Träger im Umbruch")
+    form.get_by_role("button", name="Entfallen lassen").click()
+    flashed(page, "offen → entfallen")
+    expect(page.locator("#form-auftaktgespraech-extend")).to_have_count(0)  # graph: done
+    form = page.locator("#form-auftaktgespraech-correct")
+    form.get_by_label("letzten Schritt zurücknehmen").check()
+    form.get_by_label("Grund").fill("versehentlich erfasst")
+    form.get_by_role("button", name="Eintrag korrigieren").click()
+    flashed(page, "entfallen → offen")
+    form = page.locator("#form-auftaktgespraech-extend")
+    form.get_by_label("Neue Frist").fill("2027-06-15")
+    form.get_by_label("Grund").fill("Personalwechsel beim Träger")
+    form.get_by_role("button", name="Frist verlängern").click()
+    flashed(page, "Auftaktgespräch (bockelsberg 2026): offen, neue Frist 15.06.2027")
+    expect(page.locator("#auftaktgespraech")).to_contain_text("15.06.2027 (verlängert)")
+    form = page.locator("#form-notiz")
+    form.get_by_label("Stufe").select_option("auftaktgespraech")
+    form.get_by_label("Notiz").fill("Neue Ansprechpartnerin ab Juni")
+    form.get_by_role("button", name="Notiz speichern").click()
+    flashed(page, "Notiz gespeichert.")
+    screenshot(page, shots(tmp_path) / "zyklus.png")
+    audit = json.loads(later.ok("audit", "--pairing", "bockelsberg", "--format", "json"))
+    assert [e["action"] for e in audit if e["actor"] == "koord"] == [
+        "waive",
+        "korrigieren",
+        "extend",
+        "notiz",
+    ]
+    assert status(later)["bockelsberg"]["auftaktgespraech"]["status"] == "offen"
+
+    # Postausgang: a message the SMTP server refused, viewed and queued again
+    failed = outbox(later, "failed")
+    assert failed and all("554" in str(m["last_error"]) for m in failed)
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
+        "link", name="Postausgang"
+    ).click()
+    accessible(page)
+    page.get_by_role("link", name=f"fehlgeschlagen ({len(failed)})").click()
+    expect(page.locator("table tbody tr")).to_have_count(len(failed))
+    expect(page.locator("table tbody")).to_contain_text("554 5.7.1 Absender abgelehnt")
+    accessible(page)
+    screenshot(page, shots(tmp_path) / "postausgang.png")
+    first = failed[0]
+    page.locator(f'a[href="/postausgang/{first["id"]}"]').click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Nachricht {first['id']}")
+    accessible(page)
+    page.get_by_role("button", name="Erneut senden").click()
+    flashed(page, f"Nachricht {first['id']} erneut eingereiht")
+    expect(page.get_by_role("button", name="Erneut senden")).to_have_count(0)
+    assert first["id"] in [m["id"] for m in outbox(later, "pending")]
+    assert first["id"] not in [m["id"] for m in outbox(later, "failed")]
