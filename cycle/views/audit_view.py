@@ -17,6 +17,7 @@ from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.persistence.uow import reading
 from cycle.views.exports import Cell, emit, local
 from cycle.views.formats import table, to_json
+from cycle.views.labels import action_label
 from workflows.cycle_state import cycle_state
 from workflows.stages import EVENT_LABELS, STATUS_LABELS, is_done
 
@@ -128,7 +129,7 @@ def listing(
                         e.id,
                         f"{e.at.astimezone(tz):%d.%m.%Y %H:%M}",
                         e.actor,
-                        EVENT_LABELS.get(e.action, e.action.replace("_", " ")),
+                        action_label(e.action),
                         e.pairing_id or "",
                         e.year or "",
                         e.stage_id or "",
