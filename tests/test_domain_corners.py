@@ -262,3 +262,11 @@ def test_a_joint_workshop_of_three_pairings_is_one_gespraech_in_the_buendelung(r
     assert "4 Angebote" in report.out  # each pairing still listed under its Angebot
     # effort: 3.5 h × (3 participants once + 2)
     assert "17,5 Stunden" in report.out
+
+
+def test_the_audit_listing_speaks_german_with_umlauts(ready: Run):
+    listing = ready("audit", "--pairing", "kaltenmoor", now="2026-01-05T09:00")
+    assert listing.code == 0, listing.err
+    assert "Zyklus eröffnet" in listing.out
+    assert "Partnerschaft angelegt" in listing.out
+    assert "zyklus_eroeffnet" not in listing.out
