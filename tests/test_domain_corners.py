@@ -270,3 +270,22 @@ def test_the_audit_listing_speaks_german_with_umlauts(ready: Run):
     assert "Zyklus eröffnet" in listing.out
     assert "Partnerschaft angelegt" in listing.out
     assert "zyklus_eroeffnet" not in listing.out
+
+
+def test_every_option_and_argument_has_a_german_help_text():
+    import argparse
+
+    from cycle.cli.main import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, subparser in action.choices.items():
+                    walk(subparser, f"{name} {sub}")
+            elif action.help is None:
+                missing.append(f"{name} {action.option_strings or action.dest}")
+
+    walk(build_parser(), "zyklus")
+    assert missing == []

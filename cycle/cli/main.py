@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from cycle.cli import german as cli_german
+from cycle.cli import help_texts
 
 FORMATS = ("table", "json", "csv")
 EXPORTS = (*FORMATS, "xlsx")  # status, audit, outbox: csv/xlsx for German office software
@@ -272,6 +273,7 @@ def build_parser() -> Parser:
     from cycle.cli import web_commands
 
     web_commands.add_parsers(sub)
+    help_texts.fill(parser)
     return parser
 
 
