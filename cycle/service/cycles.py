@@ -27,25 +27,34 @@ def open_cycles(
     now: datetime,
     actor: str,
     only: set[str] | None = None,
+    active_only: bool = True,
 ) -> list[str]:
-    """Create the missing cycles of ``year`` for every active pairing; returns their pairing ids."""
+    """Create the missing cycles of ``year`` for every active pairing; returns their pairing ids.
+
+    ``active_only=False`` (with ``only``) opens a cycle for a pairing not active in ``year``: a
+    successor that takes over the running dialogue of a cycle begun before its own start.
+    """
     start_of_year, end_of_year = date(year, 1, 1), date(year, 12, 31)
     existing = select(col(Cycle.pairing_id)).where(col(Cycle.year) == year)
-    query = (
-        select(col(PairingRow.id))
-        .where(col(PairingRow.start) <= end_of_year)
-        .where((col(PairingRow.end).is_(None)) | (col(PairingRow.end) >= start_of_year))
-        .where((col(PairingRow.ended_on).is_(None)) | (col(PairingRow.ended_on) >= start_of_year))
-        .where(col(PairingRow.id).not_in(existing))
-        .order_by(PairingRow.id)
-    )
+    query = select(col(PairingRow.id)).where(col(PairingRow.id).not_in(existing))
+    if active_only:
+        query = (
+            query.where(col(PairingRow.start) <= end_of_year)
+            .where((col(PairingRow.end).is_(None)) | (col(PairingRow.end) >= start_of_year))
+            .where(
+                (col(PairingRow.ended_on).is_(None)) | (col(PairingRow.ended_on) >= start_of_year)
+            )
+        )
+    query = query.order_by(PairingRow.id)
     if only is not None:
         query = query.where(col(PairingRow.id).in_(only))
     pairing_ids = list(session.execute(query).scalars())
     if not pairing_ids:
         return []
+    # Core executemany: the ORM bulk path costs more per row than the INSERT itself.
     session.execute(
-        insert(Cycle), [{"pairing_id": p, "year": year, "created_at": now} for p in pairing_ids]
+        insert(Cycle.__table__),  # type: ignore[attr-defined]
+        [{"pairing_id": p, "year": year, "created_at": now} for p in pairing_ids],
     )
     ids: dict[str, Any] = dict(
         session.execute(
@@ -56,7 +65,7 @@ def open_cycles(
     )
     dues = {s.id: default_due(s, year, settings, cal) for s in settings.stages}
     session.execute(
-        insert(StageState),
+        insert(StageState.__table__),  # type: ignore[attr-defined]
         [
             {
                 "cycle_id": ids[p],

@@ -23,7 +23,7 @@ from cycle.service.events import out_of_scope
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
 from workflows.machine import StageView, TransitionRefused, fire
-from workflows.stages import OFFEN
+from workflows.stages import OFFEN, StageType, is_done
 
 # What a hand-over copies besides the status (which moves through the machine).
 _COPIED = ("due", "extended_until", "scheduled_at", "location", "sequence", "done_on")
@@ -118,7 +118,103 @@ def end(cmd: c.End, uow: UnitOfWork, principal: Principal) -> Outcome:
             change, taken = _hand_over(uow, cycle, cmd.successor, actor)
             changes.append(change)
         _tell_participants(uow, pairing, cycle, taken, cmd)
+    if cmd.successor:
+        changes += _hand_over_running(uow, pairing, cmd, actor)
     return Outcome(cycle_changes=tuple(changes))
+
+
+def _hand_over_running(
+    uow: UnitOfWork, pairing: PairingRow, cmd: c.End, actor: str
+) -> list[CycleChange]:
+    """The cycle of the previous year may still run (Bielefeld: one dialogue from November to
+    June): its open meetings and reports move to the successor; the predecessor's stages are
+    waived as handed over. The Verwendungsnachweis stays with the predecessor, who got the money.
+    """
+    assert cmd.successor is not None
+    session, year = uow.session, cmd.on.year - 1
+    cycle = session.exec(
+        select(Cycle)
+        .where(Cycle.pairing_id == cmd.pairing)
+        .where(Cycle.year == year)
+        .where(col(Cycle.ended_on).is_(None))
+    ).first()
+    if cycle is None:
+        return []
+    rows = {
+        r.stage_id: r
+        for r in session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
+    }
+    moving = {
+        sid: row
+        for sid, row in rows.items()
+        if not is_done(row.status)
+        and (spec := uow.settings.stage(sid)) is not None
+        and spec.type is not StageType.PROOF_OF_FUNDS
+    }
+    if not moving:
+        return []
+    open_cycles(
+        session,
+        uow.settings,
+        uow.calendar,
+        year,
+        uow.now,
+        "zyklus",
+        only={cmd.successor},
+        active_only=False,
+    )
+    change, taken = _hand_over(uow, cycle, cmd.successor, actor, only=set(moving))
+    for sid, row in moving.items():
+        stage = uow.settings.stage(sid)
+        if stage is not None and row.status == "terminiert":
+            reason = f"Die Partnerschaft {cmd.pairing} endet; {cmd.successor} übernimmt."
+            old_target = Target(pairing, cycle, row, rows)
+            notify.meeting_moved(
+                session, uow.app, old_target, taken.get(sid), stage, uow.now, reason
+            )
+        handed = {
+            "uebergeben_an": cmd.successor,
+            "entfallen_grund": f"an {cmd.successor} übergeben",
+        }
+        _move(uow, actor, pairing.id, cycle.year, sid, row, "waive", handed)
+    started = uow.settings.pairings[cmd.successor].start
+    if taken and started.year > year:  # a year the successor did not run: it owes nothing else
+        target = next(iter(taken.values()))
+        before_start = {"entfallen_grund": "vor Beginn der Partnerschaft"}
+        for sid, row in target.stages.items():
+            if sid not in taken and row.status == OFFEN and not row.facts:
+                _move(uow, actor, cmd.successor, year, sid, row, "waive", before_start)
+    return [change]
+
+
+def _move(
+    uow: UnitOfWork,
+    actor: str,
+    pairing_id: str,
+    year: int,
+    stage_id: str,
+    row: StageState,
+    event: str,
+    facts: dict[str, Any],
+) -> None:
+    """Fire ``event`` on one stage row through the machine, with its audit entry."""
+    stage = uow.settings.stage(stage_id)
+    assert stage is not None
+    before = row.status
+    try:
+        row.status = fire(StageView(stage.name, stage.type, before), event)
+    except TransitionRefused as exc:
+        raise Refused(f"{pairing_id} {year} · {exc}") from None
+    row.facts = {**row.facts, **facts}
+    row.done_on = uow.today if is_done(row.status) else row.done_on
+    row.updated_at = uow.now
+    uow.session.add(row)
+    audit.record(
+        uow.session,
+        uow.now,
+        actor,
+        audit.Change(event, pairing_id, year, stage_id, before, row.status, facts),
+    )
 
 
 def _tell_participants(
@@ -142,7 +238,7 @@ def _tell_participants(
 
 
 def _hand_over(
-    uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str
+    uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str, only: set[str] | None = None
 ) -> tuple[CycleChange, dict[str, Target]]:
     session, now = uow.session, uow.now
     target = session.exec(
@@ -167,6 +263,8 @@ def _hand_over(
     taken: dict[str, Target] = {}
     for row in rows:
         source = source_rows.get(row.stage_id)
+        if only is not None and row.stage_id not in only:
+            continue
         if source is None or row.status != OFFEN or row.facts:
             continue  # the successor already worked on this stage: keep its own state
         stage = uow.settings.stage(row.stage_id)
