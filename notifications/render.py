@@ -21,9 +21,9 @@ Context contract (the integrator fills it; unknown extra keys are ignored):
   (list of file names attached to this message). For erinnerung, eskalation and
   terminerinnerung also what went out before: ``erinnert_am`` and ``eskaliert_am`` (lists of
   dates) and ``eingeladen`` (bool). Optional: ``verschoben`` (bool; einladung for a
-  re-scheduled meeting). ``absage`` (a cancelled meeting) also needs ``grund`` (str). ``aufgabe`` (a sign-off task:
-  level 1/2 Kenntnisnahme and its reminder, 3/4 Ablage and its reminder) needs ``seit`` (date the
-  step became due) and ``link`` (the web page where it is done).
+  re-scheduled meeting). ``absage`` (a cancelled meeting) also needs ``grund`` (str).
+  ``aufgabe`` (a sign-off task: level 1/2 Kenntnisnahme and its reminder, 3/4 Ablage and its
+  reminder) needs ``seit`` (date the step became due) and ``link`` (the web page of the step).
 - ``wochenuebersicht``: ``week`` (ISO week label, "2026-W14"), ``rows`` (list of {``pairing``,
   ``traeger``, ``stadtteil``, ``stage``, ``status`` (str), ``due`` (date), ``overdue_days``
   (int, 0 if not overdue)}), ``counts`` {``zyklen``, ``ueberfaellig``, ``bald_faellig``} (ints).

@@ -25,7 +25,9 @@ handlungsfeld = "Quartiersarbeit"
 angebot = "Stadtteilkoordination"
 start = 2020-01-01
 end = 2026-06-14
-contacts = [{ name = "Stadtteilkoordination Baumheide", email = "baumheide@diakonie-brackwede.example.org", rolle = "Stadtteilkoordination" }]
+contacts = [
+  { name = "Stadtteilkoordination Baumheide", email = "baumheide@diakonie-brackwede.example.org" },
+]
 
 [[pairing]]
 id = "insek-baumheide"
@@ -34,7 +36,9 @@ stadtteil = "baumheide"
 handlungsfeld = "Quartiersarbeit"
 angebot = "INSEK-Stadtteilmanagement"
 start = 2026-06-15
-contacts = [{ name = "Stadtteilmanagement Baumheide", email = "insek-baumheide@gfs-bielefeld.example.org", rolle = "Stadtteilmanagement" }]
+contacts = [
+  { name = "Stadtteilmanagement Baumheide", email = "insek-baumheide@gfs-bielefeld.example.org" },
+]
 """
 OLD, NEW = "stadtteilkoordination-baumheide", "insek-baumheide"
 

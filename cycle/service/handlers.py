@@ -181,9 +181,7 @@ def complete(cmd: c.Complete, uow: UnitOfWork, principal: Principal) -> Outcome:
     return Outcome(fire_event(uow, principal, spec, mutate, skip_done=True))
 
 
-def _joint_event(
-    uow: UnitOfWork, cmd: c.Complete, principal: Principal, day: date
-) -> str | None:
+def _joint_event(uow: UnitOfWork, cmd: c.Complete, principal: Principal, day: date) -> str | None:
     """A meeting completed for several pairings in one command was one joint event."""
     if cmd.pairing != ALL and "," not in cmd.pairing:
         return None
