@@ -289,3 +289,31 @@ def test_every_option_and_argument_has_a_german_help_text():
 
     walk(build_parser(), "zyklus")
     assert missing == []
+
+
+def test_a_cycle_opened_by_mistake_is_cancelled_while_nothing_was_sent(ready: Run):
+    opened = ready(
+        "schedule",
+        "kaltenmoor",
+        "2027",
+        "auftaktgespraech",
+        "--at",
+        "2027-02-10T10:00",
+        now="2026-12-01T09:00",
+    )
+    assert opened.code == 0  # the 2027 cycle now exists, with an invitation queued
+    refused = ready(
+        "cancel-cycle", "kaltenmoor", "2027", "--reason", "falsches Jahr", now="2026-12-01T10:00"
+    )
+    assert refused.code == 1
+    assert "bereits 1 Nachricht(en) versandt" in refused.err
+    ok = ready("cancel-cycle", "bockelsberg", "2026", "--reason", "Irrtum", now="2026-01-06T10:00")
+    assert ok.code == 0, ok.err
+    assert ok.out == "bockelsberg 2026: Zyklus storniert (Irrtum).\n"
+    status = ready("status", "--year", "2026", "--format", "json", now="2026-01-06T10:00")
+    states = {c["pairing"]: c["state"] for c in json.loads(status.out)["cycles"]}
+    assert states["bockelsberg"] == "beendet" and states["kaltenmoor"] != "beendet"
+    tick = ready("tick", "--no-deliver", now="2026-03-03T08:05")
+    assert "bockelsberg" not in tick.out  # nothing is sent for a cancelled cycle
+    log = ready("audit", "--pairing", "bockelsberg", now="2026-03-03T09:00").out
+    assert "Zyklus storniert" in log

@@ -70,6 +70,8 @@ def build(app: App, args: argparse.Namespace) -> Any:
     name = args.command
     if name == "end":
         return c.End(args.pairing, args.on, args.reason, args.successor)
+    if name == "cancel-cycle":
+        return c.CancelCycle(args.pairing, args.year, args.reason)
     if name == "note":
         stage, words = (None, args.rest) if len(args.rest) == 1 else (args.rest[0], args.rest[1:])
         return c.Note(args.pairing, args.year, stage, " ".join(words))
@@ -124,6 +126,7 @@ EVENT_COMMANDS = (
     "end",
     "note",
     "correct",
+    "cancel-cycle",
 )
 
 
@@ -163,6 +166,8 @@ def lines(app: App, command: Any, outcome: Outcome) -> list[str]:
             out.append(f"{cc.pairing} {cc.year}: beendet am {d['am']:%d.%m.%Y} ({d['grund']})")
         elif cc.kind == "uebernommen":
             out.append(f"{cc.pairing} {cc.year}: übernimmt {d['stufen']} Stufen von {d['von']}")
+        elif cc.kind == "storniert":
+            out.append(f"{cc.pairing} {cc.year}: Zyklus storniert ({d['grund']}).")
         elif cc.kind == "notiz":
             out.append(f"{cc.pairing} {cc.year}: Notiz erfasst.")
     out += [note.message for note in outcome.notes]

@@ -199,6 +199,14 @@ def build_parser() -> Parser:
     p.add_argument("rest", nargs="+", metavar="[STAGE] TEXT", help="Stufe (optional) und Text")
     _by(p)
 
+    p = sub.add_parser(
+        "cancel-cycle", help="irrtümlich eröffneten Zyklus stornieren (nur ohne Ereignisse)"
+    )
+    p.add_argument("pairing", metavar="PAIRING", help="Partnerschaft (Kennung)")
+    p.add_argument("year", metavar="YEAR", type=_year, help="Jahr des Zyklus")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="Grund (wird protokolliert)")
+    _by(p)
+
     p = sub.add_parser("correct", help="eine falsche Erfassung korrigieren (protokolliert)")
     _cycle_args(p)
     p.add_argument("--reason", required=True, metavar="TEXT", help="Grund der Korrektur")

@@ -37,6 +37,7 @@ HANDLERS: dict[type, Handler] = {
     c.Note: handlers.note,
     c.Correct: handlers.correct,
     c.End: handlers.end,
+    c.CancelCycle: handlers.cancel_cycle,
     c.RetryOutbox: handlers.retry_outbox,
     c.SyncMasterData: handlers.sync_master_data,
     c.Tick: handlers.tick,

@@ -117,6 +117,16 @@ class Correct(StageCommand):
 
 
 @dataclass(frozen=True)
+class CancelCycle:
+    """Cancel a cycle opened by mistake (a wrong year, a wrong pairing) — only while nothing was
+    recorded or sent for it. The cycle is closed with the reason; the log keeps all of it."""
+
+    pairing: str
+    year: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class End:
     pairing: str
     on: date

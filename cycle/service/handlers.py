@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit, evidence
-from cycle.persistence.tables import Cycle
+from cycle.persistence.tables import Cycle, Notification, StageState
 from cycle.persistence.target import Target
 from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
@@ -24,7 +24,7 @@ from cycle.service.events import ALL, EventSpec, fire_event, pairing_ids, resolv
 from cycle.service.maintenance import deliver_after_tick, retry_outbox, sync_master_data, tick
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
-from workflows.stages import StageType
+from workflows.stages import OFFEN, StageType
 from workflows.windows import Outside, stage_window
 
 MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
@@ -373,6 +373,51 @@ def note(cmd: c.Note, uow: UnitOfWork, principal: Principal) -> Outcome:
         audit.Change("notiz", pairing, cmd.year, cmd.stage, payload={"notiz": text}),
     )
     return Outcome(cycle_changes=(CycleChange("notiz", pairing, cmd.year, {"notiz": text}),))
+
+
+def cancel_cycle(cmd: c.CancelCycle, uow: UnitOfWork, principal: Principal) -> Outcome:
+    """Close a cycle opened by mistake, while nothing was recorded or sent for it."""
+    reason = _require_reason(cmd.reason, "Eine Stornierung braucht einen Grund.")
+    pairing = single_pairing(uow, cmd.pairing, principal, "Eine Stornierung")
+    session = uow.session
+    cycle = session.exec(
+        select(Cycle).where(Cycle.pairing_id == pairing).where(Cycle.year == cmd.year)
+    ).first()
+    if cycle is None or cycle.ended_on is not None:
+        raise Refused(
+            Problem("year", "kein_zyklus", f"{pairing}: kein laufender Zyklus im Jahr {cmd.year}.")
+        )
+    recorded = session.exec(
+        select(StageState.stage_id)
+        .where(StageState.cycle_id == cycle.id)
+        .where(StageState.status != OFFEN)
+    ).all()
+    sent = session.exec(
+        select(Notification.id)
+        .where(Notification.cycle_id == cycle.id)
+        .where(Notification.status != "skipped")
+    ).all()
+    if recorded or sent:
+        what = f"{len(sent)} Nachricht(en) versandt" if sent else "Ereignisse erfasst"
+        raise Refused(
+            Problem(
+                None,
+                "nicht_stornierbar",
+                f"{pairing} {cmd.year}: Für diesen Zyklus wurden bereits {what}; einzelne "
+                "Stufen können entfallen oder korrigiert werden.",
+            )
+        )
+    cycle.ended_on = uow.today
+    session.add(cycle)
+    audit.record(
+        session,
+        uow.now,
+        principal.actor,
+        audit.Change(
+            "zyklus_storniert", pairing, cmd.year, after="storniert", payload={"grund": reason}
+        ),
+    )
+    return Outcome(cycle_changes=(CycleChange("storniert", pairing, cmd.year, {"grund": reason}),))
 
 
 __all__ = [

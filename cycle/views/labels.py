@@ -19,6 +19,7 @@ ACTION_LABELS: dict[str, str] = {
     "notiz": "Notiz",
     "zyklus_eroeffnet": "Zyklus eröffnet",
     "zyklus_beendet": "Zyklus beendet",
+    "zyklus_storniert": "Zyklus storniert",
     "partnerschaft_beendet": "Partnerschaft beendet",
     "partnerschaft_angelegt": "Partnerschaft angelegt",
     "pairing_angelegt": "Partnerschaft angelegt",
