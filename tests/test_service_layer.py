@@ -299,3 +299,12 @@ def test_commands_are_frozen_data():
     with pytest.raises(AttributeError):
         command.reason = "y"  # type: ignore[misc]
     assert replace(command, reason="y").reason == "y"
+
+
+def test_a_cycle_opened_by_mistake_is_cancelled_through_handle(app: App):
+    cancelled = app.bus.handle(c.CancelCycle("ebensberg", 2026, "Irrtum"), KOORD)
+    assert [cc.kind for cc in cancelled.cycle_changes] == ["storniert"]
+    with pytest.raises(Refused):
+        app.bus.handle(c.CancelCycle("ebensberg", 2026, "noch einmal"), KOORD)
+    with pytest.raises(Forbidden):
+        app.bus.handle(c.CancelCycle(P, 2026, "x"), Principal("l", Role.LESEND))
