@@ -5,6 +5,7 @@ Nothing here runs at import; ``bootstrap()`` builds the adapters a command needs
 
 from __future__ import annotations
 
+import gc
 import getpass
 import os
 from collections.abc import Callable, Mapping
@@ -153,4 +154,7 @@ def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | 
             f"${settings.audit.key_env}: der Protokollschlüssel ist zu kurz "
             f"(mindestens {MIN_KEY_LENGTH} Zeichen, z. B. aus „openssl rand -hex 32“)."
         )
+    # The settings live as long as the process: keep the collector from re-scanning them on
+    # every full collection (a tick at 100,000 pairings spent a fifth of its time there).
+    gc.freeze()
     return App(settings=settings, clock=clock, environ=env)

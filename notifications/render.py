@@ -78,6 +78,22 @@ class Rendered:
     html_section: str = ""
 
 
+class _Environment(jinja2.Environment):
+    """Looks up ``a.b`` on a plain dict as a key first (the contexts are dicts).
+
+    Jinja tries the attribute first and falls back to the key through an exception, once per
+    access; no template names a dict method, so the result is the same.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 class UnknownKind(ValueError):
     """No template triplet exists for the requested kind."""
 
@@ -85,13 +101,16 @@ class UnknownKind(ValueError):
 class Renderer:
     """Renders template triplets; ``override_dir`` (if given) wins over the package templates."""
 
-    def __init__(self, override_dir: Path | None = None) -> None:
+    def __init__(self, override_dir: Path | None = None, auto_reload: bool = False) -> None:
+        """``auto_reload=True`` re-reads changed template files (tests that edit overrides);
+        in production the files are read once per process, not checked on every render."""
         loaders: list[jinja2.BaseLoader] = []
         if override_dir is not None:
             loaders.append(jinja2.FileSystemLoader(str(override_dir)))
         loaders.append(jinja2.PackageLoader("notifications", "templates"))
-        self._env = jinja2.Environment(
+        self._env = _Environment(
             loader=jinja2.ChoiceLoader(loaders),
+            auto_reload=auto_reload,
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -141,13 +160,25 @@ class Renderer:
             raise UnknownKind(f"Keine Vorlage {name!r} gefunden") from exc
 
     def _body(self, name: str, ctx: dict[str, Any]) -> tuple[str, str]:
+        """The full body and its ``inhalt`` block, the block rendered once.
+
+        The block's output is rendered first and then handed to the layout in its place, so the
+        full body is exactly what ``template.render`` gives, without rendering the content twice.
+        """
         template = self._template(name)
-        full = _tidy(template.render(ctx))
         block = template.blocks.get("inhalt")
         if block is None:
+            full = _tidy(template.render(ctx))
             return full, full
-        section = _tidy("".join(block(template.new_context(ctx))))
-        return full, section
+        try:
+            context = template.new_context(ctx)
+            raw = "".join(block(context))
+            # Ours first: the child and layout blocks the root adds go behind it, unused.
+            context.blocks["inhalt"] = [lambda _context: iter((raw,))]
+            full = "".join(template.root_render_func(context))
+        except Exception:  # Jinja rewrites the traceback to point at the template line
+            self._env.handle_exception()
+        return _tidy(full), _tidy(raw)
 
 
 def _sentence_start(text: str) -> str:

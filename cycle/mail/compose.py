@@ -3,19 +3,23 @@
 Every notification is stored under its idempotency key before anything is sent. Notifications
 for the same recipients composed in one pass are bundled into one message; the message's
 Message-ID is derived from the keys it carries, so a resend after a crash is identical.
+
+A draft may carry its content unrendered (``deferred``): ``store`` renders it chunk by chunk and
+inserts each chunk with Core ``executemany``, so a pass over 100,000 points never holds every
+rendered mail at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import insert
-from sqlmodel import Session, col
+from sqlalchemy import Connection, func, insert, select
+from sqlmodel import Session
 
 from cycle.config.settings import Settings, StageSpec
 from cycle.persistence import audit
@@ -30,10 +34,14 @@ from notifications.message import (
 )
 from notifications.render import Rendered, Renderer
 
+T = TypeVar("T")
+CHUNK = 1_000  # messages (and drafts) rendered and inserted per statement
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Draft:
-    """One logical notification, rendered (unless it is only recorded as skipped)."""
+    """One logical notification, rendered or to be rendered (unless it is only recorded as
+    skipped): ``rendered`` holds the content, or ``deferred`` renders it when it is stored."""
 
     key: str
     kind: str
@@ -51,6 +59,19 @@ class Draft:
     point_on: date | None = None
     stadtteil: str | None = None
     bundle: bool = True  # False: always its own message (invitations, receipts)
+    deferred: Callable[[], Rendered] | None = None
+
+    @property
+    def queued(self) -> bool:
+        """To be sent (``False``: only recorded as skipped)."""
+        return self.rendered is not None or self.deferred is not None
+
+    def content(self) -> Rendered:
+        if self.rendered is not None:
+            return self.rendered
+        if self.deferred is None:
+            raise ValueError(f"{self.key}: a skipped notification has no content")
+        return self.deferred()
 
 
 def point_key(
@@ -117,53 +138,82 @@ def store(
 ) -> list[Draft]:
     """Insert the messages, then the notifications (skipped ones too); returns those queued.
 
-    Set-wise: one multi-row INSERT for the messages (ids back in parameter order) and one for
-    the notifications, which carry their message id from the start.
+    Set-wise and in chunks of ``CHUNK``: each chunk of messages is rendered, inserted with one
+    ``executemany`` and dropped before the next; the notifications carry their message id from
+    the start; the audit entries follow in the order of ``drafts``.
     """
     if not drafts:
         return []
-    queued = [d for d in drafts if d.rendered is not None]
+    queued = [d for d in drafts if d.queued]
     groups: dict[tuple[Any, ...], list[Draft]] = {}
     for draft in queued:
         group = (draft.to, draft.cc) if draft.bundle else (draft.key,)
         groups.setdefault(group, []).append(draft)
     members = list(groups.values())
+    connection = session.connection()
     message_of: dict[str, int] = {}
+    subject_of: dict[str, str] = {}
     if members:
         domain = domain_of(parse_address(settings.mail.sender).addr_spec)
-        rows = [_message(group, settings, renderer, now, domain) for group in members]
-        ids = (
-            session.execute(
-                insert(OutboxMessage).returning(
-                    col(OutboxMessage.id), sort_by_parameter_order=True
-                ),
-                rows,
+        for chunk in _chunks(members):
+            rows = [_message(group, settings, renderer, now, domain, subject_of) for group in chunk]
+            ids = _insert_messages(connection, rows)
+            message_of.update(
+                (d.key, i) for group, i in zip(chunk, ids, strict=True) for d in group
             )
-            .scalars()
-            .all()
+    for part in _chunks(drafts):
+        connection.execute(
+            insert(Notification.__table__),  # type: ignore[attr-defined]
+            [_notification(d, message_of, subject_of, now) for d in part],
         )
-        message_of = {d.key: i for group, i in zip(members, ids, strict=True) for d in group}
-    session.execute(insert(Notification), [_notification(d, message_of, now) for d in drafts])
-    audit.append(
-        session,
-        now,
-        actor,
-        (
-            audit.Change(
-                "benachrichtigung_" + ("eingereiht" if d.rendered else "uebersprungen"),
-                d.pairing_id,
-                d.year,
-                d.stage_id,
-                after=d.kind,
-                payload={"key": d.key, "stufe": d.level, "an": list(d.to), "cc": list(d.cc)},
-            )
-            for d in drafts
-        ),
-    )
+        audit.append(session, now, actor, (_change(d) for d in part))
     return queued
 
 
-def _notification(draft: Draft, message_of: dict[str, int], now: datetime) -> dict[str, Any]:
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _insert_messages(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into the outbox; their ids in order.
+
+    SQLite turns ``INSERT … RETURNING`` with ``sort_by_parameter_order`` into one statement per
+    row. There the ids are allocated up front instead: the transaction holds the write lock
+    (``BEGIN IMMEDIATE``) and the table has no AUTOINCREMENT, so SQLite would assign exactly
+    ``max(id) + 1, …`` itself. Elsewhere (PostgreSQL, ids from a sequence) RETURNING is batched.
+    """
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    if connection.dialect.name == "sqlite":
+        first = (connection.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        connection.execute(
+            insert(table), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
+        )
+        return ids
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(connection.execute(statement, rows).scalars().all())
+
+
+def _change(draft: Draft) -> audit.Change:
+    return audit.Change(
+        "benachrichtigung_" + ("eingereiht" if draft.queued else "uebersprungen"),
+        draft.pairing_id,
+        draft.year,
+        draft.stage_id,
+        after=draft.kind,
+        payload={
+            "key": draft.key,
+            "stufe": draft.level,
+            "an": list(draft.to),
+            "cc": list(draft.cc),
+        },
+    )
+
+
+def _notification(
+    draft: Draft, message_of: dict[str, int], subject_of: dict[str, str], now: datetime
+) -> dict[str, Any]:
     message = message_of.get(draft.key)
     return {
         "key": draft.key,
@@ -176,18 +226,24 @@ def _notification(draft: Draft, message_of: dict[str, int], now: datetime) -> di
         "anchor": draft.anchor,
         "point_on": draft.point_on,
         "send_at": draft.send_at,
-        "status": "skipped" if draft.rendered is None else "bundled",
+        "status": "bundled" if draft.queued else "skipped",
         "message_id": message,
         "recipients": {"to": list(draft.to), "cc": list(draft.cc)},
-        "subject": draft.rendered.subject if draft.rendered else "",
+        "subject": subject_of.get(draft.key, ""),
         "created_at": now,
     }
 
 
 def _message(
-    members: list[Draft], settings: Settings, renderer: Renderer, now: datetime, domain: str
+    members: list[Draft],
+    settings: Settings,
+    renderer: Renderer,
+    now: datetime,
+    domain: str,
+    subject_of: dict[str, str],
 ) -> dict[str, Any]:
-    parts = [m.rendered for m in members if m.rendered is not None]
+    parts = [m.content() for m in members]
+    subject_of.update((m.key, part.subject) for m, part in zip(members, parts, strict=True))
     stadtteile = list(dict.fromkeys(m.stadtteil for m in members if m.stadtteil))
     k = settings.koordinierungsstelle
     rendered = renderer.bundle(

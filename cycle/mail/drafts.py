@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from cycle.bootstrap import App
@@ -13,7 +14,7 @@ from cycle.mail.compose import Draft, file_attachment, point_key, stage_context
 from cycle.mail.due import DuePoint, Sent
 from cycle.views.overview import SOON_DAYS, CycleRow
 from notifications.message import Attachment
-from notifications.render import Renderer
+from notifications.render import Rendered, Renderer
 from workflows.deadlines import ERINNERUNG, send_instant
 from workflows.recipients import WOCHENUEBERSICHT, recipients_for
 from workflows.stages import STATUS_LABELS, StageType
@@ -47,6 +48,29 @@ def for_point(
     )
     if not due.send:
         return base
+    attachments: tuple[Attachment, ...] = ()
+    if (
+        due.meeting_at is None
+        and point.kind == ERINNERUNG
+        and stage.type in (StageType.REPORT, StageType.PROOF_OF_FUNDS)
+    ):
+        attachments = file_attachment(stage.vorlage)
+    # Rendered when stored, chunk by chunk (compose.store): never every mail of a pass at once.
+    render = partial(_render, app, renderer, due, now, sent, attachments)
+    return replace(base, deferred=render, attachments=attachments)
+
+
+def _render(
+    app: App,
+    renderer: Renderer,
+    due: DuePoint,
+    now: datetime,
+    sent: Sequence[Sent],
+    attachments: tuple[Attachment, ...],
+) -> Rendered:
+    settings, point = app.settings, due.point
+    stage = settings.stage(due.stage_id)
+    assert stage is not None  # due.py only yields configured stages
     today = app.today(now)
     # For meeting reminders the anchor is the meeting day; otherwise the effective due date.
     context = stage_context(settings, due.pairing_id, due.year, stage, point.anchor, today)
@@ -56,13 +80,10 @@ def for_point(
     context["erinnert_am"] = [s.on for s in sent if s.kind == ERINNERUNG]
     context["eskaliert_am"] = [s.on for s in sent if s.kind == "eskalation"]
     context["eingeladen"] = any(s.kind == "einladung" for s in sent)
-    attachments: tuple[Attachment, ...] = ()
     if due.meeting_at is not None:
         context["meeting"] = {"start": due.meeting_at, "location": due.location}
-    elif point.kind == ERINNERUNG and stage.type in (StageType.REPORT, StageType.PROOF_OF_FUNDS):
-        attachments = file_attachment(stage.vorlage)
     context["attachments"] = [a.filename for a in attachments]
-    return replace(base, rendered=renderer.render(point.kind, context), attachments=attachments)
+    return renderer.render(point.kind, context)
 
 
 def digest_week(app: App, now: datetime) -> tuple[str, date] | None:

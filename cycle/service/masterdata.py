@@ -12,7 +12,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlmodel import Session
 
 from cycle.config.settings import Pairing, Settings, Stadtteil, Traeger
 from cycle.persistence import audit
@@ -81,34 +82,43 @@ def _sync_table(
     wanted: list[dict[str, Any]],
     kind: str,
 ) -> list[audit.Change]:
+    """Insert the new rows and update the changed ones set-wise (Core, no ORM object per row)."""
+    table = model.__table__
+    connection = session.connection()
     changes: list[audit.Change] = []
-    existing = {row.id: row for row in session.exec(select(model))}
+    existing = {row["id"]: row for row in connection.execute(select(table)).mappings()}
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for values in wanted:
         row = existing.get(values["id"])
         pairing = values["id"] if kind == "pairing" else None
         if row is None:
-            session.add(model(**values))
+            new.append(values)
             changes.append(
                 audit.Change(
                     f"{kind}_angelegt", pairing, after=values["id"], payload={"neu": values}
                 )
             )
             continue
-        before = {k: getattr(row, k) for k in values}
+        before = {k: row[k] for k in values}
         if canonical(before) != canonical(values):
             diff = {
                 k: {"vorher": before[k], "nachher": v}
                 for k, v in values.items()
                 if canonical({"v": before[k]}) != canonical({"v": v})
             }
-            for key, value in values.items():
-                setattr(row, key, value)
-            session.add(row)
+            changed.append({**{f"new_{k}": v for k, v in values.items()}, "old_id": values["id"]})
             changes.append(
                 audit.Change(
                     f"{kind}_geaendert", pairing, after=values["id"], payload={"aenderungen": diff}
                 )
             )
+    if new:
+        connection.execute(insert(table), new)
+    if changed:
+        columns: dict[str, Any] = {k: bindparam(f"new_{k}") for k in wanted[0]}
+        statement = update(table).where(table.c.id == bindparam("old_id")).values(columns)
+        connection.execute(statement, changed)
     return changes
 
 
@@ -120,7 +130,6 @@ def sync(session: Session, settings: Settings, now: datetime, actor: str) -> int
     changes += _sync_table(
         session, StadtteilRow, [_stadtteil(s) for s in settings.stadtteile.values()], "stadtteil"
     )
-    session.flush()
     changes += _sync_table(
         session, PairingRow, [_pairing(p) for p in settings.pairings.values()], "pairing"
     )
