@@ -9,6 +9,7 @@ the idempotent steady state), the tick of 03.03.2026 (every pairing's first remi
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import subprocess
@@ -54,6 +55,7 @@ def create(folder: Path, pairings: int, rows: list[Row]) -> Workspace:
     config = fixtures.workspace(folder, pairings)
     elapsed, settings = timed(lambda: load(config, {}))
     rows.append(Row("load config.toml", pairings, elapsed, rate(pairings, elapsed, "pairings")))
+    gc.freeze()  # as cycle.bootstrap.bootstrap() does after loading the config
     return Workspace(pairings, config, App(settings, FixedClock(QUIET), {}))
 
 

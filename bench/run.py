@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import cases, web
+from bench import cases, hot, web
 from bench.table import Row, markdown, write_readme
 
 SIZES = (1_000, 10_000, 100_000)
@@ -30,6 +30,9 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 ORDER = (
     "tick, nothing",
     "tick, everything",
+    "tick floor",
+    "APScheduler",
+    "peak RSS",
     "tick, weekly",
     "simulate",
     "status --format",
@@ -37,6 +40,7 @@ ORDER = (
     "outbox",
     "web:",
     "zyklus --help",
+    "zyklus status",
     "load config",
     "init",
 )
@@ -75,6 +79,9 @@ def _one_size(ws: cases.Workspace, rows: list[Row], status: bool, delivery: bool
     size = f"{ws.pairings:,}"
     _step(f"init {size}", lambda: cases.init(ws, rows))
     _step(f"ticks {size}", lambda: cases.ticks(ws, rows))
+    _step(f"tick floor {size}", lambda: hot.floor(ws, rows))
+    if status:
+        _step(f"APScheduler {size}", lambda: hot.apscheduler(ws, rows))
     if status:
         _step(f"status {size}", lambda: cases.status_json(ws, rows))
     if ws.pairings <= WEB_MAX:
@@ -96,6 +103,7 @@ def measure(sizes: Sequence[int], folder: Path) -> list[Row]:
     small = min(sizes)
     status_at = 10_000 if 10_000 in sizes else max(sizes)
     _step("zyklus --help start-up", lambda: cases.startup(rows))
+    _step("zyklus status start-up", lambda: hot.startup(folder / "startup", rows))
     for size in sizes:
         _progress(f"generating and loading {size:,} pairings …")
         ws = cases.create(folder / f"n{size}", size, rows)
@@ -104,6 +112,8 @@ def measure(sizes: Sequence[int], folder: Path) -> list[Row]:
         finally:
             ws.app.close()
     _step(f"simulate {small:,}", lambda: cases.simulate_year(folder / "sim", small, rows))
+    big = max(sizes)
+    _step(f"peak RSS {big:,}", lambda: hot.peak_rss(folder / "rss", big, rows))
     return sorted(rows, key=_order)
 
 

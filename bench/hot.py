@@ -1,0 +1,166 @@
+"""Rows for the hot-path goals (issue 12): the tick beside an in-run floor and APScheduler, the
+peak RSS of the everything-due tick in its own process, and whole-process start-up of commands.
+
+The floor is what the machine allows for the same mails: the project's renderer on the same
+contexts and one ``executemany`` of the rendered rows into a plain SQLite table, nothing else.
+The APScheduler rate is the alternative a Python user would pick: one job per reminder point in
+a SQLAlchemy job store on SQLite (bench-only dependency).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from bench import cases, fixtures
+from bench.table import Row, median_of, timed
+from cycle.clock import BERLIN
+from cycle.mail.compose import stage_context
+from cycle.service import tick
+
+EVERYTHING = "tick, everything due"
+
+
+def _tick_rate(rows: list[Row], pairings: int) -> float | None:
+    """Mails/s of this size's everything-due tick row (measured earlier in the same run)."""
+    for row in rows:
+        if row.benchmark.startswith(EVERYTHING) and row.pairings == pairings:
+            return int(row.note.split()[0].replace(",", "")) / row.seconds
+    return None
+
+
+def floor(ws: cases.Workspace, rows: list[Row]) -> None:
+    """Render the tick's reminder for every pairing and insert the rows with one executemany."""
+    app = ws.app
+    stage = app.settings.stages[0]
+    due = date(2026, 3, 31)
+    today = cases.REMINDERS.date()
+    contexts = []
+    for pairing_id in app.settings.pairings:
+        context = stage_context(app.settings, pairing_id, 2026, stage, due, today)
+        context.update(level=1, erinnert_am=[], eskaliert_am=[], eingeladen=False)
+        contexts.append(context)
+    path = ws.config.parent / "floor.db"
+
+    def run() -> int:
+        rendered = [app.renderer.render("erinnerung", c) for c in contexts]
+        with sqlite3.connect(path) as connection:
+            connection.execute("DROP TABLE IF EXISTS mail")
+            connection.execute("CREATE TABLE mail (id INTEGER PRIMARY KEY, subject, text, html)")
+            connection.executemany(
+                "INSERT INTO mail (subject, text, html) VALUES (?, ?, ?)",
+                [(r.subject, r.text, r.html) for r in rendered],
+            )
+        return len(rendered)
+
+    elapsed, count = timed(run)
+    floor_rate = count / elapsed
+    tick_rate = _tick_rate(rows, ws.pairings)
+    ratio = f"; tick = {tick_rate / floor_rate:.2f} × floor" if tick_rate else ""
+    note = f"renderer + one executemany, {count:,} mails; {floor_rate:,.0f} mails/s{ratio}"
+    rows.append(Row("tick floor (same run)", ws.pairings, elapsed, note))
+
+
+def _noop() -> None:  # the job APScheduler would run (never runs here: paused)
+    """Nothing."""
+
+
+def apscheduler(ws: cases.Workspace, rows: list[Row], jobs: int = 2_000) -> None:
+    """Planning one APScheduler job per reminder point in a SQLAlchemy job store (SQLite)."""
+    try:
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+    except ImportError:
+        rows.append(Row("APScheduler, one job per point", None, 0.0, "not installed: .[bench]"))
+        return
+    count = min(jobs, ws.pairings)
+    with tempfile.TemporaryDirectory(prefix="zyklus-aps-") as folder:
+        store = SQLAlchemyJobStore(url=f"sqlite:///{folder}/jobs.db")
+        scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=BERLIN)
+        scheduler.start(paused=True)
+        at = datetime(2099, 3, 3, 8, 5, tzinfo=BERLIN)  # far ahead: nothing ever runs
+        try:
+            elapsed, _ = timed(
+                lambda: [
+                    scheduler.add_job(
+                        _noop, "date", run_date=at + timedelta(minutes=i), id=f"paar-{i}/erinnerung"
+                    )
+                    for i in range(count)
+                ]
+            )
+        finally:
+            scheduler.shutdown(wait=False)
+    aps_rate = count / elapsed
+    tick_rate = _tick_rate(rows, ws.pairings)
+    ratio = f"; tick = {tick_rate / aps_rate:.1f} × APScheduler" if tick_rate else ""
+    note = f"{count:,} jobs planned; {aps_rate:,.0f} jobs/s{ratio}"
+    rows.append(Row("APScheduler, one job per point", ws.pairings, elapsed, note))
+
+
+def peak_rss(folder: Path, pairings: int, rows: list[Row]) -> None:
+    """The everything-due tick in a fresh process; its peak RSS (``resource.getrusage``)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.hot", str(folder), str(pairings)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("ZYKLUS_")},
+    )
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    note = (
+        f"{found['enqueued']:,} mails in {found['seconds']:.1f} s; peak RSS "
+        f"{found['before_mb']:,.0f} MB after init, {found['peak_mb']:,.0f} MB after the tick"
+    )
+    rows.append(
+        Row("peak RSS, everything-due tick (own process)", pairings, found["seconds"], note)
+    )
+
+
+def _child(folder: Path, pairings: int) -> None:
+    rows: list[Row] = []
+    ws = cases.create(folder, pairings, rows)
+    try:
+        cases.init(ws, rows)
+        tick.enqueue(ws.app, ws.app.renderer, cases.QUIET)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        elapsed, report = timed(lambda: tick.enqueue(ws.app, ws.app.renderer, cases.REMINDERS))
+    finally:
+        ws.app.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {"enqueued": report.enqueued, "seconds": elapsed, "before_mb": before, "peak_mb": peak}
+    print(json.dumps(result))
+
+
+def startup(folder: Path, rows: list[Row], runs: int = 7) -> None:
+    """``zyklus status`` on 8 pairings as a fresh process, against ``python -c pass``."""
+    config = fixtures.workspace(folder, 8)
+    script = Path(sys.executable).parent / "zyklus"
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "cycle"]
+    command += ["--config", str(config), "--now", "2026-03-03T08:05"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZYKLUS_")}
+
+    def run(argv: list[str]) -> None:
+        subprocess.run(
+            argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    run([*command, "init"])
+    run([*command, "status"])  # warm-up: bytecode caches and the OS page cache
+    bare, _ = median_of(runs, lambda: run([sys.executable, "-c", "pass"]))
+    elapsed, times = median_of(runs, lambda: run([*command, "status"]))
+    note = (
+        f"median of {runs} (min {min(times):.3f}, max {max(times):.3f}); "
+        f"bare interpreter {bare:.3f}"
+    )
+    rows.append(Row("zyklus status (start-up, whole process)", 8, elapsed, note))
+
+
+if __name__ == "__main__":
+    _child(Path(sys.argv[1]), int(sys.argv[2]))
