@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from html import escape
+from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from cycle.config.settings import Settings
@@ -68,14 +69,27 @@ def normal(email: str) -> str:
     return email.strip().lower()
 
 
+_indexes: dict[int, tuple[Settings, dict[str, frozenset[str]]]] = {}
+
+
+def _contacts(settings: Settings) -> dict[str, frozenset[str]]:
+    """Contact address → its pairings; built once per settings object (a tick asks per mail)."""
+    cached = _indexes.get(id(settings))
+    if cached is not None and cached[0] is settings:
+        return cached[1]
+    index: dict[str, set[str]] = {}
+    for pairing in settings.pairings.values():
+        for contact in pairing.contacts:
+            index.setdefault(normal(contact.email), set()).add(pairing.id)
+    frozen = {email: frozenset(ids) for email, ids in index.items()}
+    _indexes.clear()  # one config per process; keep no stale settings alive
+    _indexes[id(settings)] = (settings, frozen)
+    return frozen
+
+
 def contact_pairings(settings: Settings, email: str) -> frozenset[str]:
     """The pairings whose contacts include ``email`` in the master data (case-insensitive)."""
-    address = normal(email)
-    return frozenset(
-        p.id
-        for p in settings.pairings.values()
-        if any(normal(c.email) == address for c in p.contacts)
-    )
+    return _contacts(settings).get(normal(email), frozenset())
 
 
 def _current(settings: Settings, email: str, stored: Iterable[str]) -> Access | None:
@@ -87,27 +101,56 @@ def url_of(settings: Settings, path: str) -> str:
     return f"{settings.web.base_url}/portal/{path}"
 
 
+def _row(
+    settings: Settings, address: str, purpose: str, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(days=settings.portal.link_days) if purpose == LOGIN else None
+    return token, {
+        "token_hash": digest(token),
+        "email": address,
+        "pairings": sorted(contact_pairings(settings, address)),
+        "purpose": purpose,
+        "created_at": now,
+        "expires_at": expires,
+        "used_at": None,
+        "revoked_at": None,
+    }
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:  # Core executemany: a tick mints one link per contact, thousands at a time
+        table = PortalToken.__table__  # type: ignore[attr-defined]
+        session.connection().execute(insert(table), rows)
+
+
 def mint(
     session: Session, settings: Settings, email: str, purpose: str, now: datetime
 ) -> str | None:
     """A new raw token for a contact of the master data (``None`` for any other address)."""
     address = normal(email)
-    pairings = contact_pairings(settings, address)
-    if not pairings:
+    if not contact_pairings(settings, address):
         return None
-    token = secrets.token_urlsafe(32)
-    expires = now + timedelta(days=settings.portal.link_days) if purpose == LOGIN else None
-    session.add(
-        PortalToken(
-            token_hash=digest(token),
-            email=address,
-            pairings=sorted(pairings),
-            purpose=purpose,
-            created_at=now,
-            expires_at=expires,
-        )
-    )
+    token, row = _row(settings, address, purpose, now)
+    _insert(session, [row])
     return token
+
+
+def links_for(
+    session: Session, settings: Settings, emails: Iterable[str], now: datetime
+) -> dict[str, str]:
+    """The login links of the contacts among ``emails`` (by normalised address), one per
+    contact and transaction: minted together, reused for every later mail of the transaction.
+    """
+    cache: dict[str, str] = session.info.setdefault(_CACHE, {})
+    wanted = {normal(e) for e in emails} & _contacts(settings).keys()
+    rows = []
+    for address in sorted(wanted - cache.keys()):
+        token, row = _row(settings, address, LOGIN, now)
+        cache[address] = url_of(settings, f"anmelden/{token}")
+        rows.append(row)
+    _insert(session, rows)
+    return {address: cache[address] for address in wanted}
 
 
 def link_for(session: Session, settings: Settings, email: str, now: datetime) -> str | None:
@@ -115,12 +158,7 @@ def link_for(session: Session, settings: Settings, email: str, now: datetime) ->
 
     ``None`` when ``email`` is no contact of any pairing (no link goes to other addresses).
     """
-    cache: dict[str, str | None] = session.info.setdefault(_CACHE, {})
-    address = normal(email)
-    if address not in cache:
-        token = mint(session, settings, address, LOGIN, now)
-        cache[address] = url_of(settings, f"anmelden/{token}") if token else None
-    return cache[address]
+    return links_for(session, settings, [email], now).get(normal(email))
 
 
 def _login_token(session: Session, token: str, now: datetime) -> PortalToken | None:
@@ -267,44 +305,52 @@ def allow_request(session: Session, email: str, client: str, now: datetime) -> b
     return allowed
 
 
-def mail_footer(
-    session: Session, settings: Settings, to: Sequence[str], now: datetime
-) -> tuple[str, str]:
-    """The portal links of the pairing contacts among ``to``: (text, HTML) to append to a mail.
+def mail_footers(
+    session: Session, settings: Settings, recipients: Sequence[Sequence[str]], now: datetime
+) -> list[tuple[str, str]]:
+    """For each mail's ``To`` addresses: the portal links of the pairing contacts among them,
+    as (text, HTML) to append to the mail; ``("", "")`` when no recipient is a contact (mails
+    to the Koordinierungsstelle, the Leitung …). The links of all mails are minted at once.
 
     The text starts with a newline: appended to a rendered body (which ends with one), it
     leaves one blank line; the HTML is a paragraph (or list) for the end of ``<body>``.
-
-    Empty when no recipient is a contact (mails to the Koordinierungsstelle, the Leitung …).
     A mail to several contacts (a tandem) lists one link per person, each named.
     """
-    links = []
-    for address in to:
-        name, email = parseaddr(address)
-        url = link_for(session, settings, email, now) if email else None
-        if url is not None:
-            links.append((name or email, url))
-    if not links:
-        return "", ""
-    days = settings.portal.link_days
+    parsed = [[parseaddr(a) for a in to] for to in recipients]
+    links = links_for(session, settings, (e for mail in parsed for _, e in mail if e), now)
     intro = (
         "Ihre Fristen, den Jahresbericht, den Verwendungsnachweis und Ihre Termine finden Sie im "
-        f"Träger-Portal. Persönlicher Link (gültig {days} Tage, einmal verwendbar, bitte nicht "
-        "weitergeben):"
+        f"Träger-Portal. Persönlicher Link (gültig {settings.portal.link_days} Tage, einmal "
+        "verwendbar, bitte nicht weitergeben):"
     )
-    if len(links) > 1:
-        intro = intro.replace("Persönlicher Link", "Persönliche Links, je Person")
+    footers = []
+    for mail in parsed:
+        found = [
+            (name or email, links[normal(email)]) for name, email in mail if normal(email) in links
+        ]
+        footers.append(_footer(intro, found))
+    return footers
+
+
+def mail_footer(
+    session: Session, settings: Settings, to: Sequence[str], now: datetime
+) -> tuple[str, str]:
+    """``mail_footers`` for one mail."""
+    return mail_footers(session, settings, [to], now)[0]
+
+
+def _footer(intro: str, links: list[tuple[str, str]]) -> tuple[str, str]:
+    if not links:
+        return "", ""
     if len(links) == 1:
-        text = f"\n{intro}\n{links[0][1]}\n"
-        html = (
-            f'<p>{escape(intro)}<br><a href="{escape(links[0][1])}">{escape(links[0][1])}</a></p>'
+        url = links[0][1]
+        return (
+            f"\n{intro}\n{url}\n",
+            f'<p>{escape(intro)}<br><a href="{escape(url)}">{escape(url)}</a></p>',
         )
-    else:
-        text = f"\n{intro}\n"
-        text += "".join(f"{name}: {url}\n" for name, url in links)
-        items = "".join(
-            f'<li>{escape(name)}: <a href="{escape(url)}">{escape(url)}</a></li>'
-            for name, url in links
-        )
-        html = f"<p>{escape(intro)}</p><ul>{items}</ul>"
-    return text, html
+    intro = intro.replace("Persönlicher Link", "Persönliche Links, je Person")
+    text = f"\n{intro}\n" + "".join(f"{name}: {url}\n" for name, url in links)
+    items = "".join(
+        f'<li>{escape(name)}: <a href="{escape(url)}">{escape(url)}</a></li>' for name, url in links
+    )
+    return text, f"<p>{escape(intro)}</p><ul>{items}</ul>"
