@@ -11,6 +11,11 @@ The outbox itself (SQL) belongs to the application; it implements ``OutboxPort``
 - ``defer(id, now, next_attempt_at, error, attempted=…)``: back to pending, not before
   ``next_attempt_at``; counts an attempt only if ``attempted``.
 - ``mark_failed(id, now, error, attempted=…)``: final; the application raises a ``zustellfehler``.
+- Optionally (``UngewissPort``): ``hand_over(id, now, retry_at, retry=…)`` records, right before
+  the content goes to the server, that a copy may arrive from now on (status ``ungewiss``, not
+  due before ``retry_at``), and ``mark_ungewiss(id, now, retry_at, error)`` records an unknown
+  outcome (the attempt counts). ``Pending.ungewiss`` says a claimed message is on its one retry,
+  ``Pending.interrupted`` that this retry's hand-over was cut off by a crash.
 - Every mark applies only while this drain still owns the message's lease and returns whether it
   did; ``False`` means another process took the message over: nothing was changed.
 
@@ -25,6 +30,14 @@ Guarantees of ``drain``:
 - **Honest attempts.** Only attempts that reached the server count (``DeliveryError.reached``).
   A refused connection, a DNS or login failure, a crash before or during the send: none uses up
   a retry.
+- **Unknown outcome** (``DeliveryError.ambiguous``: a timeout or lost connection after the
+  hand-over, or the loop's own deadline after it): the message becomes ``ungewiss`` and is
+  retried once, after ``ungewiss_wait``, with the same Message-ID. If that retry fails in any way
+  that reached the server, or is itself cut off, the message is ``failed`` and the notice says it
+  may have arrived; an outage defers it without using up the retry. A crash after a hand-over
+  leaves the message ``ungewiss`` (``hand_over`` wrote it first): it is retried after
+  ``ungewiss_wait``, and a crash during that retry's hand-over makes it ``failed`` without a third
+  send. So a message reaches the server at most twice, whatever crashes.
 - **Backoff.** A temporary error after reaching the server defers by ``backoff`` (base, 2·base,
   … capped at six hours) or fails once ``max_attempts`` attempts reached the server; a permanent
   one fails at once. If the server cannot be reached, the message and every other due message are
@@ -38,13 +51,15 @@ import asyncio
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from notifications.message import OutgoingEmail, to_mime
 from notifications.transport_base import DeliveryError, SendResult, Transport
 
 MAX_BACKOFF = timedelta(hours=6)
 OUTAGE_CAP = timedelta(minutes=15)
+UNGEWISS_WAIT = timedelta(minutes=60)
+MAYBE_ARRIVED = "die Nachricht ist möglicherweise trotzdem angekommen"
 SEND_GRACE = 1.0  # seconds beyond a transport's own bound before the loop cuts a send off
 
 
@@ -52,13 +67,17 @@ SEND_GRACE = 1.0  # seconds beyond a transport's own bound before the loop cuts 
 class Pending:
     """A claimed message; ``attempts`` counts earlier attempts that reached the server.
 
-    ``queued_at`` (when the message was stored) lets the outage backoff grow with the wait.
+    ``queued_at`` (when the message was stored) lets the outage backoff grow with the wait;
+    ``ungewiss``: this is the one retry after an unknown outcome; ``interrupted``: that retry's
+    hand-over was cut off by a crash (it must not be sent a third time).
     """
 
     id: Hashable
     email: OutgoingEmail
     attempts: int
     queued_at: datetime | None = None
+    ungewiss: bool = False
+    interrupted: bool = False
 
 
 class OutboxPort(Protocol):
@@ -73,6 +92,23 @@ class OutboxPort(Protocol):
     def mark_failed(self, id: Hashable, now: datetime, error: str, *, attempted: bool) -> bool: ...
 
 
+@runtime_checkable
+class UngewissPort(OutboxPort, Protocol):
+    """An outbox that records hand-overs and unknown outcomes (see the module docstring)."""
+
+    def hand_over(
+        self, id: Hashable, now: datetime, retry_at: datetime, *, retry: bool
+    ) -> bool: ...
+
+    def mark_ungewiss(
+        self, id: Hashable, now: datetime, retry_at: datetime, error: str
+    ) -> bool: ...
+
+    def defer_ungewiss(
+        self, id: Hashable, now: datetime, next_attempt_at: datetime, error: str
+    ) -> bool: ...
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     """``superseded``: outcomes not recorded because another process had taken the message over."""
@@ -84,6 +120,7 @@ class DeliveryReport:
     refused: Mapping[Hashable, Mapping[str, str]] = field(default_factory=dict)
     connection_error: str | None = None
     superseded: int = 0
+    ungewiss: int = 0
 
 
 def send_deadline(transport: Transport) -> timedelta:
@@ -126,7 +163,7 @@ def later(now: datetime, wait: timedelta) -> datetime:
 
 class _Tally:
     def __init__(self) -> None:
-        self.sent = self.failed = self.deferred = self.superseded = 0
+        self.sent = self.failed = self.deferred = self.superseded = self.ungewiss = 0
         self.failed_ids: list[Hashable] = []
         self.refused: dict[Hashable, Mapping[str, str]] = {}
         self.connection_error: str | None = None
@@ -140,6 +177,7 @@ class _Tally:
             dict(self.refused),
             self.connection_error,
             self.superseded,
+            self.ungewiss,
         )
 
 
@@ -149,7 +187,12 @@ class _Run:
     max_attempts: int
     base_seconds: float
     clock: Callable[[], datetime]
+    ungewiss_wait: timedelta = UNGEWISS_WAIT
     tally: _Tally = field(default_factory=_Tally)
+
+    @property
+    def ports(self) -> UngewissPort | None:
+        return self.outbox if isinstance(self.outbox, UngewissPort) else None
 
 
 async def drain(
@@ -161,6 +204,7 @@ async def drain(
     base_seconds: float = 60,
     batch_size: int = 100,
     clock: Callable[[], datetime] | None = None,
+    ungewiss_wait: timedelta = UNGEWISS_WAIT,
 ) -> DeliveryReport:
     """Deliver every message due at ``now`` over one transport connection.
 
@@ -168,10 +212,11 @@ async def drain(
     and mark (default: ``now`` throughout; never earlier than ``now``). ``batch_size`` is how many
     messages are claimed at a time to be deferred when the server cannot be reached. The transport
     is opened only if there is something to send and always closed afterwards.
+    ``ungewiss_wait``: how long a message with an unknown outcome waits for its one retry.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("drain: naive datetime refused")
-    run = _Run(outbox, max_attempts, base_seconds, _not_before(now, clock))
+    run = _Run(outbox, max_attempts, base_seconds, _not_before(now, clock), ungewiss_wait)
     seen, opened = set[Hashable](), False
     try:
         while claimed := outbox.claim(run.clock(), 1):
@@ -181,6 +226,9 @@ async def drain(
                 # it waits for the next drain; its lease runs out on its own.
                 break
             seen.add(pending.id)
+            if pending.interrupted:  # its retry was cut off after the hand-over: no third send
+                _fail(run, pending, "Zweiter Zustellversuch nach der Übergabe abgebrochen", True)
+                continue
             opened = True  # from here on ``close`` is due, also after a failed open
             error = await _send_one(run, transport, sender, pending)
             if error is None:
@@ -210,15 +258,30 @@ async def _send_one(
     except ValueError as exc:  # a message that cannot be built will never be sendable
         return DeliveryError(f"Nachricht fehlerhaft: {exc}", permanent=True, reached=False)
     limit = send_deadline(transport).total_seconds()
+    handed_over = False
+
+    def on_handover() -> None:
+        nonlocal handed_over
+        handed_over = True
+        ports = run.ports
+        if ports is not None:
+            now = run.clock()
+            retry_at = later(now, run.ungewiss_wait)
+            ports.hand_over(pending.id, now, retry_at, retry=pending.ungewiss)
+
     try:
         async with asyncio.timeout(limit):
             await transport.open()
-            result: SendResult = await transport.send(msg, sender, pending.email.recipients)
+            result: SendResult = await transport.send(
+                msg, sender, pending.email.recipients, on_handover=on_handover
+            )
     except DeliveryError as exc:
         return exc
     except TimeoutError:  # the transport overran its own bound: it may have reached the server
         return DeliveryError(
-            f"Zeitüberschreitung: keine Antwort nach {limit:g} Sekunden", permanent=False
+            f"Zeitüberschreitung: keine Antwort nach {limit:g} Sekunden",
+            permanent=False,
+            ambiguous=handed_over,
         )
     tally = run.tally
     if not run.outbox.mark_sent(pending.id, run.clock(), result.refused):
@@ -232,13 +295,17 @@ async def _send_one(
 
 def _record_error(run: _Run, pending: Pending, error: DeliveryError) -> None:
     attempts = pending.attempts + (1 if error.reached else 0)
-    now, tally = run.clock(), run.tally
-    if error.permanent or attempts >= run.max_attempts:
-        if run.outbox.mark_failed(pending.id, now, error.message, attempted=error.reached):
-            tally.failed += 1
-            tally.failed_ids.append(pending.id)
+    now, tally, ports = run.clock(), run.tally, run.ports
+    if ports is not None and (error.ambiguous or pending.ungewiss):
+        if pending.ungewiss or error.permanent:  # the one retry is used up, or no retry helps
+            _fail(run, pending, error.message, error.reached or error.ambiguous)
+        elif ports.mark_ungewiss(pending.id, now, later(now, run.ungewiss_wait), error.message):
+            tally.ungewiss += 1
         else:
             tally.superseded += 1
+        return
+    if error.permanent or attempts >= run.max_attempts:
+        _fail(run, pending, error.message, error.reached)
         return
     wait = backoff(max(attempts, 1), run.base_seconds)
     if run.outbox.defer(pending.id, now, later(now, wait), error.message, attempted=error.reached):
@@ -247,11 +314,27 @@ def _record_error(run: _Run, pending: Pending, error: DeliveryError) -> None:
         tally.superseded += 1
 
 
+def _fail(run: _Run, pending: Pending, message: str, attempted: bool) -> None:
+    """Mark ``pending`` failed; after an unknown outcome the error says it may have arrived."""
+    if pending.ungewiss:
+        message = f"{message}; {MAYBE_ARRIVED}"
+    if run.outbox.mark_failed(pending.id, run.clock(), message, attempted=attempted):
+        run.tally.failed += 1
+        run.tally.failed_ids.append(pending.id)
+    else:
+        run.tally.superseded += 1
+
+
 def _defer_outage(run: _Run, pending: Pending, error: DeliveryError) -> None:
     now = run.clock()
     waited = now - pending.queued_at if pending.queued_at is not None else timedelta(0)
     wait = outage_backoff(waited, run.base_seconds)
-    if run.outbox.defer(pending.id, now, later(now, wait), error.message, attempted=False):
+    ports = run.ports
+    if pending.ungewiss and ports is not None:  # keeps its status and its one retry
+        done = ports.defer_ungewiss(pending.id, now, later(now, wait), error.message)
+    else:
+        done = run.outbox.defer(pending.id, now, later(now, wait), error.message, attempted=False)
+    if done:
         run.tally.deferred += 1
         run.tally.connection_error = error.message
     else:

@@ -6,16 +6,24 @@ before the next send.
 
 Time bounds (aiosmtplib's own ``timeout`` is per socket operation only, LIBRARY_NOTES):
 
-- ``timeout``: each socket operation (the configured ``timeout_seconds``);
-- ``send_timeout`` (default ``4 × timeout``): one connect with STARTTLS and login, and one SMTP
-  transaction (MAIL … end of DATA and its reply), each as a whole;
-- ``send()`` as a whole: ``2 × send_timeout`` (a transaction, and after an idle disconnect a
-  reconnect and a second one), enforced with ``asyncio.timeout``;
-- ``send_bound = 3 × send_timeout + 2 s``: ``open()`` plus one ``send()``, with the wait for
-  closing a failed connection in each; the delivery loop and the outbox lease derive from it.
+- ``timeout`` (t): each socket operation before DATA (the configured ``timeout_seconds``);
+- ``data_timeout`` (d, default 600 s, RFC 5321 §4.5.3.2.6 "DATA Termination: 10 minutes"): the
+  wait for each reply of the DATA command — the 354 and the final reply after end-of-DATA;
+- ``send_timeout`` (s, default ``4 × t``): one connect with STARTTLS and login, and the envelope
+  (MAIL, RCPT), each as a whole; the DATA step as a whole is bounded by ``d + t``;
+- ``send()`` as a whole: ``4·s + d + t + 2 s`` (a transaction's envelope, and after an idle
+  disconnect a reconnect and a second one), enforced with ``asyncio.timeout``;
+- ``send_bound = 5·s + d + t + 3 s``: ``open()`` plus one ``send()``, with the wait for
+  closing a failed connection in each; the delivery loop and the outbox lease derive from it
+  (t = 30, d = 600: 1233 s).
 
 Errors before a transaction began (refused connection, DNS, TLS, login, a timeout while
 connecting) are ``connection=True`` and not an attempt; errors after it began count as one.
+A timeout or a lost connection from the DATA command on is ``ambiguous``: the server may have
+taken the message (aiosmtplib's ``send_message`` is used, with the client's ``data`` step
+wrapped to call the hand-over hook and to wait ``d``). Such a send is never repeated inside
+``send()``; a disconnect before DATA is retried once on a fresh connection. A timeout waiting
+for the 354 is counted as ambiguous too (on the safe side: it only delays one retry).
 """
 
 from __future__ import annotations
@@ -23,15 +31,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
+from typing import Literal
 
 import aiosmtplib
+from aiosmtplib.typing import Default
 
 from notifications.transport_base import ContextManaged, DeliveryError, Security, SendResult
 
 _SECURITY = ("none", "starttls", "tls")
 _CLOSE_WAIT = 1.0  # seconds ``_closed`` lets a dropped connection finish closing
+DATA_TIMEOUT = 600.0  # RFC 5321 §4.5.3.2.6: wait 10 minutes for the reply to end-of-DATA
+
+
+class _Client(aiosmtplib.SMTP):
+    """aiosmtplib's client with a hand-over point: ``data`` first calls ``on_handover`` and
+    marks ``handed_over``, then waits up to ``data_timeout`` for each of its replies."""
+
+    data_timeout = DATA_TIMEOUT
+    handed_over = False
+    on_handover: Callable[[], None] | None = None
+
+    async def data(
+        self,
+        message: str | bytes,
+        /,
+        *,
+        timeout: float | Literal[Default.token] | None = Default.token,
+    ) -> aiosmtplib.SMTPResponse:
+        self.handed_over = True
+        if self.on_handover is not None:
+            self.on_handover()
+        return await super().data(message, timeout=self.data_timeout)
 
 
 class SmtpTransport(ContextManaged):
@@ -47,6 +79,7 @@ class SmtpTransport(ContextManaged):
         timeout: float = 30.0,
         *,
         send_timeout: float | None = None,
+        data_timeout: float = DATA_TIMEOUT,
         tls_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
     ) -> None:
@@ -56,14 +89,17 @@ class SmtpTransport(ContextManaged):
         self.username, self.password = username, password
         self.timeout = timeout
         self.send_timeout = send_timeout if send_timeout is not None else 4 * timeout
-        self.send_bound = 3 * self.send_timeout + 2 * _CLOSE_WAIT
+        self.data_timeout = data_timeout
+        self.data_bound = data_timeout + timeout  # the DATA step as a whole
+        self.send_limit = 4 * self.send_timeout + self.data_bound + 2 * _CLOSE_WAIT
+        self.send_bound = self.send_timeout + _CLOSE_WAIT + self.send_limit
         self.tls_context = tls_context
         self.local_hostname = local_hostname
-        self._client: aiosmtplib.SMTP | None = None
+        self._client: _Client | None = None
         self.connections = 0  # how many connections were opened (for tests and statistics)
 
-    def _new_client(self) -> aiosmtplib.SMTP:
-        return aiosmtplib.SMTP(
+    def _new_client(self) -> _Client:
+        client = _Client(
             hostname=self.host,
             port=self.port,
             timeout=self.timeout,
@@ -72,6 +108,8 @@ class SmtpTransport(ContextManaged):
             tls_context=self.tls_context,
             local_hostname=self.local_hostname,
         )
+        client.data_timeout = self.data_timeout
+        return client
 
     @property
     def is_connected(self) -> bool:
@@ -124,21 +162,27 @@ class SmtpTransport(ContextManaged):
             client.close()
         await _closed(protocol)
 
-    async def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> SendResult:
+    async def send(
+        self,
+        msg: EmailMessage,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        on_handover: Callable[[], None] | None = None,
+    ) -> SendResult:
         if not recipients:
             raise DeliveryError("Die Nachricht hat keine Empfänger.", permanent=True)
-        phase = _Phase()
-        limit = 2 * self.send_timeout
+        phase = _Phase(on_handover)
+        limit = self.send_limit
         try:
             async with asyncio.timeout(limit):
                 errors = await self._guarded(msg, sender, recipients, phase, retry=True)
         except TimeoutError as exc:  # only the outer bound gets here; inner ones are classified
             await self._drop()
-            raise DeliveryError(
+            raise _timeout_error(
                 f"Zeitüberschreitung beim Senden an {self.host}:{self.port} "
                 f"(nach {limit:g} Sekunden)",
-                permanent=False,
-                connection=not phase.in_transaction,
+                phase,
             ) from exc
         return SendResult({addr: f"{r.code} {r.message}" for addr, r in errors.items()})
 
@@ -149,8 +193,10 @@ class SmtpTransport(ContextManaged):
         await self.open()  # re-connects when the client is no longer connected
         client = self._client
         assert client is not None
+        phase.client = client
+        client.handed_over, client.on_handover = False, phase.on_handover
         phase.in_transaction = True  # from here on the server may see the message
-        async with asyncio.timeout(self.send_timeout):
+        async with asyncio.timeout(self.send_timeout + self.data_bound):
             errors, _ = await client.send_message(msg, sender=sender, recipients=list(recipients))
         return errors
 
@@ -167,6 +213,9 @@ class SmtpTransport(ContextManaged):
             return await self._send_once(msg, sender, recipients, phase)
         except aiosmtplib.SMTPServerDisconnected as exc:
             await self._drop()
+            if phase.handed_over:
+                message = f"Verbindung nach der Übergabe abgebrochen: {exc}"
+                raise _timeout_error(message, phase) from exc
             if retry:  # a connection the server closed while idle: once more on a fresh one
                 return await self._guarded(msg, sender, recipients, phase, retry=False)
             raise DeliveryError(
@@ -179,7 +228,8 @@ class SmtpTransport(ContextManaged):
                 "Alle Empfänger wurden abgelehnt: " + _describe(answers), permanent=permanent
             ) from exc
         except aiosmtplib.SMTPResponseException as exc:
-            # aiosmtplib sends RSET after a refused transaction; the connection stays usable.
+            # A definite answer (also to end-of-DATA). aiosmtplib sends RSET after a refused
+            # transaction; the connection stays usable.
             raise DeliveryError(
                 f"Der SMTP-Server hat die Nachricht abgelehnt: {exc.code} {exc.message}",
                 permanent=exc.code >= 500,
@@ -191,8 +241,8 @@ class SmtpTransport(ContextManaged):
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self._drop()
             reason = str(exc) or type(exc).__name__
-            raise DeliveryError(
-                f"Verbindung zum SMTP-Server unterbrochen: {reason}", permanent=False
+            raise _timeout_error(
+                f"Verbindung zum SMTP-Server unterbrochen: {reason}", phase
             ) from exc
 
     async def _drop(self) -> None:
@@ -204,9 +254,28 @@ class SmtpTransport(ContextManaged):
 
 
 class _Phase:
-    """Where a send is: before its transaction (not an attempt yet) or inside it."""
+    """Where a send is: before its transaction (not an attempt yet), inside it, or past the
+    hand-over (from DATA on: the outcome of a timeout or disconnect is unknown)."""
 
-    in_transaction = False
+    def __init__(self, on_handover: Callable[[], None] | None) -> None:
+        self.on_handover = on_handover
+        self.in_transaction = False
+        self.client: _Client | None = None
+
+    @property
+    def handed_over(self) -> bool:
+        return self.client is not None and self.client.handed_over
+
+
+def _timeout_error(message: str, phase: _Phase) -> DeliveryError:
+    """A timeout or lost connection: unknown outcome after the hand-over, else temporary."""
+    if phase.handed_over:
+        return DeliveryError(
+            f"Zustellung ungewiss (der Server hat die Nachricht vielleicht angenommen): {message}",
+            permanent=False,
+            ambiguous=True,
+        )
+    return DeliveryError(message, permanent=False, connection=not phase.in_transaction)
 
 
 async def _abandon(

@@ -7,7 +7,13 @@ authentication). ``connection=True`` marks errors where the server could not be 
 (refused connection, DNS, connect/TLS/login failure), so the caller can defer the rest of its
 batch without trying each message. ``reached`` says whether the message was handed to the server
 (an SMTP transaction began); only such attempts count against ``max_attempts``. It defaults to
-``not connection``.
+``not connection``. ``ambiguous=True`` means the outcome is unknown: a timeout or a lost connection
+after the message content was handed over (from the DATA command on), so the server may have
+accepted it; the caller must not simply retry (``notifications.delivery``: status ``ungewiss``).
+
+Hand-over hook: ``send(..., on_handover=f)`` calls ``f()`` right before the content is handed over
+(SMTP: before DATA), so the caller can record that from now on a copy may arrive. Transports
+without such a point (Maildir: a local atomic write) never call it.
 
 Time contract: ``send_bound`` (seconds) bounds ``open()`` followed by one ``send()``. The delivery
 loop enforces it with ``asyncio.timeout`` and derives the outbox lease from it, so a transport must
@@ -16,7 +22,7 @@ finish (or raise) within it on its own where it can tell what happened.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from types import TracebackType
@@ -42,12 +48,14 @@ class DeliveryError(Exception):
         permanent: bool,
         connection: bool = False,
         reached: bool | None = None,
+        ambiguous: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.connection = connection
         self.reached = (not connection) if reached is None else reached
+        self.ambiguous = ambiguous
 
 
 class Transport(Protocol):
@@ -63,7 +71,12 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
     async def send(
-        self, msg: EmailMessage, sender: str, recipients: Sequence[str]
+        self,
+        msg: EmailMessage,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        on_handover: Callable[[], None] | None = None,
     ) -> SendResult: ...
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -55,7 +55,14 @@ class MaildirTransport(ContextManaged):
                 connection=True,
             ) from exc
 
-    async def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> SendResult:
+    async def send(
+        self,
+        msg: EmailMessage,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        on_handover: Callable[[], None] | None = None,
+    ) -> SendResult:
         if self._box is None:
             await self.open()
         box = self._box
@@ -107,7 +114,14 @@ class RecordingTransport(ContextManaged):
     async def close(self) -> None:
         self.closed += 1
 
-    async def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> SendResult:
+    async def send(
+        self,
+        msg: EmailMessage,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        on_handover: Callable[[], None] | None = None,
+    ) -> SendResult:
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.errors:

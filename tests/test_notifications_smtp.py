@@ -179,17 +179,24 @@ def test_a_refused_transaction_leaves_the_connection_usable(smtp_sink: SmtpSink)
 
 def test_a_stalling_server_hits_the_hard_time_bound(smtp_sink: SmtpSink) -> None:
     smtp_sink.handler.data_delay = 2.0
-    transport = SmtpTransport(smtp_sink.host, smtp_sink.port, "none", timeout=5, send_timeout=0.3)
+    transport = SmtpTransport(
+        smtp_sink.host, smtp_sink.port, "none", timeout=5, send_timeout=0.3, data_timeout=0.3
+    )
     with pytest.raises(DeliveryError) as caught:
         send_all(transport, make_email())
     assert not caught.value.permanent
     assert "unterbrochen" in caught.value.message
     assert caught.value.reached and not caught.value.connection  # counts as an attempt
+    # the stall came after end-of-DATA: the server may have the message (issue 13 item 3)
+    assert caught.value.ambiguous and "ungewiss" in caught.value.message
 
 
 def test_the_send_bound_covers_open_and_send_with_the_closing_waits() -> None:
     transport = SmtpTransport("127.0.0.1", 25, "none", timeout=5)
-    assert (transport.send_timeout, transport.send_bound) == (20, 62)
+    # open 20 + 1 s close; send: 4 × 20 (envelope, reconnect) + DATA 600 + 5 + 2 × 1 s close
+    assert (transport.send_timeout, transport.send_bound) == (20, 708)
+    short = SmtpTransport("127.0.0.1", 25, "none", timeout=5, data_timeout=10)
+    assert short.send_bound == 118
 
 
 def test_an_unreachable_server_is_a_temporary_connection_error_and_no_attempt() -> None:

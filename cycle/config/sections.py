@@ -27,8 +27,17 @@ MAIL_KEYS = (
     "templates",
     "max_attempts",
     "retry_base_seconds",
+    "ungewiss_wartezeit_minuten",
 )
-SMTP_KEYS = ("host", "port", "security", "username", "password_env", "timeout_seconds")
+SMTP_KEYS = (
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_env",
+    "timeout_seconds",
+    "data_timeout_seconds",
+)
 
 
 def _choice(table: Table, key: str, allowed: tuple[str, ...], default: str) -> str:
@@ -74,11 +83,17 @@ def read_mail(root: Table, base_dir: Path, var_dir: Path) -> MailSettings:
             username=smtp.text("username"),
             password_env=password_env,
             timeout_seconds=smtp.seconds("timeout_seconds", smtp_defaults.timeout_seconds),
+            data_timeout_seconds=smtp.seconds(
+                "data_timeout_seconds", smtp_defaults.data_timeout_seconds
+            ),
         ),
         templates=base_dir / templates if templates else None,
         max_attempts=table.integer("max_attempts", defaults.max_attempts, minimum=1),
         retry_base_seconds=table.integer(
             "retry_base_seconds", defaults.retry_base_seconds, 1, maximum=86400
+        ),
+        ungewiss_wartezeit_minuten=table.integer(
+            "ungewiss_wartezeit_minuten", defaults.ungewiss_wartezeit_minuten, 1, maximum=10080
         ),
     )
 

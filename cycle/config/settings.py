@@ -23,6 +23,7 @@ class SmtpSettings:
     username: str | None = None
     password_env: str | None = None
     timeout_seconds: float = 30.0
+    data_timeout_seconds: float = 600.0  # reply to end-of-DATA (RFC 5321: 10 minutes)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class MailSettings:
     templates: Path | None = None  # folder with template overrides
     max_attempts: int = 8
     retry_base_seconds: int = 60
+    ungewiss_wartezeit_minuten: int = 60  # wait before the one retry of an unknown outcome
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,20 @@
 Each drain claims under its own lease owner (host, process, a random part: two drains of one
 process are two owners) with a lease derived from the transport's send bound
 (``cycle.mail.outbox``), and reads the instant of each claim and mark from the app's clock.
+After the drain, every message that finally failed in it (or whose notice a crashed drain left
+due) is reported to the Koordinierungsstelle in one Zustellfehler, stored in the outbox under
+``zustellfehler/<outbox ids>`` (``/2``, … if the same set fails again) and sent right away.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import secrets
 import socket
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -20,7 +25,7 @@ from cycle.bootstrap import App
 from cycle.mail import compose, recipients
 from cycle.mail.outbox import FailedHook, SqlOutbox
 from cycle.persistence.tables import Notification, OutboxMessage
-from notifications.delivery import DeliveryReport, drain, send_deadline
+from notifications.delivery import MAYBE_ARRIVED, DeliveryReport, drain, send_deadline
 from notifications.message import parse_address
 from notifications.render import Renderer
 from notifications.transport_base import Transport
@@ -43,21 +48,19 @@ def make_transport(app: App) -> Transport:
         smtp.username,
         password,
         smtp.timeout_seconds,
+        data_timeout=smtp.data_timeout_seconds,
     )
 
 
 def _failure_notice(app: App, renderer: Renderer) -> FailedHook:
-    def on_failed(session: Session, row: OutboxMessage, now: datetime, to: str, error: str) -> None:
+    def on_failed(session: Session, rows: list[OutboxMessage], now: datetime) -> None:
         k = app.settings.koordinierungsstelle
+        failures = [_failure(row) for row in rows]
         rendered = renderer.render(
             "zustellfehler",
             {
-                "failed": {
-                    "subject": row.subject,
-                    "to": to,
-                    "error": error,
-                    "attempts": row.attempts,
-                },
+                "failed": failures[0],
+                "failures": failures,
                 "koordinierungsstelle": {"name": k.name, "email": k.email},
             },
         )
@@ -65,7 +68,7 @@ def _failure_notice(app: App, renderer: Renderer) -> FailedHook:
             session,
             [
                 compose.Draft(
-                    key=_failure_key(session, row.message_id),
+                    key=_failure_key(session, [row.id for row in rows]),
                     kind="zustellfehler",
                     level=0,
                     send_at=now,
@@ -82,11 +85,35 @@ def _failure_notice(app: App, renderer: Renderer) -> FailedHook:
     return on_failed
 
 
-def _failure_key(session: Session, message_id: str) -> str:
-    """``zustellfehler/<id>``; a message that fails again after ``outbox retry`` gets ``/2``, …"""
-    base = f"zustellfehler/{message_id}"
+def _failure(row: OutboxMessage) -> dict[str, object]:
+    """One line of the notice: a failed message, or the refused recipients of a sent one."""
+    if row.status == "sent":
+        refused = row.refused or {}
+        to: str = ", ".join(refused)
+        error = "; ".join(f"{addr}: {answer}" for addr, answer in refused.items())
+    else:
+        to, error = row.to, row.last_error or ""
+    return {
+        "subject": row.subject,
+        "to": to,
+        "error": error,
+        "attempts": row.attempts,
+        "ungewiss": MAYBE_ARRIVED in error,
+    }
+
+
+def _failure_key(session: Session, ids: list[int | None]) -> str:
+    """``zustellfehler/<ids>`` (a digest when long); the same set failing again gets ``/2``, …"""
+    joined = ",".join(str(i) for i in ids)
+    if len(joined) > 60:
+        digest = hashlib.sha256(joined.encode()).hexdigest()[:16]
+        joined = f"{ids[0]}-{ids[-1]}-{len(ids)}-{digest}"
+    base = f"zustellfehler/{joined}"
     earlier = session.execute(
-        select(func.count()).where(col(Notification.key).startswith(base, autoescape=True))
+        select(func.count()).where(
+            (col(Notification.key) == base)
+            | col(Notification.key).startswith(base + "/", autoescape=True)
+        )
     ).scalar_one()
     return base if earlier == 0 else f"{base}/{earlier + 1}"
 
@@ -104,14 +131,28 @@ def deliver(
         app.engine, owner(), _failure_notice(app, renderer), send_deadline(transport)
     )
     envelope = parse_address(app.settings.mail.sender).addr_spec
-    return asyncio.run(
-        drain(
+    mail = app.settings.mail
+
+    async def run() -> DeliveryReport:
+        report = await drain(
             outbox,
             transport,
             envelope,
             now,
-            app.settings.mail.max_attempts,
-            app.settings.mail.retry_base_seconds,
+            mail.max_attempts,
+            mail.retry_base_seconds,
             clock=app.now,
+            ungewiss_wait=timedelta(minutes=mail.ungewiss_wartezeit_minuten),
         )
-    )
+        if outbox.report_failures(max(now, app.now())) == 0:
+            return report
+        # the notice goes out in this drain too (it cannot fail into a further notice)
+        notice = await drain(outbox, transport, envelope, now, clock=app.now)
+        return replace(
+            report,
+            sent=report.sent + notice.sent,
+            failed=report.failed + notice.failed,
+            deferred=report.deferred + notice.deferred,
+        )
+
+    return asyncio.run(run())

@@ -1,6 +1,7 @@
 """The SQL outbox: ``notifications.delivery.OutboxPort`` on the ``outbox`` table.
 
-**Claim.** A message is claimed by a conditional UPDATE (pending, due, no live lease) that sets
+**Claim.** A message is claimed by a conditional UPDATE (pending or ungewiss, due, no live lease)
+that sets
 ``lease_owner`` (unique per drain, see ``cycle.mail.deliver.owner``) and ``lease_until``; exactly
 one row must change, otherwise another process got there first. PostgreSQL selects the candidates
 with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers (``BEGIN IMMEDIATE``) and ignores it.
@@ -13,8 +14,10 @@ with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers (``BEGIN IMMEDIATE``)
 where the send deadline is ``notifications.delivery.send_deadline(transport)`` — the transport's
 ``send_bound`` plus a grace, enforced with ``asyncio.timeout`` around each send — and
 ``LOCK_WAIT`` is SQLite's busy timeout (``cycle.persistence.db``). With the shipped SMTP settings
-(``timeout_seconds = 30``: send bound 3 × 4 × 30 s + 2 s = 362 s, deadline 363 s) the lease is
-543 s, about nine minutes; with ``timeout_seconds = 5`` it is 243 s.
+(``timeout_seconds = 30``, ``data_timeout_seconds = 600`` as RFC 5321 suggests for the reply to
+end-of-DATA: send bound 5 × 120 s + 600 s + 30 s + 3 s = 1233 s, deadline 1234 s) the lease is
+1414 s, about 24 minutes; with ``timeout_seconds = 5`` it is 889 s. A lease must outlast the
+longest send: raising ``data_timeout_seconds`` raises the lease with it (``lease_for``).
 The drain claims one message per send with a fresh instant, so the lease starts with the send.
 
 **Marks.** ``mark_sent``, ``defer`` and ``mark_failed`` are UPDATEs conditional on (id, lease
@@ -23,6 +26,21 @@ message over after our lease ran out: the outcome is logged and dropped, never w
 other's. Each mark is its own transaction (row, audit entry and a possible Zustellfehler
 together); "database is locked" is retried ``MARK_TRIES`` times, so a message the server accepted
 is marked sent even beside a long write.
+
+**Ungewiss.** Right before the content goes to the server (SMTP DATA) ``hand_over`` commits
+status ``ungewiss`` and ``next_attempt_at`` = now + the long wait, so a crash from then on leaves a
+message that is retried once, after the wait, not right after the lease. ``mark_ungewiss``
+records an unknown outcome (timeout or lost connection after the hand-over). The one retry's
+hand-over also sets ``sent_at`` (when the second copy may have gone out); a claim that finds an
+``ungewiss`` row with ``sent_at`` and a stale lease owner knows that retry was cut off by a crash
+(``Pending.interrupted``): it is failed, never sent a third time. Any outcome but ``sent`` or an
+outage after the retry is ``failed``.
+
+**Zustellfehler, one per drain.** ``mark_failed`` (and ``mark_sent`` with refused recipients) leave
+``lease_owner = REPORT_DUE`` on the row, in the same transaction as the mark; ``report_failures``
+takes every row so marked (conditional UPDATE, so two drains never report one twice) and stores
+one notice for all of them in the same transaction. A crash in between leaves the marks; the
+next drain reports them. The status is never pending then, so the marker is never a lease.
 
 **Attempts.** The claim counts nothing. ``mark_sent`` counts the attempt; ``defer`` and
 ``mark_failed`` count it only when ``attempted`` (the attempt reached the server). A refused
@@ -54,11 +72,14 @@ log = logging.getLogger("zyklus.zustellung")
 LOCK_WAIT = timedelta(seconds=30)  # PRAGMA busy_timeout in cycle.persistence.db
 MARK_TRIES = 3
 MARGIN = timedelta(seconds=60)
-DEFAULT_SEND_DEADLINE = timedelta(seconds=363)  # SmtpTransport with timeout 30 s, see above
+DEFAULT_SEND_DEADLINE = timedelta(seconds=1234)  # SmtpTransport t = 30 s, d = 600 s, see above
 
-# Called inside the failing message's transaction, e.g. to enqueue a ``zustellfehler``.
-# Arguments: the session, the message row, now, the addresses concerned and the error text.
-FailedHook = Callable[[Session, OutboxMessage, datetime, str, str], None]
+REPORT_DUE = "zustellfehler:offen"  # lease_owner of a final row whose notice is still due
+ACTIVE = ("pending", "ungewiss")
+
+# Called inside ``report_failures``' transaction to store one ``zustellfehler`` notice.
+# Arguments: the session, the rows that finally failed (or had refused recipients), now.
+FailedHook = Callable[[Session, list[OutboxMessage], datetime], None]
 
 
 def lease_for(send_deadline: timedelta) -> timedelta:
@@ -79,7 +100,7 @@ class SqlOutbox:
 
     def claim(self, now: datetime, limit: int) -> list[Pending]:
         claimable = (
-            (col(OutboxMessage.status) == "pending")
+            (col(OutboxMessage.status).in_(ACTIVE))
             & (col(OutboxMessage.next_attempt_at) <= now)
             & or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now)
         )
@@ -87,13 +108,15 @@ class SqlOutbox:
         try:
             with transaction(self.engine) as session:
                 candidates = session.execute(
-                    select(col(OutboxMessage.id))
+                    select(col(OutboxMessage.id), col(OutboxMessage.lease_owner))
                     .where(claimable)
                     .order_by(col(OutboxMessage.id))
                     .limit(limit)
                     .with_for_update(skip_locked=True)
-                ).scalars()
-                for message_id in list(candidates):
+                ).all()
+                # a lease owner left behind: that drain died (its lease ran out)
+                stale = {id_: owner is not None for id_, owner in candidates}
+                for message_id in stale:
                     row = session.execute(
                         update(OutboxMessage)
                         .where(col(OutboxMessage.id) == message_id)
@@ -103,13 +126,24 @@ class SqlOutbox:
                             col(OutboxMessage.payload),
                             col(OutboxMessage.attempts),
                             col(OutboxMessage.created_at),
+                            col(OutboxMessage.status),
+                            col(OutboxMessage.sent_at),
                         )
                         .execution_options(synchronize_session=False)
                     ).first()
                     if row is None:
                         continue  # another process got there first
-                    payload, attempts, created_at = row
-                    claimed.append(Pending(message_id, from_payload(payload), attempts, created_at))
+                    payload, attempts, created_at, status, handed = row
+                    ungewiss = status == "ungewiss"
+                    pending = Pending(
+                        message_id,
+                        from_payload(payload),
+                        attempts,
+                        created_at,
+                        ungewiss=ungewiss,
+                        interrupted=ungewiss and handed is not None and stale[message_id],
+                    )
+                    claimed.append(pending)
         except OperationalError as exc:
             if not _locked(exc):
                 raise
@@ -120,8 +154,15 @@ class SqlOutbox:
 
     def mark_sent(self, id: Hashable, now: datetime, refused: Mapping[str, str]) -> bool:
         def apply(session: Session) -> bool:
+            report = bool(refused) and self.on_failed is not None
             row = self._mark(
-                session, id, status="sent", sent_at=now, refused=dict(refused), attempted=True
+                session,
+                id,
+                status="sent",
+                sent_at=now,
+                refused=dict(refused),
+                attempted=True,
+                owner=REPORT_DUE if report else None,
             )
             if row is None:
                 return False
@@ -132,10 +173,7 @@ class SqlOutbox:
                 payload={"message_id": row.message_id, "keys": keys, "abgelehnt": dict(refused)},
             )
             audit.record(session, now, "zyklus", change)
-            if refused and self.on_failed is not None and row.kind != "zustellfehler":
-                # Delivered to the others; the refused recipients are a delivery failure too.
-                answers = "; ".join(f"{addr}: {answer}" for addr, answer in refused.items())
-                self.on_failed(session, row, now, ", ".join(refused), answers)
+            # Refused recipients (the others got it) are reported by ``report_failures``.
             return True
 
         return self._write(id, "gesendet", apply)
@@ -143,17 +181,92 @@ class SqlOutbox:
     def defer(
         self, id: Hashable, now: datetime, next_attempt_at: datetime, error: str, *, attempted: bool
     ) -> bool:
+        """Back to ``pending`` (also after a hand-over that got a definite answer)."""
+
         def apply(session: Session) -> bool:
             row = self._mark(
-                session, id, next_attempt_at=next_attempt_at, last_error=error, attempted=attempted
+                session,
+                id,
+                status="pending",
+                next_attempt_at=next_attempt_at,
+                last_error=error,
+                attempted=attempted,
             )
             return row is not None
 
         return self._write(id, "zurückgestellt", apply)
 
+    def defer_ungewiss(
+        self, id: Hashable, now: datetime, next_attempt_at: datetime, error: str
+    ) -> bool:
+        """An ``ungewiss`` message met an outage: it stays ``ungewiss`` with its one retry."""
+
+        def apply(session: Session) -> bool:
+            values: dict[str, Any] = {"next_attempt_at": next_attempt_at, "last_error": error}
+            row = self._mark(session, id, status="ungewiss", attempted=False, **values)
+            return row is not None
+
+        return self._write(id, "zurückgestellt", apply)
+
+    def hand_over(self, id: Hashable, now: datetime, retry_at: datetime, *, retry: bool) -> bool:
+        """Commit, before the content goes out, that a copy may arrive from now on."""
+        values: dict[str, Any] = {"status": "ungewiss", "next_attempt_at": retry_at}
+        if retry:
+            values["sent_at"] = now  # the retry's copy may have gone out from here on
+        statement = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == id)
+            .where(col(OutboxMessage.lease_owner) == self.owner)
+            .where(col(OutboxMessage.status).in_(ACTIVE))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+        def apply(session: Session) -> bool:
+            return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+        return self._write(id, "übergeben", apply)
+
+    def mark_ungewiss(self, id: Hashable, now: datetime, retry_at: datetime, error: str) -> bool:
+        """Unknown outcome after the hand-over: one retry after ``retry_at``; the attempt counts."""
+
+        def apply(session: Session) -> bool:
+            row = self._mark(
+                session,
+                id,
+                status="ungewiss",
+                next_attempt_at=retry_at,
+                last_error=error,
+                attempted=True,
+            )
+            if row is None:
+                return False
+            change = audit.Change(
+                "nachricht_ungewiss",
+                after="ungewiss",
+                payload={
+                    "message_id": row.message_id,
+                    "fehler": error,
+                    "versuche": row.attempts,
+                    "keys": _keys(session, row.id),
+                },
+            )
+            audit.record(session, now, "zyklus", change)
+            return True
+
+        return self._write(id, "ungewiss", apply)
+
     def mark_failed(self, id: Hashable, now: datetime, error: str, *, attempted: bool) -> bool:
         def apply(session: Session) -> bool:
-            row = self._mark(session, id, status="failed", last_error=error, attempted=attempted)
+            report = self.on_failed is not None
+            row = self._mark(
+                session,
+                id,
+                status="failed",
+                last_error=error,
+                attempted=attempted,
+                owner=REPORT_DUE if report else None,
+            )
             if row is None:
                 return False
             change = audit.Change(
@@ -167,24 +280,61 @@ class SqlOutbox:
                 },
             )
             audit.record(session, now, "zyklus", change)
-            if self.on_failed is not None and row.kind != "zustellfehler":
-                self.on_failed(session, row, now, row.to, error)
             return True
 
         return self._write(id, "fehlgeschlagen", apply)
 
+    def report_failures(self, now: datetime) -> int:
+        """Store one Zustellfehler for every row whose notice is due; returns how many rows."""
+        hook = self.on_failed
+        if hook is None:
+            return 0
+
+        def apply(session: Session) -> int:
+            rows = list(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.lease_owner) == REPORT_DUE)
+                    .where(col(OutboxMessage.status).in_(("sent", "failed")))
+                    .values(lease_owner=None)
+                    .returning(OutboxMessage)
+                    .execution_options(synchronize_session=False)
+                ).scalars()
+            )
+            # a failing notice raises no notice about itself (no loop)
+            rows = sorted((r for r in rows if r.kind != "zustellfehler"), key=lambda r: r.id or 0)
+            if rows:
+                hook(session, rows, now)
+            return len(rows)
+
+        for attempt in range(1, MARK_TRIES + 1):
+            try:
+                with transaction(self.engine) as session:
+                    return apply(session)
+            except OperationalError as exc:
+                if not _locked(exc) or attempt == MARK_TRIES:
+                    raise
+                log.warning("Zustellfehler: Datenbank gesperrt, versuche es erneut.")
+        raise AssertionError("unreachable")
+
     def _mark(
-        self, session: Session, id: Hashable, *, attempted: bool, **values: Any
+        self,
+        session: Session,
+        id: Hashable,
+        *,
+        attempted: bool,
+        owner: str | None = None,
+        **values: Any,
     ) -> OutboxMessage | None:
-        """The conditional UPDATE of every mark: only the lease owner's pending row changes."""
+        """The conditional UPDATE of every mark: only the lease owner's active row changes."""
         statement = (
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == id)
             .where(col(OutboxMessage.lease_owner) == self.owner)
-            .where(col(OutboxMessage.status) == "pending")
+            .where(col(OutboxMessage.status).in_(ACTIVE))
             .values(
                 lease_until=None,
-                lease_owner=None,
+                lease_owner=owner,
                 attempts=OutboxMessage.attempts + (1 if attempted else 0),
                 **values,
             )
@@ -195,6 +345,7 @@ class SqlOutbox:
         return row
 
     def _write(self, id: Hashable, outcome: str, apply: Callable[[Session], bool]) -> bool:
+        """Run ``apply`` in its own transaction, retrying "database is locked"."""
         for attempt in range(1, MARK_TRIES + 1):
             try:
                 with transaction(self.engine) as session:
