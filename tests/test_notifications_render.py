@@ -48,6 +48,9 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
         "link": "https://zyklus.example.org/zyklus/kaltenmoor/2026/verwendungsnachweis",
         "attachments": ["jahresbericht-vorlage.docx"],
         "week": "2026-W14",
+        "weitere": 0,
+        "link": "https://zyklus.example.org/",
+        "link_ueberfaellig": "https://zyklus.example.org/?ueberfaellig=1",
         "rows": [
             {
                 "pairing": "kaltenmoor",
@@ -355,3 +358,11 @@ def test_a_group_meeting_not_yet_scheduled_reminds_the_koordinierungsstelle_as_o
         text = renderer.render(kind, context).text
         assert "von der Koordinierungsstelle organisiert" in text
         assert "noch nicht terminiert" in text
+
+
+def test_the_weekly_overview_is_a_page_with_a_link_not_a_dump(renderer: Renderer) -> None:
+    out = renderer.render("wochenuebersicht", sample("wochenuebersicht", weitere=12))
+    assert "… und 12 weitere." in out.text
+    assert "https://zyklus.example.org/?ueberfaellig=1" in out.text
+    assert 'href="https://zyklus.example.org/"' in out.html
+    assert "zyklus status" not in out.text

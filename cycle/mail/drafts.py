@@ -12,7 +12,7 @@ from cycle.bootstrap import App
 from cycle.mail import recipients
 from cycle.mail.compose import Draft, file_attachment, point_key, stage_context
 from cycle.mail.due import DuePoint, Sent
-from cycle.views.overview import SOON_DAYS, CycleRow
+from cycle.views.overview import CycleRow
 from notifications.message import Attachment
 from notifications.render import Rendered, Renderer
 from workflows.deadlines import ERINNERUNG, send_instant
@@ -99,6 +99,12 @@ def digest_week(app: App, now: datetime) -> tuple[str, date] | None:
     return f"{iso.year}-W{iso.week:02d}", day
 
 
+# The weekly overview lists what is overdue and what is due in the next two weeks, at most this
+# many rows (the most overdue first); everything else is one click away on the Übersicht.
+DIGEST_DAYS = 14
+DIGEST_ROWS = 40
+
+
 def weekly_overview(
     app: App,
     renderer: Renderer,
@@ -116,7 +122,7 @@ def weekly_overview(
         for cell in row.stages.values():
             if cell.done or row.ended_on is not None:
                 continue
-            if cell.overdue_days or (cell.due - today).days <= SOON_DAYS:
+            if cell.overdue_days or (cell.due - today).days <= DIGEST_DAYS:
                 listed.append(
                     {
                         "pairing": row.pairing,
@@ -130,9 +136,13 @@ def weekly_overview(
                 )
     listed.sort(key=lambda r: (-int(r["overdue_days"]), r["due"], r["pairing"]))
     k = app.settings.koordinierungsstelle
+    base = app.settings.web.base_url.rstrip("/")
     context = {
         "week": week,
-        "rows": listed,
+        "rows": listed[:DIGEST_ROWS],  # a page, not a dump: the rest is on the Übersicht
+        "weitere": max(0, len(listed) - DIGEST_ROWS),
+        "link": f"{base}/",
+        "link_ueberfaellig": f"{base}/?ueberfaellig=1",
         "counts": {
             "zyklen": len(rows),
             "ueberfaellig": sum(1 for r in listed if r["overdue_days"]),
