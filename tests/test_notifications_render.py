@@ -49,6 +49,7 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
         "attachments": ["jahresbericht-vorlage.docx"],
         "week": "2026-W14",
         "weitere": 0,
+        "web_link": "https://zyklus.example.org/zyklus/kaltenmoor/2026",
         "link": "https://zyklus.example.org/",
         "link_ueberfaellig": "https://zyklus.example.org/?ueberfaellig=1",
         "rows": [
@@ -366,3 +367,11 @@ def test_the_weekly_overview_is_a_page_with_a_link_not_a_dump(renderer: Renderer
     assert "https://zyklus.example.org/?ueberfaellig=1" in out.text
     assert 'href="https://zyklus.example.org/"' in out.html
     assert "zyklus status" not in out.text
+
+
+def test_mails_to_the_city_link_the_web_page_they_are_about(renderer: Renderer) -> None:
+    escalation = sample("eskalation", level=2, days=-14, recipients_role="stabsstellenleitung")
+    text = renderer.render("eskalation", escalation).text
+    assert "Der Zyklus im Überblick: https://zyklus.example.org/zyklus/kaltenmoor/2026" in text
+    to_traeger = renderer.render("eskalation", sample("eskalation", days=-3)).text
+    assert "zyklus.example.org/zyklus" not in to_traeger  # the Träger get their portal link

@@ -76,6 +76,13 @@ def _render(
     context = stage_context(settings, due.pairing_id, due.year, stage, point.anchor, today)
     context["level"] = point.level
     context["recipients_role"] = str(recipients_for(point.kind, point.level, stage.type).addressed)
+    # Mails to the city's staff link the page of the web application they are about (SPEC §6).
+    base = settings.web.base_url.rstrip("/")
+    context["web_link"] = (
+        f"{base}/termin"
+        if stage.type is StageType.GROUP_MEETING
+        else f"{base}/zyklus/{due.pairing_id}/{due.year}"
+    )
     # Truthful mails: name only reminders that went out, and an invitation only if one did.
     context["erinnert_am"] = [s.on for s in sent if s.kind == ERINNERUNG]
     context["eskaliert_am"] = [s.on for s in sent if s.kind == "eskalation"]
