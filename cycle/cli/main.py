@@ -232,7 +232,7 @@ def build_parser() -> Parser:
     p.add_argument("action", nargs="?", choices=["retry"], help="retry: erneut einreihen")
     p.add_argument("id", nargs="?", type=_message_id, metavar="ID", help="Nachricht (bei retry)")
     p.add_argument("--failed", action="store_true", help="bei retry: alle fehlgeschlagenen")
-    p.add_argument("--status", choices=("pending", "sent", "failed", "skipped"))
+    p.add_argument("--status", choices=("pending", "ungewiss", "sent", "failed", "skipped"))
     _export_format(p)
 
     p = sub.add_parser("audit", help="Protokoll anzeigen oder prüfen (audit verify)")

@@ -27,7 +27,12 @@ from cycle.service.principal import Principal
 if TYPE_CHECKING:
     from cycle.bootstrap import App
 
-OUTBOX_STATUS_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlgeschlagen"}
+OUTBOX_STATUS_LABELS = {
+    "pending": "ausstehend",
+    "ungewiss": "ungewiss",
+    "sent": "gesendet",
+    "failed": "fehlgeschlagen",
+}
 
 
 def sync_master_data(_cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principal) -> Outcome:
@@ -103,14 +108,23 @@ def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> O
                     f"Nachricht {cmd.message_id} gibt es im Postausgang nicht.",
                 )
             )
-        if row.status != "failed":
+        if row.status not in ("failed", "ungewiss"):  # ungewiss: retry now, not after the wait
             raise Refused(
                 Problem(
                     None,
                     "nicht_fehlgeschlagen",
                     f"Nachricht {cmd.message_id} ist nicht fehlgeschlagen "
                     f"(Status: {OUTBOX_STATUS_LABELS.get(row.status, row.status)}); "
-                    "erneut eingereiht werden nur fehlgeschlagene Nachrichten.",
+                    "erneut eingereiht werden nur fehlgeschlagene und ungewisse Nachrichten.",
+                )
+            )
+        if row.status == "ungewiss" and row.lease_until is not None and row.lease_until > uow.now:
+            raise Refused(
+                Problem(
+                    None,
+                    "in_zustellung",
+                    f"Nachricht {cmd.message_id} wird gerade zugestellt; "
+                    "bitte nach dem Ende des Versuchs erneut anstoßen.",
                 )
             )
         rows = [row]
@@ -129,7 +143,7 @@ def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> O
             principal.actor,
             audit.Change(
                 "nachricht_erneut_eingereiht",
-                before="failed",
+                before=row.status,
                 after="pending",
                 payload={
                     "message_id": row.message_id,
@@ -139,7 +153,7 @@ def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> O
             ),
         )
         row.status, row.attempts, row.next_attempt_at = "pending", 0, uow.now
-        row.lease_until = row.lease_owner = None
+        row.lease_until = row.lease_owner = row.sent_at = None
         session.add(row)
         changes.append(
             CycleChange(

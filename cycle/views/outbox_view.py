@@ -15,7 +15,12 @@ from cycle.persistence.uow import reading
 from cycle.views.exports import Cell, emit, local
 from cycle.views.formats import german_date, table, to_json
 
-STATUS_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlgeschlagen"}
+STATUS_LABELS = {
+    "pending": "ausstehend",
+    "ungewiss": "ungewiss",
+    "sent": "gesendet",
+    "failed": "fehlgeschlagen",
+}
 HEADERS = ["Nr.", "Art", "An", "Betreff", "Status", "Versuche", "nächster Versuch", "Fehler"]
 WIDTHS = [None, 16, 36, 48, 14, None, 17, 36]
 SKIPPED_HEADERS = ["Nr.", "Art", "Ebene", "Partnerschaft", "Jahr", "Stufe", "Frist", "fällig am"]
@@ -58,7 +63,7 @@ def listing(app: App, status: str | None, fmt: str, output: Path | None = None) 
         return emit(EXPORT_HEADERS, body, fmt, output, f"postausgang-{status or 'alle'}")
 
     def when(row: OutboxMessage) -> str:
-        if row.status != "pending":
+        if row.status not in ("pending", "ungewiss"):
             return ""
         return f"{row.next_attempt_at.astimezone(tz):%d.%m.%Y %H:%M}"
 
@@ -88,7 +93,7 @@ def listing(app: App, status: str | None, fmt: str, output: Path | None = None) 
 
 
 def _export_row(row: OutboxMessage, tz: tzinfo) -> list[Cell]:
-    pending = row.status == "pending"
+    pending = row.status in ("pending", "ungewiss")
     return [
         row.id,
         row.kind,
