@@ -29,6 +29,38 @@ from cycle.service.principal import ROLE_LABELS
 from cycle.web.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, Secret, csrf_cookie
 from workflows.stages import EVENT_LABELS, STATUS_LABELS
 
+# Audit actions and mail kinds as stored (ASCII ids) → German for the pages, umlauts restored.
+ACTION_LABELS = {
+    "zyklus_eroeffnet": "Zyklus eröffnet",
+    "zyklus_beendet": "Zyklus beendet",
+    "notiz": "Notiz",
+    "datum_korrigieren": "Datum korrigiert",
+    "uebernehmen": "übernommen",
+    "erneut_eingereiht": "erneut eingereiht",
+    "benutzer_angelegt": "Benutzer angelegt",
+    "benutzer_gesperrt": "Benutzer gesperrt",
+    "benutzer_passwort_geaendert": "Passwort geändert",
+    "passwort_geaendert": "Passwort geändert",
+}
+KIND_LABELS = {
+    "erinnerung": "Erinnerung",
+    "eskalation": "Eskalation",
+    "einladung": "Einladung",
+    "absage": "Absage",
+    "terminerinnerung": "Terminerinnerung",
+    "eingangsbestaetigung": "Eingangsbestätigung",
+    "aufgabe": "Aufgabe",
+    "wochenuebersicht": "Wochenübersicht",
+    "zustellfehler": "Zustellfehler",
+    "sammelnachricht": "Sammelnachricht",
+}
+
+
+def _action(name: object) -> str:
+    text = str(name)
+    return ACTION_LABELS.get(text) or EVENT_LABELS.get(text) or text.replace("_", " ")
+
+
 NAV = (
     ("/", "Übersicht"),
     ("/termin", "Gemeinsamer Termin"),
@@ -75,7 +107,8 @@ def environment() -> Environment:
     )
     env.filters["datum"] = _datum
     env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
-    env.filters["ereignis"] = lambda s: EVENT_LABELS.get(s, str(s).replace("_", " "))
+    env.filters["ereignis"] = _action
+    env.filters["art"] = lambda s: KIND_LABELS.get(str(s), str(s))
     env.filters["urlq"] = lambda s: quote(str(s), safe="")
     return env
 

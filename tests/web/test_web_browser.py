@@ -58,6 +58,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """A German browser (Accept-Language, time zone) as the users have."""
+    return {**browser_context_args, "locale": "de-DE", "timezone_id": "Europe/Berlin"}
+
+
+@pytest.fixture(scope="session")
 def base_url() -> None:
     """Replaces pytest-base-url's fixture (deprecated form, an error under -W error)."""
     return None
@@ -385,6 +391,7 @@ def test_corrections_notes_and_a_failed_message_retried_in_the_browser(
     form.get_by_role("button", name="Frist verlängern").click()
     flashed(page, "Auftaktgespräch (bockelsberg 2026): offen, neue Frist 15.06.2027")
     expect(page.locator("#auftaktgespraech")).to_contain_text("15.06.2027 (verlängert)")
+    expect(page.locator("#notizen")).to_contain_text("Zyklus eröffnet")
     form = page.locator("#form-notiz")
     form.get_by_label("Stufe").select_option("auftaktgespraech")
     form.get_by_label("Notiz").fill("Neue Ansprechpartnerin ab Juni")
@@ -410,6 +417,7 @@ def test_corrections_notes_and_a_failed_message_retried_in_the_browser(
     page.get_by_role("link", name=f"fehlgeschlagen ({len(failed)})").click()
     expect(page.locator("table tbody tr")).to_have_count(len(failed))
     expect(page.locator("table tbody")).to_contain_text("554 5.7.1 Absender abgelehnt")
+    expect(page.locator("table tbody")).to_contain_text("Wochenübersicht")  # kinds in German
     accessible(page)
     screenshot(page, shots(tmp_path) / "postausgang.png")
     first = failed[0]
