@@ -51,7 +51,7 @@ CASES: list[tuple[str, str, str, list[str]]] = [
         '[mail]\nfarbe = "blau"',
         [
             "mail.farbe: unbekannter Schlüssel (erlaubt: from, maildir, max_attempts, "
-            "retry_base_seconds, smtp, templates, transport)"
+            "retry_base_seconds, smtp, templates, transport, ungewiss_wartezeit_minuten)"
         ],
     ),
     (
