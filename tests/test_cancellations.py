@@ -134,3 +134,23 @@ def test_the_calendar_exports_no_waived_deadline(scheduled: Run, workspace: Path
     ]
     assert "Frist Auftaktgespräch 2026 – Kaltenmoor" in summaries
     assert not [s for s in summaries if "Fachtag" in s]
+
+
+def test_a_jahresbericht_reminder_carries_the_prefilled_skeleton_and_the_hints_as_pdf(
+    zyklus: Run, workspace: Path
+):
+    import io
+
+    from docx import Document
+
+    assert zyklus("init", now="2026-01-05T09:00").code == 0
+    assert zyklus("tick", now="2026-12-03T08:05").code == 0
+    [mail] = [
+        m for m in _mails(workspace) if "l.hoffmann@awo-lueneburg.example.org" in str(m["To"])
+    ]
+    parts = {p.get_filename(): p for p in mail.iter_attachments()}
+    assert "jahresbericht-hinweise.pdf" in parts
+    assert parts["jahresbericht-hinweise.pdf"].get_content().startswith(b"%PDF")
+    skeleton = Document(io.BytesIO(parts["jahresbericht-kaltenmoor-2026.docx"].get_content()))
+    text = "\n".join(p.text for p in skeleton.paragraphs)
+    assert "Kaltenmoor" in text and "2026" in text

@@ -14,11 +14,12 @@ from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
+from cycle.documents import leitfaden_pdf
 from tests.conftest import Run
 
 EXAMPLE = '# leitfaden_jahre = { 2027 = "vorlagen/leitfaden-schwerpunkt-beteiligung.md" }\n'
-FOCUS = "leitfaden-schwerpunkt-beteiligung.md"
-NORMAL = "leitfaden-auftaktgespraech.md"
+FOCUS = "leitfaden-schwerpunkt-beteiligung.pdf"  # the Markdown guide, sent as PDF
+NORMAL = "leitfaden-auftaktgespraech.pdf"
 
 
 def focus_on(workspace: Path, year: int) -> None:
@@ -61,7 +62,9 @@ def test_the_invitation_of_the_focus_year_carries_the_focus_guide(zyklus: Run, w
     schedule_kaltenmoor_2027(zyklus)
     attachments = invitation_attachments(workspace)
     assert set(attachments) == {"einladung.ics", FOCUS}
-    assert attachments[FOCUS] == (workspace / "vorlagen" / FOCUS).read_bytes()
+    source = (workspace / "vorlagen" / FOCUS.replace(".pdf", ".md")).read_text(encoding="utf-8")
+    assert attachments[FOCUS] == leitfaden_pdf(source)
+    assert attachments[FOCUS].startswith(b"%PDF")
 
 
 def test_the_focus_guide_arrives_in_the_delivered_mail_and_is_named_in_its_text(
@@ -84,7 +87,8 @@ def test_other_years_keep_the_normal_guide(zyklus: Run, workspace: Path):
     schedule_kaltenmoor_2027(zyklus)
     attachments = invitation_attachments(workspace)
     assert set(attachments) == {"einladung.ics", NORMAL}
-    assert attachments[NORMAL] == (workspace / "vorlagen" / NORMAL).read_bytes()
+    source = (workspace / "vorlagen" / NORMAL.replace(".pdf", ".md")).read_text(encoding="utf-8")
+    assert attachments[NORMAL] == leitfaden_pdf(source)
 
 
 def test_the_buendelung_names_the_focus_guide_as_the_dialogues_schwerpunkt(

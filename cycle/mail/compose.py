@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlmodel import Session
 
 from cycle.config.settings import Settings, StageSpec
+from cycle.documents import leitfaden_pdf
 from cycle.persistence import audit
 from cycle.persistence.tables import Notification, OutboxMessage
 from notifications.message import (
@@ -60,6 +61,8 @@ class Draft:
     stadtteil: str | None = None
     bundle: bool = True  # False: always its own message (invitations, receipts)
     deferred: Callable[[], Rendered] | None = None
+    # Attachments built when stored, chunk by chunk (the prefilled skeleton of a reminder)
+    deferred_attachments: Callable[[], tuple[Attachment, ...]] | None = None
 
     @property
     def queued(self) -> bool:
@@ -124,6 +127,11 @@ def file_attachment(path: Path | None) -> tuple[Attachment, ...]:
 @lru_cache(maxsize=32)
 def _attachment(path: Path, _mtime_ns: int, _size: int) -> Attachment:
     # A tick attaches the same file to every reminder of a stage: read it once, not per mail.
+    if path.suffix.lower() == ".md":
+        # Guides and hints are written in Markdown, which many Träger cannot open: they get a
+        # PDF rendered by the documents pipeline (the same bytes for the same text).
+        pdf = leitfaden_pdf(path.read_text(encoding="utf-8"))
+        return Attachment(f"{path.stem}.pdf", "application/pdf", pdf)
     content_type = _CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
     return Attachment(path.name, content_type, path.read_bytes())
 
@@ -252,7 +260,8 @@ def _message(
     )
     attachments: dict[tuple[str, bytes], Attachment] = {}
     for member in members:
-        for attachment in member.attachments:
+        later = member.deferred_attachments() if member.deferred_attachments else ()
+        for attachment in (*member.attachments, *later):
             attachments.setdefault((attachment.filename, attachment.data), attachment)
     email = OutgoingEmail(
         sender=settings.mail.sender,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -19,11 +19,24 @@ from workflows.deadlines import ERINNERUNG, send_instant
 from workflows.recipients import WOCHENUEBERSICHT, recipients_for
 from workflows.stages import STATUS_LABELS, StageType
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# (pairing, year) -> the prefilled Jahresbericht skeleton as DOCX, built inside the pass
+Skeleton = Callable[[str, int], bytes]
+
 
 def for_point(
-    app: App, renderer: Renderer, due: DuePoint, now: datetime, sent: Sequence[Sent] = ()
+    app: App,
+    renderer: Renderer,
+    due: DuePoint,
+    now: datetime,
+    sent: Sequence[Sent] = (),
+    skeleton: Skeleton | None = None,
 ) -> Draft:
-    """The draft of one due point; ``sent`` is what went out before for the same stage."""
+    """The draft of one due point; ``sent`` is what went out before for the same stage.
+
+    A reminder of the Jahresbericht carries the pairing's prefilled skeleton (``skeleton``),
+    built only when the draft is stored.
+    """
     settings, point = app.settings, due.point
     stage = settings.stage(due.stage_id)
     assert stage is not None  # due.py only yields configured stages
@@ -55,9 +68,19 @@ def for_point(
         and stage.type in (StageType.REPORT, StageType.PROOF_OF_FUNDS)
     ):
         attachments = file_attachment(stage.vorlage)
+    names = [a.filename for a in attachments]
+    later = None
+    if skeleton is not None and point.kind == ERINNERUNG and stage.type is StageType.REPORT:
+        name = f"jahresbericht-{due.pairing_id}-{due.year}.docx"
+        names.append(name)
+        pairing_id, year = due.pairing_id, due.year
+
+        def later() -> tuple[Attachment, ...]:
+            return (Attachment(name, DOCX, skeleton(pairing_id, year)),)
+
     # Rendered when stored, chunk by chunk (compose.store): never every mail of a pass at once.
-    render = partial(_render, app, renderer, due, now, sent, attachments)
-    return replace(base, deferred=render, attachments=attachments)
+    render = partial(_render, app, renderer, due, now, sent, names)
+    return replace(base, deferred=render, attachments=attachments, deferred_attachments=later)
 
 
 def _render(
@@ -66,7 +89,7 @@ def _render(
     due: DuePoint,
     now: datetime,
     sent: Sequence[Sent],
-    attachments: tuple[Attachment, ...],
+    attachments: list[str],
 ) -> Rendered:
     settings, point = app.settings, due.point
     stage = settings.stage(due.stage_id)
@@ -89,7 +112,7 @@ def _render(
     context["eingeladen"] = any(s.kind == "einladung" for s in sent)
     if due.meeting_at is not None:
         context["meeting"] = {"start": due.meeting_at, "location": due.location}
-    context["attachments"] = [a.filename for a in attachments]
+    context["attachments"] = attachments
     return renderer.render(point.kind, context)
 
 

@@ -12,12 +12,14 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from cycle.bootstrap import App
+from cycle.documents import skeleton_docx
 from cycle.mail import compose, drafts, due, signoff
 from cycle.mail.compose import Draft
 from cycle.persistence.tables import AuditHead, Notification
 from cycle.persistence.uow import UnitOfWork
 from cycle.service import cycles, masterdata
 from cycle.views import overview
+from cycle.views.reports import skeleton_data
 from notifications.render import Renderer
 from notifications.transport_base import Transport
 from workflows.cycle_state import ABGESCHLOSSEN, BEENDET
@@ -61,8 +63,13 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer) -> TickReport:
     points += due.meeting_points(session, settings, cal, now)
     app = uow.app
     history = due.sent_before(session, [p for p in points if p.send])
+    tz = app.calendar.timezone
+
+    def skeleton(pairing: str, year: int) -> bytes:  # built when the reminder is stored
+        return skeleton_docx(skeleton_data(session, settings, tz, pairing, year))
+
     batch = [
-        drafts.for_point(app, renderer, p, now, history.get((p.cycle_id, p.stage_id), []))
+        drafts.for_point(app, renderer, p, now, history.get((p.cycle_id, p.stage_id), []), skeleton)
         for p in points
     ]
     batch += signoff.reminders(session, app, now)
