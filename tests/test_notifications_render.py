@@ -50,7 +50,6 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
         "week": "2026-W14",
         "weitere": 0,
         "web_link": "https://zyklus.example.org/zyklus/kaltenmoor/2026",
-        "link": "https://zyklus.example.org/",
         "link_ueberfaellig": "https://zyklus.example.org/?ueberfaellig=1",
         "rows": [
             {
@@ -362,7 +361,8 @@ def test_a_group_meeting_not_yet_scheduled_reminds_the_koordinierungsstelle_as_o
 
 
 def test_the_weekly_overview_is_a_page_with_a_link_not_a_dump(renderer: Renderer) -> None:
-    out = renderer.render("wochenuebersicht", sample("wochenuebersicht", weitere=12))
+    context = sample("wochenuebersicht", weitere=12, link="https://zyklus.example.org/")
+    out = renderer.render("wochenuebersicht", context)
     assert "… und 12 weitere." in out.text
     assert "https://zyklus.example.org/?ueberfaellig=1" in out.text
     assert 'href="https://zyklus.example.org/"' in out.html
