@@ -7,6 +7,8 @@ an edited chain; without anchors, a deleted tail with a rewritten head row goes 
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from sqlmodel import Session, col, select
 
 from cycle.persistence.audit import (
@@ -35,48 +37,55 @@ def verify_chain(session: Session, key: ChainKey, anchors: tuple[Anchor, ...]) -
     at_count: dict[int, str] = {}
     seen: set[str] = set()
     query = select(AuditEntry).order_by(col(AuditEntry.id)).execution_options(yield_per=2000)
-    for entry in session.exec(query):
-        expected = count + 1
-        if entry.id != expected:
-            return Verification(
-                False, count, f"Eintrag {expected} fehlt (gefunden: Eintrag {entry.id})."
+    with closing(session.exec(query)) as entries:  # an early return closes the cursor
+        for entry in entries:
+            expected = count + 1
+            if entry.id != expected:
+                return Verification(
+                    False, count, f"Eintrag {expected} fehlt (gefunden: Eintrag {entry.id})."
+                )
+            if entry.prev_hash != prev:
+                return Verification(
+                    False, count, f"Eintrag {entry.id}: Verkettung zum Vorgänger ist gebrochen."
+                )
+            keyed = is_keyed(entry.hash)
+            if keyed and key.secret is None:
+                return Verification(
+                    False,
+                    count,
+                    f"Eintrag {entry.id} ist mit einem Schlüssel gesichert, aber "
+                    f"${key.env_name} ist nicht gesetzt: ohne den Schlüssel kann das "
+                    "Protokoll nicht geprüft werden.",
+                    needs_key=True,
+                )
+            if not keyed and keyed_from:
+                return Verification(
+                    False,
+                    count,
+                    f"Eintrag {entry.id} ({entry.action}) ist ohne Schlüssel gehasht, obwohl ab "
+                    f"Eintrag {keyed_from} mit Schlüssel gesichert wird: das Protokoll wurde "
+                    "nachträglich neu berechnet.",
+                )
+            change = Change(
+                entry.action,
+                entry.pairing_id,
+                entry.year,
+                entry.stage_id,
+                entry.before,
+                entry.after,
             )
-        if entry.prev_hash != prev:
-            return Verification(
-                False, count, f"Eintrag {entry.id}: Verkettung zum Vorgänger ist gebrochen."
-            )
-        keyed = is_keyed(entry.hash)
-        if keyed and key.secret is None:
-            return Verification(
-                False,
-                count,
-                f"Eintrag {entry.id} ist mit einem Schlüssel gesichert, aber ${key.env_name} ist "
-                "nicht gesetzt: ohne den Schlüssel kann das Protokoll nicht geprüft werden.",
-                needs_key=True,
-            )
-        if not keyed and keyed_from:
-            return Verification(
-                False,
-                count,
-                f"Eintrag {entry.id} ({entry.action}) ist ohne Schlüssel gehasht, obwohl ab "
-                f"Eintrag {keyed_from} mit Schlüssel gesichert wird: das Protokoll wurde "
-                "nachträglich neu berechnet.",
-            )
-        change = Change(
-            entry.action, entry.pairing_id, entry.year, entry.stage_id, entry.before, entry.after
-        )
-        fields = fields_of(entry.id, entry.at, entry.actor, change, entry.payload)
-        if digest(prev, fields, key.secret if keyed else None) != entry.hash:
-            return Verification(
-                False, count, f"Eintrag {entry.id} ({entry.action}) wurde verändert."
-            )
-        if keyed and not keyed_from:
-            keyed_from = entry.id
-        if entry.id in wanted:
-            at_count[entry.id] = entry.hash
-        if bare:
-            seen.add(entry.hash)
-        prev, count = entry.hash, expected
+            fields = fields_of(entry.id, entry.at, entry.actor, change, entry.payload)
+            if digest(prev, fields, key.secret if keyed else None) != entry.hash:
+                return Verification(
+                    False, count, f"Eintrag {entry.id} ({entry.action}) wurde verändert."
+                )
+            if keyed and not keyed_from:
+                keyed_from = entry.id
+            if entry.id in wanted:
+                at_count[entry.id] = entry.hash
+            if bare:
+                seen.add(entry.hash)
+            prev, count = entry.hash, expected
     problem = _head_problem(session, count, prev) or _anchor_problem(anchors, count, at_count, seen)
     if problem:
         return Verification(False, count, problem)

@@ -10,6 +10,7 @@ data) carry no ``before`` or no stage and do not move a status.
 from __future__ import annotations
 
 import json
+from contextlib import closing
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -61,20 +62,22 @@ def state_problem(session: Session) -> str | None:
         .execution_options(yield_per=5000)
     )
     stored: set[Key] = set()
-    for pairing, year, stage, status in session.execute(query):
-        key = (pairing, year, stage)
-        stored.add(key)
-        expected = states.get(key, "offen" if (pairing, year) in opened else None)
-        if expected is None:
-            return (
-                f"{pairing} {year} · {stage}: die Stufe steht mit Status „{status}“ in der "
-                "Datenbank, aber kein Protokolleintrag hat ihren Zyklus eröffnet."
-            )
-        if expected != status:
-            return (
-                f"{pairing} {year} · {stage}: Status in der Datenbank „{status}“, laut Protokoll "
-                f"„{expected}“ — der Status wurde ohne Protokolleintrag geändert."
-            )
+    with closing(session.execute(query)) as rows:  # an early return closes the cursor
+        for pairing, year, stage, status in rows:
+            key = (pairing, year, stage)
+            stored.add(key)
+            expected = states.get(key, "offen" if (pairing, year) in opened else None)
+            if expected is None:
+                return (
+                    f"{pairing} {year} · {stage}: die Stufe steht mit Status „{status}“ in der "
+                    "Datenbank, aber kein Protokolleintrag hat ihren Zyklus eröffnet."
+                )
+            if expected != status:
+                return (
+                    f"{pairing} {year} · {stage}: Status in der Datenbank „{status}“, "
+                    f"laut Protokoll „{expected}“ — der Status wurde ohne Protokolleintrag "
+                    "geändert."
+                )
     missing = sorted(k for k in states if k not in stored)
     if missing:
         pairing, year, stage = missing[0]
