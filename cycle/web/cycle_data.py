@@ -21,6 +21,7 @@ from cycle.persistence.tables import AuditEntry, Cycle, Notification, OutboxMess
 from cycle.service import commands as c
 from cycle.service.permissions import may
 from cycle.service.principal import Principal
+from cycle.views.meeting_replies import Reply, meeting_replies
 from cycle.views.reports import stage_rows
 from workflows import machine
 from workflows.stages import StageType, is_done
@@ -72,6 +73,7 @@ class StageView:
     events: list[str] = field(default_factory=list)
     history: list[AuditEntry] = field(default_factory=list)
     notifications: list[Sent] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)  # meeting answers from the portal
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
@@ -125,6 +127,7 @@ def load(
         ).scalars()
     )
     sent = _notifications(session, pairing, year)
+    replies = meeting_replies(session, pairing, year)
     names = {s.id: s.name for s in settings.stages}
     ended = cycle is None or cycle.ended_on is not None
     stages = []
@@ -138,6 +141,7 @@ def load(
             view.events = offered_events(spec, row, open_required, who)
         view.history = [e for e in entries if e.stage_id == spec.id and _shown(e)]
         view.notifications = [n for n in sent if n.stage == spec.id]
+        view.replies = [r for r in replies if r.stage_id == spec.id]
         stages.append(view)
     general = [e for e in entries if e.stage_id is None and _shown(e)]
     return CycleView(

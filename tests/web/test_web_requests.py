@@ -334,3 +334,40 @@ def test_the_group_meeting_needs_an_unambiguous_choice_of_pairings(site: Site):
     assert sorted(str(e["pairing"]) for e in added) == ["innenstadt", "kreideberg"]
     assert _status(site, "kreideberg", "fachtag", 2027) == "terminiert"
     client.close()
+
+
+def test_dates_a_contact_proposed_in_the_portal_show_on_the_zyklus_page(site: Site):
+    import os
+    from datetime import datetime, timedelta
+
+    from cycle.bootstrap import bootstrap
+    from cycle.clock import BERLIN
+    from cycle.service import commands as c
+    from cycle.service.principal import Principal, Role
+
+    now = datetime.fromisoformat(site.now).replace(tzinfo=BERLIN)
+    proposed = (now + timedelta(days=30)).replace(hour=10, minute=0)
+    app = bootstrap(str(site.config), site.now, {**os.environ, **site.env})
+    try:
+        contact = Principal(
+            "m.yildiz@caritas-lueneburg.example.org",
+            Role.TRAEGER,
+            frozenset({"bockelsberg"}),
+            "Portal",
+        )
+        proposal = c.ProposeDates(
+            "bockelsberg",
+            2026,
+            "auswertungsgespraech",
+            dates=(proposed,),
+            note="Dienstag passt am besten",
+        )
+        app.bus.handle(proposal, contact)
+    finally:
+        app.close()
+    client = login(site.url, "lesend")
+    page = client.get("/zyklus/bockelsberg/2026").text
+    assert "Antworten aus dem Portal" in page
+    shown = f"{proposed:%d.%m.%Y}, 10:00 Uhr"
+    assert f"m.yildiz@caritas-lueneburg.example.org: schlägt vor: {shown}" in page
+    assert "Dienstag passt am besten" in page
