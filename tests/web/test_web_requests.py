@@ -366,7 +366,10 @@ def test_dates_a_contact_proposed_in_the_portal_show_on_the_zyklus_page(site: Si
     finally:
         app.close()
     client = login(site.url, "lesend")
-    page = client.get("/zyklus/bockelsberg/2026").text
+    try:
+        page = client.get("/zyklus/bockelsberg/2026").text
+    finally:
+        client.close()
     assert "Antworten aus dem Portal" in page
     shown = f"{proposed:%d.%m.%Y}, 10:00 Uhr"
     assert f"m.yildiz@caritas-lueneburg.example.org: schlägt vor: {shown}" in page
