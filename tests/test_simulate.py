@@ -46,21 +46,26 @@ def test_a_year_without_events_reminds_and_escalates_every_pairing_on_the_right_
         ]
         jahresbericht = _days(rows, pairing, "jahresbericht")
         assert ("eskalation", 1, "2027-01-04") in jahresbericht
-        assert [k for k, _, _ in _days(rows, pairing, "verwendungsnachweis")] == [
-            "erinnerung",
-            "erinnerung",
-            "eskalation",
-            "eskalation",
+        assert [(k, lvl) for k, lvl, _ in _days(rows, pairing, "verwendungsnachweis")] == [
+            ("erinnerung", 1),
+            ("erinnerung", 2),
+            ("eskalation", 1),
+            ("eskalation", 2),  # to the Stabsstellenleitung
+            ("eskalation", 2),  # the Träger's Leitung's own copy
         ]
 
 
 def test_level_two_escalations_go_to_the_stabsstellenleitung(zyklus: Run):
     rows = _simulate(zyklus, "--from", "2026-04-14", "--to", "2026-04-14")
     level_two = [r for r in rows if r["kind"] == "eskalation" and r["level"] == 2]
-    assert level_two
-    for row in level_two:
-        assert len(row["to"]) == 1 and "stabsstelle" in row["to"][0].lower()
-        assert any("stadtteilarbeit" in cc for cc in row["cc"])
+    to_stabsstelle = [r for r in level_two if "stabsstelle" in r["to"][0].lower()]
+    copies = [r for r in level_two if r not in to_stabsstelle]
+    assert to_stabsstelle and len(copies) == len(to_stabsstelle)
+    for row in to_stabsstelle:
+        assert len(row["to"]) == 1
+        assert [cc for cc in row["cc"] if "stadtteilarbeit" in cc] == row["cc"]  # no Leitung
+    for row in copies:  # each Träger's Leitung its own escalation, nobody in copy
+        assert len(row["to"]) == 1 and row["cc"] == []
 
 
 def test_scheduling_sends_an_invitation_and_replaces_the_reminders(zyklus: Run, tmp_path: Path):

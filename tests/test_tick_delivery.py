@@ -103,24 +103,33 @@ def test_a_first_tick_on_20_april_sends_only_the_level_2_escalation_of_the_aufta
 ) -> None:
     _init(zyklus, workspace, smtp_sink, now="2026-04-20T09:00")
     report = tick(zyklus, "2026-04-20T09:00")
-    assert report["enqueued"] == 9  # 8 level-2 escalations + the weekly overview
+    # 8 level-2 escalations, 8 copies for the Träger's Leitung, the weekly overview
+    assert report["enqueued"] == 17
     assert report["skipped"] == 24  # 2 reminders + level 1, for each of the 8 pairings
     assert report["failed"] == report["deferred"] == 0
 
     rows = outbox(zyklus, "2026-04-20T09:01")
     assert keys(rows) == sorted(
         [f"{p}/2026/auftaktgespraech/2026-03-31/eskalation/2" for p in PAIRINGS]
+        + [f"{p}/2026/auftaktgespraech/2026-03-31/eskalation/2/kopie-leitung" for p in PAIRINGS]
         + ["wochenuebersicht/2026-W17"]
     )
-    escalations = [m for m in smtp_sink.messages if KOORDINIERUNGSSTELLE in addresses(m, "Cc")]
-    assert len(escalations) == report["sent"] - 1
-    for message in escalations:
-        assert addresses(message, "To") == [STABSSTELLENLEITUNG]
-        assert "Dr. Henrike Albers" in str(message.message["To"])
-    kaltenmoor = [m for m in escalations if "Kaltenmoor" in str(m.message["Subject"])]
-    assert len(kaltenmoor) == 1
-    assert addresses(kaltenmoor[0], "Cc") == [KOORDINIERUNGSSTELLE, LEITUNG_AWO]
-    assert "überfällig" in str(kaltenmoor[0].message["Subject"])
+    # The Stabsstellenleitung gets one message listing every Träger's case, the
+    # Koordinierungsstelle in copy — and no Träger's Leitung in copy.
+    [to_stabsstelle] = [m for m in smtp_sink.messages if STABSSTELLENLEITUNG in addresses(m, "To")]
+    assert addresses(to_stabsstelle, "Cc") == [KOORDINIERUNGSSTELLE]
+    assert "Dr. Henrike Albers" in str(to_stabsstelle.message["To"])
+    # Each Leitung gets its own copy with its own escalations only.
+    to_awo = [m for m in smtp_sink.messages if LEITUNG_AWO in addresses(m, "To")]
+    assert len(to_awo) == 1 and addresses(to_awo[0], "Cc") == []
+    body = to_awo[0].message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Kaltenmoor" in text and "als Leitung des Trägers" in text
+    assert "Bockelsberg" not in text  # another Träger's case
+    assert (
+        report["sent"] == 1 + 7 + 1
+    )  # Stabsstellenleitung, 7 Leitungen (one Träger twice), digest
 
     skipped = outbox(zyklus, "2026-04-20T09:01", "skipped")
     assert sorted(n["key"] for n in skipped) == sorted(

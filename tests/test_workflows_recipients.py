@@ -2,7 +2,7 @@
 
 import pytest
 
-from workflows.recipients import Recipients, Role, recipients_for
+from workflows.recipients import Recipients, Role, copies_for, recipients_for
 from workflows.stages import StageType
 
 K, L = Role.KONTAKTE, Role.LEITUNG
@@ -15,8 +15,8 @@ KS, S = Role.KOORDINIERUNGSSTELLE, Role.STABSSTELLENLEITUNG
         ("erinnerung", 1, StageType.REPORT, Recipients((K,))),
         ("erinnerung", 2, StageType.REPORT, Recipients((K,))),
         ("eskalation", 1, StageType.REPORT, Recipients((K, L), (KS,))),
-        ("eskalation", 2, StageType.REPORT, Recipients((S,), (KS, L))),
-        ("eskalation", 3, StageType.PROOF_OF_FUNDS, Recipients((S,), (KS, L))),
+        ("eskalation", 2, StageType.REPORT, Recipients((S,), (KS,))),
+        ("eskalation", 3, StageType.PROOF_OF_FUNDS, Recipients((S,), (KS,))),
         ("einladung", 0, StageType.MEETING, Recipients((K, L, KS))),
         ("terminerinnerung", 1, StageType.MEETING, Recipients((K, L, KS))),
         ("einladung", 0, StageType.GROUP_MEETING, Recipients((K,))),
@@ -40,3 +40,10 @@ def test_a_later_escalation_is_addressed_to_the_stabsstellenleitung():
 def test_a_kind_without_a_rule_is_refused():
     with pytest.raises(ValueError, match="rundbrief"):
         recipients_for("rundbrief", 1)
+
+
+def test_a_later_escalation_sends_the_traegers_leitung_its_own_copy():
+    assert copies_for("eskalation", 1, StageType.REPORT) == ()
+    assert copies_for("eskalation", 2, StageType.REPORT) == (Recipients((L,)),)
+    assert copies_for("eskalation", 2, StageType.GROUP_MEETING) == ()
+    assert copies_for("erinnerung", 2, StageType.REPORT) == ()

@@ -53,7 +53,10 @@ GROUP_PARTICIPANTS = Recipients((_K,))
 # kind -> recipients of level 1, 2, …; the last entry holds for every further level.
 TABLE: dict[str, tuple[Recipients, ...]] = {
     ERINNERUNG: (Recipients((_K,)),),
-    ESKALATION: (Recipients((_K, _L), (_KS,)), Recipients((_S,), (_KS, _L))),
+    # Level 2 and later: the Stabsstellenleitung (one message listing every Träger's case, the
+    # Koordinierungsstelle in copy); each Träger's Leitung gets its own copy (COPIES below), so
+    # no Träger sees another's escalation.
+    ESKALATION: (Recipients((_K, _L), (_KS,)), Recipients((_S,), (_KS,))),
     EINGANGSBESTAETIGUNG: (Recipients((_K,), (_KS,)),),
     WOCHENUEBERSICHT: (Recipients((_KS,)),),
     ZUSTELLFEHLER: (Recipients((_KS,)),),
@@ -69,6 +72,21 @@ MEETING_KINDS = frozenset({EINLADUNG, ABSAGE, TERMINERINNERUNG})
 # scheduled, its reminders and escalations go to the Koordinierungsstelle alone — never to each
 # Träger, never to the Stabsstellenleitung.
 ORGANISER = Recipients((_KS,))
+
+
+# Further notifications of the same point for other people, each its own copy: kind -> from
+# which level -> the copy's recipients.
+COPIES: dict[str, tuple[int, Recipients]] = {ESKALATION: (2, Recipients((_L,)))}
+
+
+def copies_for(
+    kind: str, level: int, stage_type: StageType | None = None
+) -> tuple[Recipients, ...]:
+    """The extra copies of a notification (``()`` for most; a group meeting has none)."""
+    if kind not in COPIES or stage_type is StageType.GROUP_MEETING:
+        return ()
+    from_level, copy = COPIES[kind]
+    return (copy,) if level >= from_level else ()
 
 
 def recipients_for(kind: str, level: int, stage_type: StageType | None = None) -> Recipients:

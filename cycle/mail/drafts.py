@@ -90,6 +90,7 @@ def _render(
     now: datetime,
     sent: Sequence[Sent],
     attachments: list[str],
+    role: str | None = None,
 ) -> Rendered:
     settings, point = app.settings, due.point
     stage = settings.stage(due.stage_id)
@@ -98,7 +99,8 @@ def _render(
     # For meeting reminders the anchor is the meeting day; otherwise the effective due date.
     context = stage_context(settings, due.pairing_id, due.year, stage, point.anchor, today)
     context["level"] = point.level
-    context["recipients_role"] = str(recipients_for(point.kind, point.level, stage.type).addressed)
+    addressed = recipients_for(point.kind, point.level, stage.type).addressed
+    context["recipients_role"] = role or str(addressed)
     # Mails to the city's staff link the page of the web application they are about (SPEC §6).
     base = settings.web.base_url.rstrip("/")
     context["web_link"] = (
@@ -108,12 +110,49 @@ def _render(
     )
     # Truthful mails: name only reminders that went out, and an invitation only if one did.
     context["erinnert_am"] = [s.on for s in sent if s.kind == ERINNERUNG]
-    context["eskaliert_am"] = [s.on for s in sent if s.kind == "eskalation"]
+    context["eskaliert_am"] = sorted({s.on for s in sent if s.kind == "eskalation"})
     context["eingeladen"] = any(s.kind == "einladung" for s in sent)
     if due.meeting_at is not None:
         context["meeting"] = {"start": due.meeting_at, "location": due.location}
     context["attachments"] = attachments
     return renderer.render(point.kind, context)
+
+
+def copies_for_point(
+    app: App, renderer: Renderer, due: DuePoint, now: datetime, sent: Sequence[Sent] = ()
+) -> list[Draft]:
+    """Each extra copy of a point's notification for other people (a later escalation: the
+    Träger's Leitung gets its own, so the Stabsstellenleitung's message can list every Träger)."""
+    if not due.send:
+        return []
+    settings, point = app.settings, due.point
+    stage = settings.stage(due.stage_id)
+    assert stage is not None
+    pairing = settings.pairings[due.pairing_id]
+    found = []
+    for role, to in recipients.copies(point.kind, point.level, pairing, stage, settings):
+        render = partial(_render, app, renderer, due, now, sent, [], role)
+        found.append(
+            Draft(
+                key=point_key(
+                    due.pairing_id, due.year, due.stage_id, point.anchor, point.kind, point.level
+                )
+                + f"/kopie-{role}",
+                kind=point.kind,
+                level=point.level,
+                to=to,
+                send_at=send_instant(point, settings.calendar.send_time, app.calendar),
+                cycle_id=due.cycle_id,
+                pairing_id=due.pairing_id,
+                year=due.year,
+                stage_id=due.stage_id,
+                anchor=point.anchor,
+                point_on=point.on,
+                stadtteil=settings.stadtteile[pairing.stadtteil].name,
+                deferred=render,
+            )
+        )
+    return found
 
 
 def digest_week(app: App, now: datetime) -> tuple[str, date] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cycle.config.settings import Pairing, Settings, StageSpec
-from workflows.recipients import ZUSTELLFEHLER, Role, recipients_for
+from workflows.recipients import ZUSTELLFEHLER, Role, copies_for, recipients_for
 
 Addresses = tuple[str, ...]
 
@@ -26,6 +26,20 @@ def _addresses(role: Role, settings: Settings, pairing: Pairing | None) -> list[
         return [_named(c.name, c.email) for c in pairing.contacts]
     traeger = settings.traeger[pairing.traeger]
     return [_named(traeger.leitung, traeger.leitung_email)]
+
+
+def copies(
+    kind: str, level: int, pairing: Pairing | None, stage: StageSpec | None, settings: Settings
+) -> list[tuple[str, Addresses]]:
+    """(role, to) of each extra copy of a notification (``workflows.recipients.COPIES``)."""
+    rules = copies_for(kind, level, stage.type if stage is not None else None)
+    return [
+        (
+            str(rule.addressed),
+            tuple(dict.fromkeys(a for r in rule.to for a in _addresses(r, settings, pairing))),
+        )
+        for rule in rules
+    ]
 
 
 def for_kind(

@@ -72,6 +72,10 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer) -> TickReport:
         drafts.for_point(app, renderer, p, now, history.get((p.cycle_id, p.stage_id), []), skeleton)
         for p in points
     ]
+    for p in points:
+        batch += drafts.copies_for_point(
+            app, renderer, p, now, history.get((p.cycle_id, p.stage_id), [])
+        )
     batch += signoff.reminders(session, app, now)
     digest = _digest(session, app, renderer, now)
     if digest is not None:
