@@ -42,23 +42,7 @@ def for_point(
     assert stage is not None  # due.py only yields configured stages
     pairing = settings.pairings[due.pairing_id]
     to, cc = recipients.for_kind(point.kind, point.level, pairing, stage, settings)
-    base = Draft(
-        key=point_key(
-            due.pairing_id, due.year, due.stage_id, point.anchor, point.kind, point.level
-        ),
-        kind=point.kind,
-        level=point.level,
-        to=to,
-        cc=cc,
-        send_at=send_instant(point, settings.calendar.send_time, app.calendar),
-        cycle_id=due.cycle_id,
-        pairing_id=due.pairing_id,
-        year=due.year,
-        stage_id=due.stage_id,
-        anchor=point.anchor,
-        point_on=point.on,
-        stadtteil=settings.stadtteile[pairing.stadtteil].name,
-    )
+    base = _point_draft(app, due, to, cc)
     if not due.send:
         return base
     attachments: tuple[Attachment, ...] = ()
@@ -132,27 +116,32 @@ def copies_for_point(
     found = []
     for role, to in recipients.copies(point.kind, point.level, pairing, stage, settings):
         render = partial(_render, app, renderer, due, now, sent, [], role)
-        found.append(
-            Draft(
-                key=point_key(
-                    due.pairing_id, due.year, due.stage_id, point.anchor, point.kind, point.level
-                )
-                + f"/kopie-{role}",
-                kind=point.kind,
-                level=point.level,
-                to=to,
-                send_at=send_instant(point, settings.calendar.send_time, app.calendar),
-                cycle_id=due.cycle_id,
-                pairing_id=due.pairing_id,
-                year=due.year,
-                stage_id=due.stage_id,
-                anchor=point.anchor,
-                point_on=point.on,
-                stadtteil=settings.stadtteile[pairing.stadtteil].name,
-                deferred=render,
-            )
-        )
+        draft = _point_draft(app, due, to, ())
+        found.append(replace(draft, key=f"{draft.key}/kopie-{role}", deferred=render))
     return found
+
+
+def _point_draft(app: App, due: DuePoint, to: tuple[str, ...], cc: tuple[str, ...]) -> Draft:
+    """The notification row of a due point, not yet rendered (skipped points stay so)."""
+    settings, point = app.settings, due.point
+    pairing = settings.pairings[due.pairing_id]
+    return Draft(
+        key=point_key(
+            due.pairing_id, due.year, due.stage_id, point.anchor, point.kind, point.level
+        ),
+        kind=point.kind,
+        level=point.level,
+        to=to,
+        cc=cc,
+        send_at=send_instant(point, settings.calendar.send_time, app.calendar),
+        cycle_id=due.cycle_id,
+        pairing_id=due.pairing_id,
+        year=due.year,
+        stage_id=due.stage_id,
+        anchor=point.anchor,
+        point_on=point.on,
+        stadtteil=settings.stadtteile[pairing.stadtteil].name,
+    )
 
 
 def digest_week(app: App, now: datetime) -> tuple[str, date] | None:

@@ -102,23 +102,8 @@ def _cancellation(app: App, target: Target, stage: StageSpec, now: datetime, rea
         settings, target.pairing.id, target.cycle.year, stage, row.due, app.today(now)
     )
     context.update(level=level, meeting={"start": start, "location": row.location}, grund=reason)
-    k = settings.koordinierungsstelle
-    attendees = [
-        (a.display_name or a.addr_spec, a.addr_spec)
-        for a in map(parse_address, [*base.to, *base.cc])
-    ]
-    cancel = ics.invitation(
-        uid=meeting_uid(settings, target.pairing.id, target.cycle.year, stage),
-        sequence=level,
-        start=start,
-        end=start + MEETING_LENGTH,
-        summary=f"{stage.name} {context['stadtteil']['name']}",
-        location=row.location,
-        description=f"{stage.name} {target.cycle.year} · abgesagt: {reason}",
-        organizer=(k.name, k.email),
-        attendees=attendees,
-        now=now,
-        method="CANCEL",
+    cancel = _calendar_file(
+        app, target, stage, base, start, level, f"abgesagt: {reason}", now, "CANCEL"
     )
     attachments = (Attachment("absage.ics", "text/calendar; method=CANCEL", cancel),)
     context["attachments"] = [a.filename for a in attachments]
@@ -160,23 +145,8 @@ def _invitation(app: App, target: Target, stage: StageSpec, now: datetime) -> Dr
     context.update(
         level=level, meeting={"start": start, "location": row.location}, verschoben=level > 0
     )
-    uid = meeting_uid(settings, target.pairing.id, target.cycle.year, stage)
-    k = settings.koordinierungsstelle
-    attendees = [
-        (a.display_name or a.addr_spec, a.addr_spec)
-        for a in map(parse_address, [*base.to, *base.cc])
-    ]
-    invite = ics.invitation(
-        uid=uid,
-        sequence=level,
-        start=start,
-        end=start + MEETING_LENGTH,
-        summary=f"{stage.name} {context['stadtteil']['name']}",
-        location=row.location,
-        description=f"{stage.name} {target.cycle.year} · {context['traeger']['name']}",
-        organizer=(k.name, k.email),
-        attendees=attendees,
-        now=now,
+    invite = _calendar_file(
+        app, target, stage, base, start, level, str(context["traeger"]["name"]), now, "REQUEST"
     )
     attachments = (
         Attachment("einladung.ics", "text/calendar; method=REQUEST", invite),
@@ -185,6 +155,39 @@ def _invitation(app: App, target: Target, stage: StageSpec, now: datetime) -> Dr
     context["attachments"] = [a.filename for a in attachments]
     return replace(
         base, rendered=app.renderer.render("einladung", context), attachments=attachments
+    )
+
+
+def _calendar_file(
+    app: App,
+    target: Target,
+    stage: StageSpec,
+    draft: Draft,
+    start: datetime,
+    sequence: int,
+    detail: str,
+    now: datetime,
+    method: str,
+) -> bytes:
+    """The meeting as iCalendar for the draft's recipients: REQUEST (invite) or CANCEL."""
+    settings, year = app.settings, target.cycle.year
+    k = settings.koordinierungsstelle
+    attendees = [
+        (a.display_name or a.addr_spec, a.addr_spec)
+        for a in map(parse_address, [*draft.to, *draft.cc])
+    ]
+    return ics.invitation(
+        uid=meeting_uid(settings, target.pairing.id, year, stage),
+        sequence=sequence,
+        start=start,
+        end=start + MEETING_LENGTH,
+        summary=f"{stage.name} {draft.stadtteil or ''}".strip(),
+        location=target.row.location,
+        description=f"{stage.name} {year} · {detail}",
+        organizer=(k.name, k.email),
+        attendees=attendees,
+        now=now,
+        method=method,
     )
 
 
