@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from cycle.config.settings import Settings, StageSpec
 from cycle.documents import leitfaden_pdf
-from cycle.persistence import audit
+from cycle.persistence import audit, portal_store
 from cycle.persistence.tables import Notification, OutboxMessage
 from notifications.message import (
     Attachment,
@@ -36,6 +36,7 @@ from notifications.message import (
 from notifications.render import Rendered, Renderer
 
 T = TypeVar("T")
+PORTAL_LINK = "portal-link"  # a requested portal link: it carries its own link, no footer
 CHUNK = 1_000  # messages (and drafts) rendered and inserted per statement
 
 
@@ -164,7 +165,13 @@ def store(
     if members:
         domain = domain_of(parse_address(settings.mail.sender).addr_spec)
         for chunk in _chunks(members):
-            rows = [_message(group, settings, renderer, now, domain, subject_of) for group in chunk]
+            # Every mail to a pairing's contacts carries their personal portal link (SPEC §14).
+            to = [() if g[0].kind == PORTAL_LINK else g[0].to for g in chunk]
+            footers = portal_store.mail_footers(session, settings, to, now)
+            rows = [
+                _message(group, settings, renderer, now, domain, subject_of, footer)
+                for group, footer in zip(chunk, footers, strict=True)
+            ]
             ids = _insert_messages(connection, rows)
             message_of.update(
                 (d.key, i) for group, i in zip(chunk, ids, strict=True) for d in group
@@ -249,6 +256,7 @@ def _message(
     now: datetime,
     domain: str,
     subject_of: dict[str, str],
+    footer: tuple[str, str] = ("", ""),
 ) -> dict[str, Any]:
     parts = [m.content() for m in members]
     subject_of.update((m.key, part.subject) for m, part in zip(members, parts, strict=True))
@@ -268,8 +276,8 @@ def _message(
         to=members[0].to,
         cc=members[0].cc,
         subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
+        text=rendered.text + footer[0],
+        html=rendered.html.replace("</body>", f"{footer[1]}</body>", 1),
         message_id=message_id_for([m.key for m in members], domain),
         date=now,
         attachments=tuple(attachments.values()),

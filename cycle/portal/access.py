@@ -116,7 +116,7 @@ def _enqueue(uow: UnitOfWork, w: Web, email: str, token: str, now: datetime) -> 
     }
     draft = compose.Draft(
         key=f"portal-link/{address}/{portal_store.digest(token)[:16]}",
-        kind="portal-link",
+        kind=compose.PORTAL_LINK,
         level=0,
         send_at=now,
         to=(f"{names[0]} <{address}>" if names else address,),
