@@ -319,7 +319,8 @@ def test_revocation_ends_the_open_session_the_links_and_the_feed(site: Site, cli
     assert client.get("/portal/").status_code == 200
     assert httpx.get(site.url + feed).status_code == 200
     out = site.ok("portal", "revoke", BOCKELSBERG.upper())
-    assert "1 Sitzungen" in out and "1 Links" in out and "1 Kalenderadressen" in out
+    # two links: the one minted here and the one in the invitation to the Auswertungsgespräch
+    assert "2 Links, 1 Sitzungen, 1 Kalenderadressen" in out
     after = client.get("/portal/")
     assert after.status_code == 303
     assert after.headers["location"].startswith("/portal/neuer-link")
@@ -335,3 +336,20 @@ def test_unknown_portal_paths_and_tokens_answer_404_without_data(site: Site, cli
     assert httpx.get(f"{site.url}/portal/kalender/{'x' * 43}.ics").status_code == 404
     login = mint(site, KALTENMOOR)  # a login token is no feed token
     assert httpx.get(f"{site.url}/portal/kalender/{login}.ics").status_code == 404
+
+
+def test_mails_to_contacts_carry_their_link_and_other_mails_none(site: Site):
+    from cycle.persistence.tables import OutboxMessage
+
+    app = app_of(site)
+    with reading(app.engine) as session:
+        messages = list(session.exec(select(OutboxMessage)))
+    app.close()
+    invitations = {m.to: m.payload["text"] for m in messages if m.kind == "einladung"}
+    [kaltenmoor] = [text for to, text in invitations.items() if KALTENMOOR in to]
+    assert kaltenmoor.count("/portal/anmelden/") == 1  # the contact's; none for Leitung or KS
+    assert "Persönlicher Link (gültig 14 Tage" in kaltenmoor
+    [token] = re.findall(r"/portal/anmelden/([A-Za-z0-9_-]+)", kaltenmoor)
+    assert _token_row(site, token).email == KALTENMOOR
+    [other] = [text for to, text in invitations.items() if BOCKELSBERG in to]
+    assert other.count("/portal/anmelden/") == 1 and token not in other
