@@ -317,3 +317,10 @@ def test_a_cycle_opened_by_mistake_is_cancelled_while_nothing_was_sent(ready: Ru
     assert "bockelsberg" not in tick.out  # nothing is sent for a cancelled cycle
     log = ready("audit", "--pairing", "bockelsberg", now="2026-03-03T09:00").out
     assert "Zyklus storniert" in log
+
+
+def test_counts_are_german_in_singular_and_plural(ready: Run):
+    one = ready("status", "--traeger", "awo", now="2026-03-10T09:00")
+    assert "1 Zyklus, davon 0 mit überfälligen Stufen." in one.out
+    many = ready("status", now="2026-04-10T09:00")
+    assert "8 Zyklen, davon 8 mit überfälligen Stufen." in many.out

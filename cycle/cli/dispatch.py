@@ -10,6 +10,7 @@ from cycle.bootstrap import App, bootstrap
 from cycle.cli.events import EVENT_COMMANDS
 from cycle.errors import UsageError
 from cycle.service.principal import Principal
+from cycle.views.wording import anzahl
 
 
 def _operator(app: App, args: argparse.Namespace) -> Principal:
@@ -82,7 +83,7 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
             return 0
         print(status_view.render_table(rows, app.settings, today.toordinal(), use_colour(), tz))
         overdue = sum(1 for r in rows if r.overdue)
-        print(f"{len(rows)} Zyklen, davon {overdue} mit überfälligen Stufen.")
+        print(f"{anzahl(len(rows), 'Zyklus', 'Zyklen')}, davon {overdue} mit überfälligen Stufen.")
     return 0
 
 

@@ -9,6 +9,7 @@ from cycle.bootstrap import App
 from cycle.simulation import scenario
 from cycle.simulation.simulate import FIELDS, simulate
 from cycle.views.formats import table, to_csv, to_json
+from cycle.views.wording import anzahl
 
 
 def run(app: App, start: date, end: date, scenario_file: Path | None, fmt: str) -> int:
@@ -57,8 +58,8 @@ def run(app: App, start: date, end: date, scenario_file: Path | None, fmt: str) 
             )
         )
         print(
-            f"{len(rows)} Nachrichten im Zeitraum {start:%d.%m.%Y}–{end:%d.%m.%Y} "
-            "(nichts wurde versendet)."
+            f"{anzahl(len(rows), 'Nachricht', 'Nachrichten')} im Zeitraum "
+            f"{start:%d.%m.%Y}–{end:%d.%m.%Y} (nichts wurde versendet)."
         )
     return 0
 

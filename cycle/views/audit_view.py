@@ -18,6 +18,7 @@ from cycle.persistence.uow import reading
 from cycle.views.exports import Cell, emit, local
 from cycle.views.formats import table, to_json
 from cycle.views.labels import action_label
+from cycle.views.wording import anzahl
 from workflows.cycle_state import cycle_state
 from workflows.stages import EVENT_LABELS, STATUS_LABELS, is_done
 
@@ -139,7 +140,7 @@ def listing(
                 ],
             )
         )
-        print(f"{len(entries)} Einträge.")
+        print(f"{anzahl(len(entries), 'Eintrag', 'Einträge')}.")
     return 0
 
 

@@ -14,6 +14,7 @@ from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.persistence.uow import reading
 from cycle.views.exports import Cell, emit, local
 from cycle.views.formats import german_date, table, to_json
+from cycle.views.wording import anzahl
 
 STATUS_LABELS = {
     "pending": "ausstehend",
@@ -196,5 +197,8 @@ def _skipped(app: App, fmt: str, output: Path | None = None) -> int:
             ],
         )
     )
-    print(f"{len(rows)} übersprungene Benachrichtigungen (beim Nachholen nicht gesendet).")
+    print(
+        anzahl(len(rows), "übersprungene Benachrichtigung", "übersprungene Benachrichtigungen")
+        + " (beim Nachholen nicht gesendet)."
+    )
     return 0
