@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cycle.persistence.uow import UnitOfWork
-from cycle.service import accounts, handlers, permissions, portal_handlers
+from cycle.service import accounts, corrections, handlers, permissions, portal_handlers
 from cycle.service import commands as c
 from cycle.service.maintenance import publish_anchor
 from cycle.service.outcomes import Outcome
@@ -34,10 +34,10 @@ HANDLERS: dict[type, Handler] = {
     c.Return: handlers.give_back,
     c.Extend: handlers.extend,
     c.Waive: handlers.waive,
-    c.Note: handlers.note,
-    c.Correct: handlers.correct,
+    c.Note: corrections.note,
+    c.Correct: corrections.correct,
     c.End: handlers.end,
-    c.CancelCycle: handlers.cancel_cycle,
+    c.CancelCycle: corrections.cancel_cycle,
     c.RetryOutbox: handlers.retry_outbox,
     c.SyncMasterData: handlers.sync_master_data,
     c.Tick: handlers.tick,

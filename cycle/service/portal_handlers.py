@@ -18,8 +18,8 @@ from cycle.persistence import audit, portal_store
 from cycle.persistence.tables import Cycle, MeetingReply, StageState
 from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
+from cycle.service.checks import MEETINGS, single_pairing
 from cycle.service.events import resolve_stage
-from cycle.service.handlers import MEETINGS, single_pairing
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
 from workflows.stages import StageType, is_done
