@@ -54,3 +54,13 @@ def zyklus(workspace: Path) -> Iterator[Run]:
         return Result(code, out.getvalue(), err.getvalue())
 
     yield run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser journeys last.
+
+    Playwright's sync API leaves its event loop registered as running in the main thread, and
+    every later in-process ``asyncio.run`` (tick, delivery) would then fail. After the journeys
+    no other test runs, so the order of the rest is unchanged.
+    """
+    items.sort(key=lambda item: "browser" in item.nodeid.split("::")[0])
