@@ -44,11 +44,13 @@ LAUNCH = {
 
 
 @pytest.fixture
-def page() -> Iterator[Page]:
+def chromium_page() -> Iterator[Page]:
     """Debian's chromium through Playwright, started and stopped here.
 
     Not pytest-playwright's session-wide browser: its event loop would stay in this thread for
     the rest of the session and break every later in-process ``asyncio.run`` (tick, delivery).
+    Not named ``page`` either: the plugin would parametrize the test by ``browser_name``
+    (session scope), and pytest would then move the other browser tests up beside it.
     """
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**LAUNCH)  # type: ignore[arg-type]
@@ -148,7 +150,10 @@ def fill_vn(page: Page, verwaltung: str) -> None:
         page.get_by_label(f"Betrag, Zeile {i}", exact=True).fill(amount)
 
 
-def test_a_contact_answers_her_reminder_in_the_portal(site: Site, page: Page, tmp_path: Path):
+def test_a_contact_answers_her_reminder_in_the_portal(
+    site: Site, chromium_page: Page, tmp_path: Path
+):
+    page = chromium_page
     tick(site)
     [reminder] = [m for m in mails_to(site, KALTENMOOR) if "Erinnerung" in str(m["Subject"])]
     assert "Jahresbericht" in str(reminder["Subject"])
