@@ -90,6 +90,8 @@ class CycleView:
     general: list[AuditEntry]  # entries not about one stage (notes, ending, hand-over)
     may_note: bool
     may_end: bool
+    contacts: list[tuple[str, str]] = field(default_factory=list)  # (name, e-mail) of the pairing
+    may_revoke: bool = False  # end a contact's portal links, sessions and feed (SPEC §14)
 
 
 OUTBOX_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlgeschlagen"}
@@ -152,6 +154,10 @@ def load(
         general,
         may_note=cycle is not None and may(who, c.Note),
         may_end=cycle is not None and cycle.ended_on is None and may(who, c.End),
+        contacts=[(k.name, k.email) for k in settings.pairings[pairing].contacts]
+        if pairing in settings.pairings
+        else [],
+        may_revoke=may(who, c.RevokePortal),
     )
 
 

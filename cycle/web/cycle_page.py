@@ -15,6 +15,7 @@ from cycle.errors import Forbidden, Refused, UserError
 from cycle.persistence.tables import Evidence
 from cycle.persistence.uow import reading
 from cycle.service import commands as c
+from cycle.service import permissions
 from cycle.service.outcomes import Outcome, StageChange
 from cycle.web import cycle_data
 from cycle.web.forms import Fields, stage_command
@@ -162,6 +163,23 @@ async def end(request: Request, form: FormData) -> Response:
     return done(request, _here(request), "Partnerschaft beendet.")
 
 
+async def revoke(request: Request, form: FormData) -> Response:
+    """End every portal link, session and feed of one of the pairing's contacts."""
+    settings = web(request).app.settings
+    permissions.require(user(request).principal, c.RevokePortal(""))  # 403 before anything else
+    pairing = settings.pairings.get(str(request.path_params["pairing"]))
+    email = str(form.get("email") or "")
+    if pairing is None or email not in {k.email for k in pairing.contacts}:
+        return problem_page(request, 404, "Nicht gefunden", ["Diesen Kontakt gibt es nicht."])
+    try:
+        await handle(request, c.RevokePortal(email))
+    except Forbidden:
+        raise
+    except UserError as exc:
+        return await refused(request, "portal", exc, form)
+    return done(request, _here(request), f"Portalzugang von {email} widerrufen.")
+
+
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -185,6 +203,7 @@ ROUTES = [
     Route("/zyklus/{pairing}/{year}", show, methods=["GET"]),
     Route("/zyklus/{pairing}/{year}/notiz", post(note), methods=["POST"]),
     Route("/zyklus/{pairing}/{year}/beenden", post(end), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year}/portal-widerrufen", post(revoke), methods=["POST"]),
     Route("/zyklus/{pairing}/{year}/{stage}/{event}", post(event), methods=["POST"]),
     Route("/nachweis/{sha}", evidence, methods=["GET"]),
 ]

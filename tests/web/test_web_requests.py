@@ -374,3 +374,27 @@ def test_dates_a_contact_proposed_in_the_portal_show_on_the_zyklus_page(site: Si
     shown = f"{proposed:%d.%m.%Y}, 10:00 Uhr"
     assert f"m.yildiz@caritas-lueneburg.example.org: schlägt vor: {shown}" in page
     assert "Dienstag passt am besten" in page
+
+
+def test_the_koordinierungsstelle_revokes_a_contacts_portal_access_from_the_zyklus_page(
+    site: Site,
+):
+    client = login(site.url, "koord")
+    try:
+        page = client.get("/zyklus/bockelsberg/2026")
+        assert "Portalzugang widerrufen" in page.text
+        token = csrf(page.text)
+        stranger = client.post(
+            "/zyklus/bockelsberg/2026/portal-widerrufen",
+            data={"csrftoken": token, "email": "l.hoffmann@awo-lueneburg.example.org"},
+        )
+        assert stranger.status_code == 404  # not a contact of this pairing: nothing revoked
+        answer = client.post(
+            "/zyklus/bockelsberg/2026/portal-widerrufen",
+            data={"csrftoken": token, "email": "m.yildiz@caritas-lueneburg.example.org"},
+        )
+        assert answer.status_code == 303
+    finally:
+        client.close()
+    revoked = [e for e in _audit(site) if e["action"] == "portal_widerrufen"]
+    assert [e["actor"] for e in revoked] == ["koord"]
