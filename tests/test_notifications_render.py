@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,6 +49,7 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
         "attachments": ["jahresbericht-vorlage.docx"],
         "week": "2026-W14",
         "weitere": 0,
+        "vorschlaege": [],
         "web_link": "https://zyklus.example.org/zyklus/kaltenmoor/2026",
         "link_ueberfaellig": "https://zyklus.example.org/?ueberfaellig=1",
         "rows": [
@@ -375,3 +376,19 @@ def test_mails_to_the_city_link_the_web_page_they_are_about(renderer: Renderer) 
     assert "Der Zyklus im Überblick: https://zyklus.example.org/zyklus/kaltenmoor/2026" in text
     to_traeger = renderer.render("eskalation", sample("eskalation", days=-3)).text
     assert "zyklus.example.org/zyklus" not in to_traeger  # the Träger get their portal link
+
+
+def test_the_weekly_overview_lists_the_dates_proposed_in_the_portal(renderer: Renderer) -> None:
+    proposal = {
+        "stadtteil": "Kaltenmoor",
+        "stage": "Auswertungsgespräch",
+        "email": "l.hoffmann@awo-lueneburg.example.org",
+        "dates": [datetime(2026, 11, 10, 9, 0, tzinfo=UTC)],
+        "note": "Dienstag passt",
+        "link": "https://zyklus.example.org/zyklus/kaltenmoor/2026",
+    }
+    out = renderer.render("wochenuebersicht", sample("wochenuebersicht", vorschlaege=[proposal]))
+    assert "Terminvorschläge aus dem Portal (letzte 7 Tage):" in out.text
+    line = "Kaltenmoor, Auswertungsgespräch (l.hoffmann@awo-lueneburg.example.org): "
+    assert line + "10.11.2026, 10:00 Uhr" in out.text
+    assert "„Dienstag passt“" in out.text

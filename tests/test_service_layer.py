@@ -308,3 +308,27 @@ def test_a_cycle_opened_by_mistake_is_cancelled_through_handle(app: App):
         app.bus.handle(c.CancelCycle("ebensberg", 2026, "noch einmal"), KOORD)
     with pytest.raises(Forbidden):
         app.bus.handle(c.CancelCycle(P, 2026, "x"), Principal("l", Role.LESEND))
+
+
+def test_dates_proposed_in_the_portal_appear_in_the_next_weekly_overview(app: App):
+    from cycle.persistence.tables import OutboxMessage
+
+    contact = Principal(
+        "l.hoffmann@awo-lueneburg.example.org", Role.TRAEGER, frozenset({P}), via="Portal"
+    )
+    at(app, "2026-09-30T10:00")  # a Wednesday
+    proposed = datetime(2026, 11, 10, 10, 0, tzinfo=BERLIN)
+    app.bus.handle(
+        c.ProposeDates(P, 2026, "auswertungsgespraech", dates=(proposed,), note="Dienstag"),
+        contact,
+    )
+    at(app, "2026-10-05T08:05")  # Monday: the weekly overview
+    app.bus.handle(c.Tick(deliver=False), Principal.system())
+    with Session(app.engine) as session:
+        [digest] = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "wochenuebersicht")
+        ).all()
+    text = str(digest.payload["text"])
+    assert "Terminvorschläge aus dem Portal (letzte 7 Tage):" in text
+    assert "Kaltenmoor, Auswertungsgespräch (l.hoffmann@awo-lueneburg.example.org): " in text
+    assert "10.11.2026, 10:00 Uhr" in text

@@ -12,6 +12,7 @@ from cycle.bootstrap import App
 from cycle.mail import recipients
 from cycle.mail.compose import Draft, file_attachment, point_key, stage_context
 from cycle.mail.due import DuePoint, Sent
+from cycle.views.meeting_replies import Proposal
 from cycle.views.overview import CycleRow
 from notifications.message import Attachment
 from notifications.render import Rendered, Renderer
@@ -171,6 +172,7 @@ def weekly_overview(
     week: str,
     day: date,
     head: tuple[int, str] | None = None,
+    proposals: Sequence[Proposal] = (),
 ) -> Draft:
     """The weekly overview; ``head`` (count, hash) of the audit log is printed as an anchor."""
     today = app.today(now)
@@ -201,6 +203,22 @@ def weekly_overview(
         "weitere": max(0, len(listed) - DIGEST_ROWS),
         "link": f"{base}/",
         "link_ueberfaellig": f"{base}/?ueberfaellig=1",
+        # Dates Träger contacts proposed in the portal during the last week (SPEC §14)
+        "vorschlaege": [
+            {
+                "stadtteil": app.settings.stadtteile[
+                    app.settings.pairings[p.pairing].stadtteil
+                ].name
+                if p.pairing in app.settings.pairings
+                else p.pairing,
+                "stage": names.get(p.stage_id, p.stage_id),
+                "email": p.email,
+                "dates": list(p.dates),
+                "note": p.note,
+                "link": f"{base}/zyklus/{p.pairing}/{p.year}",
+            }
+            for p in proposals
+        ],
         "counts": {
             "zyklen": len(rows),
             "ueberfaellig": sum(1 for r in listed if r["overdue_days"]),

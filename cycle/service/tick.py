@@ -7,7 +7,7 @@ not yet recorded. Ticks are serialised by the audit head lock (and ``BEGIN IMMED
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -19,6 +19,7 @@ from cycle.persistence.tables import AuditHead, Notification
 from cycle.persistence.uow import UnitOfWork
 from cycle.service import cycles, masterdata
 from cycle.views import overview
+from cycle.views.meeting_replies import proposals_since
 from cycle.views.reports import skeleton_data
 from notifications.render import Renderer
 from notifications.transport_base import Transport
@@ -110,7 +111,8 @@ def _digest(session: Session, app: App, renderer: Renderer, now: datetime) -> Dr
     ]
     head = session.get(AuditHead, 1)  # a head already in the chain: a published anchor
     anchor = (head.count, head.hash) if head is not None and head.count else None
-    return drafts.weekly_overview(app, renderer, rows, now, week, day, anchor)
+    proposals = proposals_since(session, now - timedelta(days=7))
+    return drafts.weekly_overview(app, renderer, rows, now, week, day, anchor, proposals)
 
 
 def deliver_into(

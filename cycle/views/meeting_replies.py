@@ -44,3 +44,34 @@ def meeting_replies(session: Session, pairing: str, year: int) -> list[Reply]:
         )
         for r in session.exec(query)
     ]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    pairing: str
+    year: int
+    stage_id: str
+    email: str
+    dates: tuple[datetime, ...]
+    note: str | None
+
+
+def proposals_since(session: Session, since: datetime) -> list[Proposal]:
+    """Dates proposed in the portal since ``since``, oldest first (for the weekly overview)."""
+    query = (
+        select(MeetingReply)
+        .where(col(MeetingReply.kind) == "vorgeschlagen")
+        .where(col(MeetingReply.created_at) >= since)
+        .order_by(col(MeetingReply.created_at), col(MeetingReply.id))
+    )
+    return [
+        Proposal(
+            r.pairing_id,
+            r.year,
+            r.stage_id,
+            r.email,
+            tuple(datetime.fromisoformat(d) for d in r.dates),
+            r.note,
+        )
+        for r in session.exec(query)
+    ]
