@@ -241,17 +241,7 @@ class SqlOutbox:
             )
             if row is None:
                 return False
-            change = audit.Change(
-                "nachricht_ungewiss",
-                after="ungewiss",
-                payload={
-                    "message_id": row.message_id,
-                    "fehler": error,
-                    "versuche": row.attempts,
-                    "keys": _keys(session, row.id),
-                },
-            )
-            audit.record(session, now, "zyklus", change)
+            _record_outcome(session, row, now, "nachricht_ungewiss", "ungewiss", error)
             return True
 
         return self._write(id, "ungewiss", apply)
@@ -269,17 +259,7 @@ class SqlOutbox:
             )
             if row is None:
                 return False
-            change = audit.Change(
-                "nachricht_fehlgeschlagen",
-                after="failed",
-                payload={
-                    "message_id": row.message_id,
-                    "fehler": error,
-                    "versuche": row.attempts,
-                    "keys": _keys(session, row.id),
-                },
-            )
-            audit.record(session, now, "zyklus", change)
+            _record_outcome(session, row, now, "nachricht_fehlgeschlagen", "failed", error)
             return True
 
         return self._write(id, "fehlgeschlagen", apply)
@@ -368,6 +348,19 @@ class SqlOutbox:
 
 def _locked(exc: OperationalError) -> bool:
     return "locked" in str(exc.orig).lower()
+
+
+def _record_outcome(
+    session: Session, row: OutboxMessage, now: datetime, action: str, after: str, error: str
+) -> None:
+    """The audit entry of a message that failed or whose outcome is unknown."""
+    payload = {
+        "message_id": row.message_id,
+        "fehler": error,
+        "versuche": row.attempts,
+        "keys": _keys(session, row.id),
+    }
+    audit.record(session, now, "zyklus", audit.Change(action, after=after, payload=payload))
 
 
 def _keys(session: Session, message_row: int | None) -> list[str]:

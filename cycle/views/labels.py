@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str] = {
     "benachrichtigung_uebersprungen": "Benachrichtigung übersprungen",
     "nachricht_gesendet": "Nachricht gesendet",
     "nachricht_fehlgeschlagen": "Nachricht fehlgeschlagen",
+    "nachricht_ungewiss": "Zustellung ungewiss",
     "nachricht_erneut_eingereiht": "Nachricht erneut eingereiht",
     "benutzer_angelegt": "Benutzer angelegt",
     "benutzer_gesperrt": "Benutzer gesperrt",
