@@ -324,3 +324,25 @@ def test_counts_are_german_in_singular_and_plural(ready: Run):
     assert "1 Zyklus, davon 0 mit überfälligen Stufen." in one.out
     many = ready("status", now="2026-04-10T09:00")
     assert "8 Zyklen, davon 8 mit überfälligen Stufen." in many.out
+
+
+def test_the_simulation_as_csv_opens_in_a_german_spreadsheet(ready: Run):
+    import csv
+    import io
+
+    result = ready(
+        "simulate",
+        "--from",
+        "2026-03-03",
+        "--to",
+        "2026-03-03",
+        "--format",
+        "csv",
+        now="2026-01-05T09:00",
+    )
+    assert result.code == 0, result.err
+    assert result.out.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(result.out.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:3] == ["Zeitpunkt", "Art", "Ebene"]
+    assert rows[1][0] == "03.03.2026 08:00"
+    assert {row[1] for row in rows[1:]} == {"erinnerung", "wochenuebersicht"}

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from cycle.bootstrap import App
 from cycle.simulation import scenario
-from cycle.simulation.simulate import FIELDS, simulate
-from cycle.views.formats import table, to_csv, to_json
+from cycle.simulation.simulate import simulate
+from cycle.views.exports import Cell, emit
+from cycle.views.formats import table, to_json
 from cycle.views.wording import anzahl
+
+CSV_HEADERS = [
+    "Zeitpunkt",
+    "Art",
+    "Ebene",
+    "Partnerschaft",
+    "Jahr",
+    "Stufe",
+    "An",
+    "Kopie",
+    "Betreff",
+]
 
 
 def run(app: App, start: date, end: date, scenario_file: Path | None, fmt: str) -> int:
@@ -18,27 +31,22 @@ def run(app: App, start: date, end: date, scenario_file: Path | None, fmt: str) 
     rows = simulate(app, start, end, events, base)
     if fmt == "json":
         print(to_json(rows))
-    elif fmt == "csv":
-        print(
-            to_csv(
-                FIELDS,
-                [
-                    [
-                        r["at"],
-                        r["kind"],
-                        r["level"],
-                        r["pairing"] or "",
-                        r["year"] or "",
-                        r["stage"] or "",
-                        "; ".join(r["to"]),
-                        "; ".join(r["cc"]),
-                        r["subject"],
-                    ]
-                    for r in rows
-                ],
-            ),
-            end="",
-        )
+    elif fmt == "csv":  # German office software: `;`, BOM, 31.03.2026, formula-safe cells
+        body: list[list[Cell]] = [
+            [
+                datetime.fromisoformat(r["at"]),
+                r["kind"],
+                r["level"],
+                r["pairing"],
+                r["year"],
+                r["stage"],
+                "; ".join(r["to"]),
+                "; ".join(r["cc"]),
+                r["subject"],
+            ]
+            for r in rows
+        ]
+        return emit(CSV_HEADERS, body, "csv", None, "vorschau")
     else:
         print(
             table(
