@@ -57,7 +57,3 @@ class Forbidden(UserError):
     """The principal may not do this (role or scope, SPEC §15): HTTP 403, nothing changed."""
 
     exit_code = 1
-
-
-def problem(field: str | None, code: str, message: str) -> Problem:
-    return Problem(field, code, message)

@@ -8,7 +8,6 @@ the outcome into the lines the user reads. Refusals are printed by ``main`` (``r
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +95,8 @@ def build(app: App, args: argparse.Namespace) -> Any:
         return c.Submit(
             *where, upload=upload, on=args.on, trotzdem=args.trotzdem, reason=args.reason
         )
-    if name in SIGN_OFF:
-        return SIGN_OFF[name](*where, on=args.on, reason=args.reason)
+    if name in c.SIGN_OFF:
+        return c.SIGN_OFF[name](*where, on=args.on, reason=args.reason)
     if name == "return":
         return c.Return(*where, reason=args.reason, due=args.due)
     if name == "extend":
@@ -109,17 +108,11 @@ def build(app: App, args: argparse.Namespace) -> Any:
     raise AssertionError(f"not an event command: {name}")
 
 
-SIGN_OFF: dict[str, Callable[..., Any]] = {
-    "accept": c.Accept,
-    "check": c.Check,
-    "acknowledge": c.Acknowledge,
-    "file": c.File,
-}
 EVENT_COMMANDS = (
     "schedule",
     "complete",
     "submit",
-    *SIGN_OFF,
+    *c.SIGN_OFF,
     "return",
     "extend",
     "waive",

@@ -185,9 +185,6 @@ class BetriebSettings:
     start: date | None = None  # nothing due before this day is sent or counted overdue
     nachlauf_tage: int = 90  # events up to this many days after the last stage's due date
 
-    def before_adoption(self, day: date) -> bool:
-        return self.start is not None and day < self.start
-
 
 @dataclass(frozen=True)
 class PortalSettings:

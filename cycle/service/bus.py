@@ -12,7 +12,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cycle.persistence.uow import UnitOfWork
-from cycle.service import accounts, corrections, handlers, permissions, portal_handlers
+from cycle.service import (
+    accounts,
+    corrections,
+    ending,
+    handlers,
+    maintenance,
+    permissions,
+    portal_handlers,
+)
 from cycle.service import commands as c
 from cycle.service.maintenance import publish_anchor
 from cycle.service.outcomes import Outcome
@@ -36,11 +44,11 @@ HANDLERS: dict[type, Handler] = {
     c.Waive: handlers.waive,
     c.Note: corrections.note,
     c.Correct: corrections.correct,
-    c.End: handlers.end,
+    c.End: ending.end,
     c.CancelCycle: corrections.cancel_cycle,
-    c.RetryOutbox: handlers.retry_outbox,
-    c.SyncMasterData: handlers.sync_master_data,
-    c.Tick: handlers.tick,
+    c.RetryOutbox: maintenance.retry_outbox,
+    c.SyncMasterData: maintenance.sync_master_data,
+    c.Tick: maintenance.tick,
     accounts.AddUser: accounts.add_user,
     accounts.ChangePassword: accounts.change_password,
     accounts.DisableUser: accounts.disable_user,
@@ -62,7 +70,7 @@ class MessageBus:
             outcome = handler(command, uow, principal)
         if isinstance(command, c.Tick):
             if command.deliver:
-                outcome = handlers.deliver_after_tick(self.app, outcome, uow.now)
+                outcome = maintenance.deliver_after_tick(self.app, outcome, uow.now)
             publish_anchor(self.app, uow.now)  # after the commit and the delivery's marks
         return outcome
 

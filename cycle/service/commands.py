@@ -154,9 +154,13 @@ class Tick:
     deliver: bool = True
 
 
-SIGN_OFF = (Accept, Check, Acknowledge, File)
-StageEvent = Schedule | Complete | Submit | Accept | Check | Acknowledge | File | Return
-Command = StageEvent | Extend | Waive | Note | Correct | End | RetryOutbox | SyncMasterData | Tick
+# The steps of the sign-off chain by their event name (CLI commands, scenario events, audit).
+SIGN_OFF: dict[str, type[Accept | Check | Acknowledge | File]] = {
+    "accept": Accept,
+    "check": Check,
+    "acknowledge": Acknowledge,
+    "file": File,
+}
 
 
 # --- the Träger portal (SPEC §14) --------------------------------------------------------------

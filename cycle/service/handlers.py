@@ -23,9 +23,7 @@ from cycle.service.checks import (
     single_pairing,
     within_window,
 )
-from cycle.service.ending import end as end
 from cycle.service.events import ALL, EventSpec, fire_event, pairing_ids, resolve_stage
-from cycle.service.maintenance import deliver_after_tick, retry_outbox, sync_master_data, tick
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
 from workflows.stages import StageType
@@ -115,12 +113,7 @@ def _joint_event(uow: UnitOfWork, cmd: c.Complete, principal: Principal, day: da
     return f"{cmd.stage}-{day.isoformat()}-{who}"
 
 
-SIGN_OFF_EVENTS: dict[type, str] = {
-    c.Accept: "accept",
-    c.Check: "check",
-    c.Acknowledge: "acknowledge",
-    c.File: "file",
-}
+SIGN_OFF_EVENTS: dict[type, str] = {command: name for name, command in c.SIGN_OFF.items()}
 
 
 def sign_off(
@@ -234,12 +227,3 @@ def submit(cmd: c.Submit, uow: UnitOfWork, principal: Principal) -> Outcome:
     spec = EventSpec("submit", cmd.pairing, cmd.year, cmd.stage, on=day)
     changes = fire_event(uow, principal, spec, mutate)
     return Outcome(changes, notes=tuple(notes))
-
-
-__all__ = [
-    "deliver_after_tick",
-    "end",
-    "retry_outbox",
-    "sync_master_data",
-    "tick",
-]

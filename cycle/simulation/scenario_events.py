@@ -15,8 +15,6 @@ from cycle.service.principal import Principal
 from cycle.service.uploads import DEFAULT_LIMIT_MB, read_upload
 from cycle.simulation.scenario import Event
 
-SIGN_OFF = {"accept": c.Accept, "check": c.Check, "acknowledge": c.Acknowledge, "file": c.File}
-
 
 def _date(value: Any) -> date:
     return value if isinstance(value, date) else parse_date(str(value))
@@ -55,8 +53,8 @@ def command(event: Event, base: Path | None) -> Any:
             on=day,
             trotzdem=bool(a.get("trotzdem", False)),
         )
-    if name in SIGN_OFF:
-        return SIGN_OFF[name](*where, on=day, reason=a.get("reason"))
+    if name in c.SIGN_OFF:
+        return c.SIGN_OFF[name](*where, on=day, reason=a.get("reason"))
     if name == "return":
         due = _date(a["due"]) if "due" in a else None
         return c.Return(*where, reason=str(a["reason"]), due=due)
