@@ -70,6 +70,13 @@ def anzahl(n: int, singular: str, plural: str) -> str:
     return f"{n} {singular if n == 1 else plural}"
 
 
+def aufzaehlung(items: list[str] | tuple[str, ...]) -> str:
+    """``A``, ``A und B``, ``A, B und C``."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} und {items[-1]}"
+
+
 FILTERS = {
     "datum": datum,
     "uhrzeit": uhrzeit,
@@ -79,4 +86,5 @@ FILTERS = {
     "frist": frist,
     "kw": kalenderwoche,
     "anzahl": anzahl,
+    "aufzaehlung": aufzaehlung,
 }

@@ -44,6 +44,7 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
         "erinnert_am": [date(2026, 3, 3), date(2026, 3, 24)],
         "eskaliert_am": [date(2026, 4, 1)],
         "eingeladen": True,
+        "ebenfalls_an": (),
         "seit": date(2027, 6, 2),
         "link": "https://zyklus.example.org/zyklus/kaltenmoor/2026/verwendungsnachweis",
         "attachments": ["jahresbericht-vorlage.docx"],
@@ -325,6 +326,9 @@ def test_week_labels_and_counts_read_naturally() -> None:
     assert filters.kalenderwoche("Sonderwoche") == "Sonderwoche"
     assert filters.anzahl(1, "Hinweis", "Hinweise") == "1 Hinweis"
     assert filters.anzahl(2, "Hinweis", "Hinweise") == "2 Hinweise"
+    assert filters.aufzaehlung(("Ayşe Demir",)) == "Ayşe Demir"
+    assert filters.aufzaehlung(("A", "B")) == "A und B"
+    assert filters.aufzaehlung(("A", "B", "C")) == "A, B und C"
     assert filters.tage(1) == "1 Tag" and filters.tage(7) == "7 Tage"
 
 

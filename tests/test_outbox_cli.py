@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.conftest import Run
 from tests.smtp_sink import SmtpSink, free_port
 from tests.smtp_sink import smtp_sink as smtp_sink  # the fixture
-from tests.test_tick_support import outbox, tick, use_smtp
+from tests.test_tick_support import FIRST_TICK, outbox, tick, use_smtp
 
 HOFFMANN = "l.hoffmann@awo-lueneburg.example.org"
 HEADERS = ("Nr.", "Art", "An", "Betreff", "Status", "Versuche", "nächster Versuch", "Fehler")
@@ -40,7 +40,7 @@ def test_the_table_shows_sent_and_pending_messages_in_german(
     assert sent.code == 0, sent.err
     assert all(h in sent.out for h in HEADERS)
     assert "Auftaktgespräch" in sent.out and "gesendet" in sent.out
-    assert sent.out.rstrip().endswith("9 Nachrichten (9 gesendet).")
+    assert sent.out.rstrip().endswith(f"{FIRST_TICK} Nachrichten ({FIRST_TICK} gesendet).")
     assert (
         zyklus("outbox", "--status", "failed", now="2026-03-03T08:06")
         .out.rstrip()
@@ -54,7 +54,7 @@ def test_pending_messages_show_the_next_attempt_and_the_error(zyklus: Run, works
     result = zyklus("outbox", "--status", "pending", now="2026-03-03T08:05")
     assert result.code == 0, result.err
     assert "ausstehend" in result.out and "03.03.2026 08:06" in result.out
-    assert result.out.rstrip().endswith("9 Nachrichten (9 ausstehend).")
+    assert result.out.rstrip().endswith(f"{FIRST_TICK} Nachrichten ({FIRST_TICK} ausstehend).")
     (row, *_) = outbox(zyklus, "2026-03-03T08:05", "pending")
     assert row["last_error"] and row["last_error"].split()[0] in result.out
     assert set(row) >= {"id", "message_id", "kind", "to", "subject", "status", "attempts", "keys"}

@@ -28,7 +28,7 @@ from tests.conftest import Run
 from tests.smtp_sink import SmtpSink, free_port, running_sink
 from tests.smtp_sink import smtp_sink as smtp_sink  # the fixture
 from tests.test_service import _app, _ready, running, wait_until
-from tests.test_tick_support import message_ids, outbox, tick, use_smtp
+from tests.test_tick_support import FIRST_TICK, message_ids, outbox, tick, use_smtp
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = "2026-03-03T08:05"  # 8 reminders + the weekly overview are due
@@ -76,7 +76,7 @@ def test_a_mark_by_a_process_that_does_not_hold_the_lease_changes_nothing(
     zyklus: Run, workspace: Path, smtp_sink: SmtpSink
 ) -> None:
     _ready(zyklus, workspace, smtp_sink)
-    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == 9
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
     app = _app(workspace, NOW)
     try:
         first, other = SqlOutbox(app.engine, "erster"), SqlOutbox(app.engine, "anderer")
@@ -107,14 +107,14 @@ def test_after_the_lease_ran_out_the_new_owner_wins_and_the_old_one_is_ignored(
     zyklus: Run, workspace: Path, smtp_sink: SmtpSink
 ) -> None:
     _ready(zyklus, workspace, smtp_sink)
-    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == 9
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
     app = _app(workspace, NOW)
     try:
         slow, new = SqlOutbox(app.engine, "langsam"), SqlOutbox(app.engine, "neu")
         (first,) = slow.claim(AT, 1)
-        assert new.claim(AT + slow.lease - timedelta(seconds=1), 9)[0].id != first.id
+        assert new.claim(AT + slow.lease - timedelta(seconds=1), FIRST_TICK)[0].id != first.id
         after = AT + slow.lease + timedelta(seconds=1)
-        (taken,) = [p for p in new.claim(after, 9) if p.id == first.id]
+        (taken,) = [p for p in new.claim(after, FIRST_TICK) if p.id == first.id]
         assert slow.mark_failed(first.id, after, "451 zu spät", attempted=True) is False
         assert slow.defer(first.id, after, after, "zu spät", attempted=True) is False
         assert new.mark_sent(taken.id, after, {}) is True
@@ -130,22 +130,22 @@ def test_a_claim_that_never_sent_uses_up_no_attempt(
     zyklus: Run, workspace: Path, smtp_sink: SmtpSink
 ) -> None:
     _ready(zyklus, workspace, smtp_sink)
-    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == 9
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
     app = _app(workspace, NOW)
     try:
         deadline = send_deadline(SmtpTransport("127.0.0.1", smtp_sink.port, "none", timeout=5))
         crashed = SqlOutbox(app.engine, "abgestuerzt", send_deadline=deadline)
         assert crashed.lease == TEST_LEASE
-        claimed = crashed.claim(AT, 9)  # … and the process dies before sending
-        assert len(claimed) == 9
+        claimed = crashed.claim(AT, FIRST_TICK)  # … and the process dies before sending
+        assert len(claimed) == FIRST_TICK
     finally:
         app.close()
     assert tick(zyklus, "2026-03-03T08:06")["sent"] == 0  # leased
     expired = AT + TEST_LEASE + timedelta(seconds=1)
-    assert tick(zyklus, expired.strftime("%Y-%m-%dT%H:%M:%S"))["sent"] == 9
+    assert tick(zyklus, expired.strftime("%Y-%m-%dT%H:%M:%S"))["sent"] == FIRST_TICK
     rows = outbox(zyklus, "2026-03-03T09:00")
     assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 1)}
-    assert sorted(Counter(message_ids(smtp_sink.messages)).values()) == [1] * 9
+    assert sorted(Counter(message_ids(smtp_sink.messages)).values()) == [1] * FIRST_TICK
 
 
 # --- kill -9 while the server is slow to answer DATA -----------------------------------------
@@ -184,9 +184,10 @@ def test_kill_9_with_a_send_in_flight_and_a_restart_within_the_lease_sends_nothi
     with running(workspace, "2026-03-03T08:07") as restarted:  # 2 minutes: within the lease
         restarted.wait_for("Dienst läuft")
         assert restarted.stop(signal.SIGTERM) == 0
-    assert "zugestellt 6" in "\n".join(restarted.lines)
+    assert f"zugestellt {FIRST_TICK - 3}" in "\n".join(restarted.lines)
     counts = Counter(message_ids(smtp_sink.messages))
-    assert len(counts) == 9 and set(counts.values()) == {1}  # the one in flight was not re-sent
+    # the one in flight was not re-sent
+    assert len(counts) == FIRST_TICK and set(counts.values()) == {1}
     rows = {r["message_id"]: r for r in outbox(zyklus, "2026-03-03T08:07")}
     assert rows.pop(in_flight)["status"] == "ungewiss"
     assert {(r["status"], r["attempts"]) for r in rows.values()} == {("sent", 1)}
@@ -217,23 +218,27 @@ def test_hours_of_outage_then_one_451_fail_nothing_and_everything_is_delivered_o
     for minutes in range(0, 4 * 60 + 1, 20):
         at = AT + timedelta(minutes=minutes)
         report = tick(zyklus, at.strftime("%Y-%m-%dT%H:%M"))
-        assert (report["sent"], report["failed"], report["deferred"]) == (0, 0, 9)
+        assert (report["sent"], report["failed"], report["deferred"]) == (0, 0, FIRST_TICK)
         rows = outbox(zyklus, at.strftime("%Y-%m-%dT%H:%M"), "pending")
         assert {r["attempts"] for r in rows} == {0}  # the server was never reached
         waits = {datetime.fromisoformat(r["next_attempt_at"]) - at for r in rows}
         assert max(waits) <= timedelta(minutes=15)  # the outage backoff is capped
     back = AT + timedelta(hours=4, minutes=20)
     with running_sink(port=port) as sink:
-        sink.handler.refuse_next(9, "451 4.7.1 Greylisting, bitte später erneut versuchen")
+        sink.handler.refuse_next(FIRST_TICK, "451 4.7.1 Greylisting, bitte später erneut versuchen")
         greylisted = tick(zyklus, back.strftime("%Y-%m-%dT%H:%M"))
-        assert (greylisted["sent"], greylisted["failed"], greylisted["deferred"]) == (0, 0, 9)
+        assert (greylisted["sent"], greylisted["failed"], greylisted["deferred"]) == (
+            0,
+            0,
+            FIRST_TICK,
+        )
         rows = outbox(zyklus, back.strftime("%Y-%m-%dT%H:%M"), "pending")
         assert {r["attempts"] for r in rows} == {1} and all("451" in r["last_error"] for r in rows)
         done = (back + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
         delivered = tick(zyklus, done)
-        assert (delivered["sent"], delivered["failed"]) == (9, 0)
+        assert (delivered["sent"], delivered["failed"]) == (FIRST_TICK, 0)
         counts = Counter(message_ids(sink.messages))
-    assert len(counts) == 9 and set(counts.values()) == {1}
+    assert len(counts) == FIRST_TICK and set(counts.values()) == {1}
     rows = outbox(zyklus, done)
     assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 2)}
 
@@ -259,7 +264,7 @@ def test_a_locked_database_delays_a_claim_and_a_mark_is_retried_until_it_is_writ
     zyklus: Run, workspace: Path, smtp_sink: SmtpSink
 ) -> None:
     _ready(zyklus, workspace, smtp_sink)
-    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == 9
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
     database = workspace / "var" / "zyklus.db"
     engine = make_engine(f"sqlite:///{database}")
 

@@ -15,7 +15,15 @@ from tests.conftest import Run
 from tests.smtp_sink import SmtpSink
 from tests.smtp_sink import smtp_sink as smtp_sink  # the fixture
 from tests.test_service import _ready, running, wait_until
-from tests.test_tick_support import KOORDINIERUNGSSTELLE, addresses, body, message_ids, outbox, tick
+from tests.test_tick_support import (
+    FIRST_TICK,
+    KOORDINIERUNGSSTELLE,
+    addresses,
+    body,
+    message_ids,
+    outbox,
+    tick,
+)
 
 NOW = "2026-03-03T08:05"
 
@@ -45,17 +53,17 @@ def test_a_late_answer_to_end_of_data_is_ungewiss_and_retried_once_after_the_wai
     _short_data_timeout(workspace)
     smtp_sink.handler.stalls = [3.0]  # the first message is kept, its 250 comes after 3 s
     first = tick(zyklus, NOW)
-    assert (first["sent"], first["failed"], first["deferred"]) == (8, 0, 0)
+    assert (first["sent"], first["failed"], first["deferred"]) == (FIRST_TICK - 1, 0, 0)
     (row,) = outbox(zyklus, NOW, "ungewiss")
     assert row["attempts"] == 1 and "ungewiss" in row["last_error"]
     listing = zyklus("outbox", "--status", "ungewiss", now=NOW)
     assert listing.code == 0 and "ungewiss" in listing.out
-    wait_until(lambda: len(smtp_sink.messages) == 9, "the late message to be stored")
+    wait_until(lambda: len(smtp_sink.messages) == FIRST_TICK, "the late message to be stored")
 
     assert tick(zyklus, "2026-03-03T08:50")["sent"] == 0  # not before the 60 minutes
     assert tick(zyklus, "2026-03-03T09:06")["sent"] == 1  # the one retry, same Message-ID
     counts = Counter(message_ids(smtp_sink.messages))
-    assert counts[row["message_id"]] == 2 and len(counts) == 9
+    assert counts[row["message_id"]] == 2 and len(counts) == FIRST_TICK
     assert {r["status"] for r in outbox(zyklus, "2026-03-03T09:07")} == {"sent"}
     assert not _notices(smtp_sink)
 
@@ -68,7 +76,7 @@ def test_an_ungewiss_retry_that_fails_too_is_failed_and_the_notice_says_it_may_h
     smtp_sink.handler.stalls = [3.0]
     tick(zyklus, NOW)
     (row,) = outbox(zyklus, NOW, "ungewiss")
-    wait_until(lambda: smtp_sink.handler.data_started == 9, "all DATA")
+    wait_until(lambda: smtp_sink.handler.data_started == FIRST_TICK, "all DATA")
     smtp_sink.handler.stalls = [3.0]  # the retry is answered late as well
     report = tick(zyklus, "2026-03-03T09:06")
     assert report["failed"] == 1

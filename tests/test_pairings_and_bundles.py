@@ -111,22 +111,35 @@ def test_a_changed_traeger_in_the_config_is_imported_and_audited(zyklus: Run, wo
     assert changed["payload"]["aenderungen"]["name"]["nachher"] == "AWO Lüneburg e. V."
 
 
-def test_mails_for_the_same_person_at_the_same_time_are_bundled(zyklus: Run, workspace: Path):
+def test_one_person_in_several_pairings_gets_one_reminder_message_per_send_time(
+    zyklus: Run, workspace: Path
+):
+    """Issue 10 item 9: Lena Hoffmann is the contact of Kaltenmoor and Bockelsberg and one of
+    the two contacts of the Innenstadt tandem: one message lists all three of her reminders;
+    her tandem partner gets his own, naming her."""
     config = workspace / "config.toml"
     text = config.read_text(encoding="utf-8")
+    lena = '{ name = "Lena Hoffmann", email = "l.hoffmann@awo-lueneburg.example.org"'
     text = text.replace(
-        '{ name = "Murat Yıldız", email = "m.yildiz@caritas-lueneburg.example.org"',
-        '{ name = "Lena Hoffmann", email = "l.hoffmann@awo-lueneburg.example.org"',
-    )
+        '{ name = "Murat Yıldız", email = "m.yildiz@caritas-lueneburg.example.org"', lena
+    ).replace('{ name = "Paul Wendt", email = "p.wendt@lebensraum-diakonie.example.org"', lena)
     config.write_text(text, encoding="utf-8")
     zyklus("init", now="2026-01-05T09:00")
     report = json.loads(zyklus("tick", "--format", "json", now="2026-03-03T08:05").out)
-    assert report["enqueued"] == 9  # 8 reminders + the weekly overview
+    assert report["enqueued"] == 11  # one reminder per contact of the 8 pairings + the overview
     box = mailbox.Maildir(workspace / "var" / "mail", create=False)
     messages = [message_from_bytes(box.get_bytes(k), policy=default) for k in box.iterkeys()]
     to_lena = [m for m in messages if "l.hoffmann@" in str(m["To"])]
     assert len(to_lena) == 1
     (bundle,) = to_lena
+    assert str(bundle["To"]) == "Lena Hoffmann <l.hoffmann@awo-lueneburg.example.org>"
     body = bundle.get_body(("plain",)).get_content()
-    assert "Kaltenmoor" in body and "Bockelsberg" in body
-    assert len(messages) == 8  # 9 notifications in 8 mails
+    assert "Kaltenmoor" in body and "Bockelsberg" in body and "Innenstadt" in body
+    assert "3 Hinweise zum Qualitätszyklus" in body
+    assert "Diese Erinnerung geht auch an Julia Brandt." in body
+    (to_julia,) = [m for m in messages if "j.brandt@" in str(m["To"])]
+    assert str(to_julia["To"]) == "Julia Brandt <j.brandt@stadt-lueneburg.example.org>"
+    julia = to_julia.get_body(("plain",)).get_content()
+    assert "Innenstadt" in julia and "Diese Erinnerung geht auch an Lena Hoffmann." in julia
+    assert "Kaltenmoor" not in julia  # nobody sees another pairing's reminder
+    assert len(messages) == 9  # 11 notifications in 9 mails

@@ -35,7 +35,7 @@ from notifications.message import parse_address
 from tests.conftest import ROOT, Run
 from tests.smtp_sink import SmtpSink
 from tests.smtp_sink import smtp_sink as smtp_sink  # the fixture
-from tests.test_tick_support import message_ids, outbox, tick, use_smtp
+from tests.test_tick_support import FIRST_TICK, message_ids, outbox, tick, use_smtp
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = "2026-03-03T08:05"  # 8 reminders + the weekly overview are due
@@ -140,18 +140,19 @@ def test_the_jobs_read_now_from_the_app_clock_and_log_one_german_line_each(
     zyklus: Run, workspace: Path, smtp_sink: SmtpSink, dienst_log: pytest.LogCaptureFixture
 ) -> None:
     _ready(zyklus, workspace, smtp_sink)
-    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == 9
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
     app = _app(workspace, NOW)
     try:
         delivered = service.drain_job(app)
-        assert delivered is not None and delivered.sent == 9
+        assert delivered is not None and delivered.sent == FIRST_TICK
         report = service.tick_job(app)
         assert report is not None and (report.enqueued, report.sent) == (0, 0)
     finally:
         app.close()
-    assert len(smtp_sink.messages) == 9
+    assert len(smtp_sink.messages) == FIRST_TICK
     assert dienst_log.messages == [
-        "Zustellung 03.03.2026 08:05: zugestellt 9, fehlgeschlagen 0, zurückgestellt 0.",
+        f"Zustellung 03.03.2026 08:05: zugestellt {FIRST_TICK}, "
+        "fehlgeschlagen 0, zurückgestellt 0.",
         "Durchlauf 03.03.2026 08:05: 0 Zyklen eröffnet, 0 eingereiht, 0 übersprungen; "
         "zugestellt 0, fehlgeschlagen 0, zurückgestellt 0.",
     ]
@@ -184,7 +185,7 @@ def test_serve_runs_a_tick_at_start_up_and_stops_cleanly(
         assert service.serve(app, lambda: signal.SIGTERM) == 0
     finally:
         app.close()
-    assert len(smtp_sink.messages) == 9
+    assert len(smtp_sink.messages) == FIRST_TICK
     assert dienst_log.messages[-2:] == [
         "SIGTERM erhalten: warte auf laufende Aufträge …",
         "Dienst beendet.",
@@ -195,7 +196,7 @@ def test_two_drains_racing_on_one_database_send_every_message_exactly_once(
     zyklus: Run, workspace: Path, smtp_sink: SmtpSink
 ) -> None:
     _ready(zyklus, workspace, smtp_sink)
-    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == 9
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
     smtp_sink.handler.data_delay = 0.02
     now = datetime.fromisoformat(NOW).replace(tzinfo=BERLIN)
     sent: list[int] = []
@@ -216,8 +217,8 @@ def test_two_drains_racing_on_one_database_send_every_message_exactly_once(
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert sum(sent) == 9 and len(sent) == 4
-    assert sorted(Counter(message_ids(smtp_sink.messages)).values()) == [1] * 9
+    assert sum(sent) == FIRST_TICK and len(sent) == 4
+    assert sorted(Counter(message_ids(smtp_sink.messages)).values()) == [1] * FIRST_TICK
     assert {r["status"] for r in outbox(zyklus, NOW)} == {"sent"}
 
 
@@ -294,9 +295,10 @@ def test_sigterm_in_the_middle_of_a_drain_lets_it_finish_and_exits_0(
     with running(workspace) as dienst:
         wait_until(lambda: len(smtp_sink.messages) >= 1, "the first message")
         assert dienst.stop(signal.SIGTERM) == 0
-    assert len(smtp_sink.messages) == 9  # the start-up pass was not cut short
+    assert len(smtp_sink.messages) == FIRST_TICK  # the start-up pass was not cut short
     assert {r["status"] for r in outbox(zyklus, NOW)} == {"sent"}
-    assert "Durchlauf 03.03.2026 08:05: 0 Zyklen eröffnet, 9 eingereiht" in "\n".join(dienst.lines)
+    started = f"Durchlauf 03.03.2026 08:05: 0 Zyklen eröffnet, {FIRST_TICK} eingereiht"
+    assert started in "\n".join(dienst.lines)
     assert dienst.lines[-1] == "zyklus: Dienst beendet."
     assert not any("Traceback" in line for line in dienst.lines)
 
@@ -313,7 +315,7 @@ def test_kill_9_in_the_middle_of_a_drain_loses_nothing(
     smtp_sink.handler.data_delay = 0
     arrived = len(smtp_sink.messages)
     statuses = Counter(r["status"] for r in outbox(zyklus, NOW))
-    assert statuses["pending"] >= 1 and sum(statuses.values()) == 9
+    assert statuses["pending"] >= 1 and sum(statuses.values()) == FIRST_TICK
 
     leased = tick(zyklus, "2026-03-03T08:06")  # only the message in flight is still leased
     assert leased["deferred"] == 0 and leased["sent"] >= statuses["pending"] - 1
@@ -329,7 +331,7 @@ def test_kill_9_in_the_middle_of_a_drain_loses_nothing(
     assert set(counts) == {r["message_id"] for r in rows}  # nothing lost
     doubled = [m for m, n in counts.items() if n > 1]
     assert len(doubled) <= 1  # at most the message in flight, resent with its Message-ID
-    assert len(smtp_sink.messages) == 9 + len(doubled) and arrived >= 2
+    assert len(smtp_sink.messages) == FIRST_TICK + len(doubled) and arrived >= 2
 
 
 def test_two_services_on_one_database_send_every_message_once(
@@ -341,6 +343,6 @@ def test_two_services_on_one_database_send_every_message_once(
         second.wait_for("Dienst läuft")
         assert first.stop(signal.SIGINT) == 0
         assert second.stop(signal.SIGTERM) == 0
-    assert sorted(Counter(message_ids(smtp_sink.messages)).values()) == [1] * 9
+    assert sorted(Counter(message_ids(smtp_sink.messages)).values()) == [1] * FIRST_TICK
     assert {r["status"] for r in outbox(zyklus, NOW)} == {"sent"}
     assert "SIGINT erhalten" in "\n".join(first.lines)

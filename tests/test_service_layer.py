@@ -23,6 +23,7 @@ from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.service import commands as c
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal, Role
+from tests.test_tick_support import FIRST_TICK
 
 DATA = Path(__file__).parent / "data" / "documents"
 KOORD = Principal.operator("k.meyer")
@@ -284,7 +285,7 @@ def test_a_traeger_principal_must_name_its_pairings():
 def test_tick_and_outbox_retry_are_commands_too(app: App):
     at(app, "2026-03-03T08:05")
     outcome = app.bus.handle(c.Tick(deliver=False), Principal.system())
-    assert outcome.data["report"].enqueued == 9
+    assert outcome.data["report"].enqueued == FIRST_TICK
     again = app.bus.handle(c.Tick(deliver=False), Principal.system())
     assert again.data["report"].enqueued == 0
     with pytest.raises(Refused) as unknown:

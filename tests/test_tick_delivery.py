@@ -15,6 +15,8 @@ from tests.conftest import Run
 from tests.smtp_sink import SmtpSink
 from tests.smtp_sink import smtp_sink as smtp_sink  # the fixture
 from tests.test_tick_support import (
+    FIRST_REMINDERS,
+    FIRST_TICK,
     KOORDINIERUNGSSTELLE,
     PAIRINGS,
     STABSSTELLENLEITUNG,
@@ -42,22 +44,24 @@ def test_the_tick_on_3_march_delivers_every_first_reminder_with_intact_umlauts(
 ) -> None:
     _init(zyklus, workspace, smtp_sink)
     report = tick(zyklus, "2026-03-03T08:05")
-    assert report["enqueued"] == 9 and report["sent"] == 9  # 8 reminders + the weekly overview
+    assert report["enqueued"] == report["sent"] == FIRST_TICK  # + the weekly overview
     assert report["failed"] == report["deferred"] == report["skipped"] == 0
 
     received = smtp_sink.messages
     reminders = [m for m in received if "Auftaktgespräch" in str(m.message["Subject"])]
-    assert len(reminders) == 8
+    assert len(reminders) == FIRST_REMINDERS
     overview = [m for m in received if m not in reminders]
     assert len(overview) == 1 and str(overview[0].message["Subject"]).startswith("Wochenübersicht")
     assert addresses(overview[0], "To") == [KOORDINIERUNGSSTELLE]
 
     by_recipient = {tuple(addresses(m, "To")): m for m in reminders}
-    krueger = by_recipient[
-        ("t.krueger@drk-lueneburg.example.org", "m.said@drk-lueneburg.example.org")
-    ]
+    # The DRK tandem: each contact gets their own reminder, naming the other.
+    krueger = by_recipient[("t.krueger@drk-lueneburg.example.org",)]
+    said = by_recipient[("m.said@drk-lueneburg.example.org",)]
     assert "Tobias Krüger" in str(krueger.message["To"])
     assert "Lüne/Moorfeld" in str(krueger.message["Subject"])
+    assert "Diese Erinnerung geht auch an Miriam Said." in body(krueger)
+    assert "Diese Erinnerung geht auch an Tobias Krüger." in body(said)
     assert "Auftaktgespräch" in body(krueger) and "31.03.2026" in body(krueger)
     voss = by_recipient[("h.voss@paulus-lueneburg.example.org",)]
     assert "Hannah Voß" in str(voss.message["To"])
@@ -74,7 +78,13 @@ def test_the_tick_on_3_march_delivers_every_first_reminder_with_intact_umlauts(
     assert {r["status"] for r in rows} == {"sent"}
     assert keys(rows) == sorted(
         [f"{p}/2026/auftaktgespraech/2026-03-31/erinnerung/1" for p in PAIRINGS]
-        + ["wochenuebersicht/2026-W10"]
+        + [
+            "innenstadt/2026/auftaktgespraech/2026-03-31/erinnerung/1"
+            "/an-p.wendt@lebensraum-diakonie.example.org",
+            "luene-moorfeld/2026/auftaktgespraech/2026-03-31/erinnerung/1"
+            "/an-m.said@drk-lueneburg.example.org",
+            "wochenuebersicht/2026-W10",
+        ]
     )
 
 
@@ -82,7 +92,7 @@ def test_the_same_tick_again_enqueues_and_sends_nothing(
     zyklus: Run, workspace: Path, smtp_sink: SmtpSink
 ) -> None:
     _init(zyklus, workspace, smtp_sink)
-    assert tick(zyklus, "2026-03-03T08:05")["sent"] == 9
+    assert tick(zyklus, "2026-03-03T08:05")["sent"] == FIRST_TICK
     again = tick(zyklus, "2026-03-03T08:05")
     assert again == {
         "opened": 0,
@@ -94,8 +104,8 @@ def test_the_same_tick_again_enqueues_and_sends_nothing(
     }
     later = tick(zyklus, "2026-03-03T16:30")
     assert later["enqueued"] == 0 and later["sent"] == 0
-    assert len(smtp_sink.messages) == 9
-    assert len(set(message_ids(smtp_sink.messages))) == 9
+    assert len(smtp_sink.messages) == FIRST_TICK
+    assert len(set(message_ids(smtp_sink.messages))) == FIRST_TICK
 
 
 def test_a_first_tick_on_20_april_sends_only_the_level_2_escalation_of_the_auftaktgespraech(

@@ -26,6 +26,11 @@ PAIRINGS = (
 )
 KOORDINIERUNGSSTELLE = "stadtteilarbeit@stadt-lueneburg.example.org"
 STABSSTELLENLEITUNG = "stabsstellenleitung05@stadt-lueneburg.example.org"
+# The tick on Tuesday 03.03.2026 08:05 in the example config: the first reminder of the
+# Auftaktgespräch to each of the 10 contacts of the 8 pairings (one message per person, two
+# pairings are tandems) and the weekly overview.
+FIRST_REMINDERS = 10
+FIRST_TICK = FIRST_REMINDERS + 1
 
 
 def _replace(text: str, pattern: str, new: str) -> str:

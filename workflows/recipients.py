@@ -74,6 +74,11 @@ MEETING_KINDS = frozenset({EINLADUNG, ABSAGE, TERMINERINNERUNG})
 ORGANISER = Recipients((_KS,))
 
 
+# Kinds each addressed person gets on their own: one person who is the contact of several
+# pairings receives one message per send time listing all of their reminders (bundling by
+# person), with their own portal link only; each copy names the pairing's other contacts.
+PER_PERSON: frozenset[str] = frozenset({ERINNERUNG})
+
 # Further notifications of the same point for other people, each its own copy: kind -> from
 # which level -> the copy's recipients.
 COPIES: dict[str, tuple[int, Recipients]] = {ESKALATION: (2, Recipients((_L,)))}

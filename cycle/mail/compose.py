@@ -106,6 +106,7 @@ def stage_context(
         "koordinierungsstelle": {"name": k.name, "email": k.email},
         "attachments": [],
         "recipients_role": "kontakte",
+        "ebenfalls_an": (),
     }
 
 

@@ -32,20 +32,21 @@ def for_point(
     now: datetime,
     sent: Sequence[Sent] = (),
     skeleton: Skeleton | None = None,
-) -> Draft:
-    """The draft of one due point; ``sent`` is what went out before for the same stage.
+) -> list[Draft]:
+    """The drafts of one due point; ``sent`` is what went out before for the same stage.
 
-    A reminder of the Jahresbericht carries the pairing's prefilled skeleton (``skeleton``),
-    built only when the draft is stored.
+    Mostly one draft; a reminder goes to each contact on their own (``PER_PERSON``): the first
+    under the point's key, each further one under ``…/an-ADDRESS``, so one person's reminders
+    of all pairings are bundled into one message. A reminder of the Jahresbericht carries the
+    pairing's prefilled skeleton (``skeleton``), built only when the draft is stored.
     """
     settings, point = app.settings, due.point
     stage = settings.stage(due.stage_id)
     assert stage is not None  # due.py only yields configured stages
     pairing = settings.pairings[due.pairing_id]
     to, cc = recipients.for_kind(point.kind, point.level, pairing, stage, settings)
-    base = _point_draft(app, due, to, cc)
     if not due.send:
-        return base
+        return [_point_draft(app, due, to, cc)]
     attachments: tuple[Attachment, ...] = ()
     if (
         due.meeting_at is None
@@ -63,9 +64,27 @@ def for_point(
         def later() -> tuple[Attachment, ...]:
             return (Attachment(name, DOCX, skeleton(pairing_id, year)),)
 
-    # Rendered when stored, chunk by chunk (compose.store): never every mail of a pass at once.
-    render = partial(_render, app, renderer, due, now, sent, names)
-    return replace(base, deferred=render, attachments=attachments, deferred_attachments=later)
+    people = recipients.per_person(point.kind, to)
+    found = []
+    for index, person in enumerate(people):
+        draft = _point_draft(app, due, person, cc)
+        if index:
+            draft = replace(draft, key=f"{draft.key}/{recipients.person_key(person[0])}")
+        # Rendered when stored, chunk by chunk (compose.store): never every mail of a pass at
+        # once.
+        also = _others(people, index)
+        render = partial(_render, app, renderer, due, now, sent, names, also=also)
+        found.append(
+            replace(draft, deferred=render, attachments=attachments, deferred_attachments=later)
+        )
+    return found
+
+
+def _others(people: list[tuple[str, ...]], index: int) -> tuple[str, ...]:
+    """The names of everyone in ``people`` but the one at ``index``."""
+    if len(people) < 2:
+        return ()
+    return tuple(recipients.display_name(a) for i, p in enumerate(people) if i != index for a in p)
 
 
 def _render(
@@ -76,6 +95,7 @@ def _render(
     sent: Sequence[Sent],
     attachments: list[str],
     role: str | None = None,
+    also: tuple[str, ...] = (),
 ) -> Rendered:
     settings, point = app.settings, due.point
     stage = settings.stage(due.stage_id)
@@ -100,6 +120,7 @@ def _render(
     if due.meeting_at is not None:
         context["meeting"] = {"start": due.meeting_at, "location": due.location}
     context["attachments"] = attachments
+    context["ebenfalls_an"] = also  # the pairing's other contacts, each with their own copy
     return renderer.render(point.kind, context)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cycle.config.settings import Pairing, Settings, StageSpec
-from workflows.recipients import ZUSTELLFEHLER, Role, copies_for, recipients_for
+from notifications.message import parse_address
+from workflows.recipients import PER_PERSON, ZUSTELLFEHLER, Role, copies_for, recipients_for
 
 Addresses = tuple[str, ...]
 
@@ -53,6 +54,25 @@ def for_kind(
         return tuple(dict.fromkeys(found))
 
     return resolve(rule.to), resolve(rule.cc)
+
+
+def per_person(kind: str, to: Addresses) -> list[Addresses]:
+    """The ``to`` of each message of a notification: one per person for the kinds of
+    ``PER_PERSON``, else all together."""
+    if kind in PER_PERSON and len(to) > 1:
+        return [(address,) for address in to]
+    return [to]
+
+
+def person_key(address: str) -> str:
+    """The part of a notification key that names one recipient (``an-name@example.org``)."""
+    return "an-" + parse_address(address).addr_spec.lower()
+
+
+def display_name(address: str) -> str:
+    """The name of ``"Name <mail>"``, or the address itself when it has none."""
+    parsed = parse_address(address)
+    return parsed.display_name or parsed.addr_spec
 
 
 def koordinierungsstelle(settings: Settings) -> Addresses:

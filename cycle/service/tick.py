@@ -69,10 +69,10 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer) -> TickReport:
     def skeleton(pairing: str, year: int) -> bytes:  # built when the reminder is stored
         return skeleton_docx(skeleton_data(session, settings, tz, pairing, year))
 
-    batch = [
-        drafts.for_point(app, renderer, p, now, history.get((p.cycle_id, p.stage_id), []), skeleton)
-        for p in points
-    ]
+    batch: list[Draft] = []
+    for p in points:
+        sent = history.get((p.cycle_id, p.stage_id), [])
+        batch += drafts.for_point(app, renderer, p, now, sent, skeleton)
     for p in points:
         batch += drafts.copies_for_point(
             app, renderer, p, now, history.get((p.cycle_id, p.stage_id), [])
