@@ -23,6 +23,7 @@ from bench import cases, fixtures
 from bench.table import Row, median_of, timed
 from cycle.clock import BERLIN
 from cycle.mail.compose import stage_context
+from cycle.mail.drafts import VARYING
 from cycle.service import tick
 
 EVERYTHING = "tick, everything due"
@@ -50,7 +51,8 @@ def floor(ws: cases.Workspace, rows: list[Row]) -> None:
     path = ws.config.parent / "floor.db"
 
     def run() -> int:
-        rendered = [app.renderer.render("erinnerung", c) for c in contexts]
+        # The same rendering path as the tick (once per shape, names filled in).
+        rendered = [app.renderer.render_shaped("erinnerung", c, VARYING) for c in contexts]
         with sqlite3.connect(path) as connection:
             connection.execute("DROP TABLE IF EXISTS mail")
             connection.execute("CREATE TABLE mail (id INTEGER PRIMARY KEY, subject, text, html)")

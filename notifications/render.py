@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from notifications.filters import FILTERS
 
@@ -118,6 +118,9 @@ class Renderer:
             keep_trailing_newline=False,
         )
         self._env.filters.update(FILTERS)
+        self._override_dir = override_dir
+        self._overridden: dict[str, bool] = {}
+        self._shapes: dict[tuple[str, str], Rendered] = {}
 
     def render(self, kind: str, context: Mapping[str, Any]) -> Rendered:
         """Render the triplet of ``kind`` with ``context`` (see the module docstring)."""
@@ -125,6 +128,51 @@ class Renderer:
             raise ValueError(f"{kind} needs a meeting in the context")
         ctx = {**context, "kind": kind}
         return self._render_triplet(kind, ctx)
+
+    def render_shaped(
+        self, kind: str, context: Mapping[str, Any], varying: Sequence[str]
+    ) -> Rendered:
+        """``render``, rendering the template once per shape of the context.
+
+        ``varying`` names (dotted paths) the plain-text values that differ from mail to mail
+        (names, ids, links; a list's items each). They are replaced by placeholders, the
+        template is rendered once per remaining context and cached, and each mail fills in its
+        own values (escaped in HTML, as autoescaping would). The first mail of each shape is
+        also rendered in full and compared: a template that treats a value other than by
+        printing it (a filter, a test) falls back to full rendering for that shape. Templates
+        overridden by the deployment are always rendered in full.
+        """
+        if not self._shapeable(kind):
+            return self.render(kind, context)
+        shaped, values = _placeholders(context, varying)
+        if shaped is None:
+            return self.render(kind, context)
+        key = (kind, repr(shaped))
+        cached = self._shapes.get(key)
+        if cached is not None:
+            return (
+                _fill(cached, values) if cached is not _UNSHAPEABLE else self.render(kind, context)
+            )
+        full = self.render(kind, context)
+        template = self.render(kind, shaped)
+        if len(self._shapes) >= _SHAPES_KEPT:
+            self._shapes.clear()
+        self._shapes[key] = template if _fill(template, values) == full else _UNSHAPEABLE
+        return full
+
+    def _shapeable(self, kind: str) -> bool:
+        if self._override_dir is None:
+            return True
+        found = self._overridden.get(kind)
+        if found is None:
+            names = (
+                [p.name for p in self._override_dir.iterdir()]
+                if self._override_dir.is_dir()
+                else []
+            )
+            found = any(n.startswith(("_", f"{kind}-")) for n in names)
+            self._overridden[kind] = found
+        return not found
 
     def bundle(self, parts: Sequence[Rendered], context: Mapping[str, Any]) -> Rendered:
         """Combine several notifications for the same recipients into one message.
@@ -179,6 +227,70 @@ class Renderer:
         except Exception:  # Jinja rewrites the traceback to point at the template line
             self._env.handle_exception()
         return _tidy(full), _tidy(raw)
+
+
+# A placeholder is SUB, its number, SUB: no template, filter or whitespace rule touches it.
+_MARK = "\x1a"
+_PLACEHOLDER = re.compile(_MARK + r"(\d+)" + _MARK)
+_SHAPES_KEPT = 512
+_UNSHAPEABLE = Rendered("", "", "")
+
+
+def _placeholders(
+    context: Mapping[str, Any], varying: Sequence[str]
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """A copy of ``context`` with the values at ``varying`` replaced by placeholders, and the
+    values in placeholder order; ``None`` when a value cannot stand in a placeholder (one that
+    whitespace rules would change, or one holding a placeholder mark)."""
+    shaped: dict[str, Any] = dict(context)
+    values: list[str] = []
+
+    def hole(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value != " ".join(value.split()) or _MARK in value:
+            raise ValueError(value)
+        values.append(value)
+        return f"{_MARK}{len(values) - 1}{_MARK}"
+
+    try:
+        for path in varying:
+            *parents, leaf = path.split(".")
+            node = shaped
+            for name in parents:
+                inner = node.get(name)
+                if not isinstance(inner, dict):
+                    break
+                node[name] = inner = dict(inner)
+                node = inner
+            else:
+                if leaf in node:
+                    value = node[leaf]
+                    if isinstance(value, list | tuple):
+                        node[leaf] = [hole(v) for v in value]
+                    else:
+                        node[leaf] = hole(value)
+    except ValueError:
+        return None, []
+    return shaped, values
+
+
+def _fill(template: Rendered, values: list[str]) -> Rendered:
+    """The placeholders of ``template`` replaced by ``values`` (HTML-escaped in the HTML)."""
+
+    def text(part: str) -> str:
+        return _PLACEHOLDER.sub(lambda m: values[int(m[1])], part)
+
+    def html(part: str) -> str:
+        return _PLACEHOLDER.sub(lambda m: str(escape(values[int(m[1])])), part)
+
+    return Rendered(
+        text(template.subject),
+        text(template.text),
+        html(template.html),
+        text(template.text_section),
+        html(template.html_section),
+    )
 
 
 def _sentence_start(text: str) -> str:

@@ -396,3 +396,65 @@ def test_the_weekly_overview_lists_the_dates_proposed_in_the_portal(renderer: Re
     line = "Kaltenmoor, Auswertungsgespräch (l.hoffmann@awo-lueneburg.example.org): "
     assert line + "10.11.2026, 10:00 Uhr" in out.text
     assert "„Dienstag passt“" in out.text
+
+
+VARYING = ("pairing.id", "traeger.name", "traeger.leitung", "stadtteil.name", "web_link")
+NAMES = [
+    ("kaltenmoor", "AWO Kreisverband Lüneburg", "Jürgen Müller", "Kaltenmoor"),
+    ("weststadt", 'Verein „Miteinander" & Partner <e. V.>', None, "West'stadt & Süd"),
+    ("innenstadt", "Lebensraum Diakonie", "Sabine O'Neill", "Innenstadt inkl. Ilmenaugarten"),
+]
+
+
+def _named(kind: str, pairing: str, traeger: str, leitung: str | None, stadtteil: str) -> Any:
+    return sample(
+        kind,
+        level=1 if kind == "erinnerung" else 2,
+        pairing={"id": pairing, "angebot": None, "handlungsfeld": None},
+        traeger={"name": traeger, "leitung": leitung},
+        stadtteil={"name": stadtteil},
+        web_link=f"https://zyklus.example.org/zyklus/{pairing}/2026",
+    )
+
+
+@pytest.mark.parametrize("kind", ["erinnerung", "eskalation"])
+def test_rendering_once_per_shape_gives_exactly_the_full_rendering(kind: str) -> None:
+    """Issue 12 item 1: names filled into a template rendered once, escaped as autoescape
+    would, give byte for byte what rendering each mail gives."""
+    shaped, full = Renderer(), Renderer()
+    for names in NAMES * 2:  # the second round comes from the cache
+        context = _named(kind, *names)
+        assert shaped.render_shaped(kind, context, VARYING) == full.render(kind, context)
+    assert len(shaped._shapes) == 2  # with and without a Leitung
+    html = shaped.render_shaped(kind, _named(kind, *NAMES[1]), VARYING).html
+    assert "&amp; Partner &lt;e. V.&gt;" in html and "West&#39;stadt" in html
+
+
+def test_a_template_that_changes_a_name_is_rendered_in_full(tmp_path: Path) -> None:
+    # A template of the package never filters a name; a changed one might.
+    (tmp_path / "erinnerung-subject.txt").write_text(
+        "Erinnerung {{ stadtteil.name|upper }}", encoding="utf-8"
+    )
+    renderer = Renderer(tmp_path)
+    for names in NAMES:
+        context = _named("erinnerung", *names)
+        assert renderer.render_shaped("erinnerung", context, VARYING).subject == (
+            f"Erinnerung {names[3].upper()}"
+        )
+    # Even without the override rule, the first mail's check catches the filter.
+    unchecked = Renderer(tmp_path)
+    unchecked._overridden["erinnerung"] = False
+    for names in NAMES:
+        context = _named("erinnerung", *names)
+        assert unchecked.render_shaped("erinnerung", context, VARYING).subject == (
+            f"Erinnerung {names[3].upper()}"
+        )
+
+
+def test_a_name_with_a_line_break_or_double_spaces_is_rendered_in_full() -> None:
+    renderer = Renderer()
+    for stadtteil in ("Kalten-\nmoor", "Kalten  moor", " Kaltenmoor"):
+        context = _named("erinnerung", "kaltenmoor", "AWO", None, stadtteil)
+        expected = Renderer().render("erinnerung", context)
+        assert renderer.render_shaped("erinnerung", context, VARYING) == expected
+    assert not renderer._shapes

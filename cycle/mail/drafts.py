@@ -20,6 +20,19 @@ from workflows.deadlines import ERINNERUNG, send_instant
 from workflows.recipients import WOCHENUEBERSICHT, recipients_for
 from workflows.stages import STATUS_LABELS, StageType
 
+# The values of a point's mail that differ from pairing to pairing: rendered once per shape
+# (Renderer.render_shaped), each mail fills in its own.
+VARYING = (
+    "pairing.id",
+    "pairing.angebot",
+    "pairing.handlungsfeld",
+    "traeger.name",
+    "traeger.leitung",
+    "stadtteil.name",
+    "web_link",
+    "ebenfalls_an",
+    "attachments",
+)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # (pairing, year) -> the prefilled Jahresbericht skeleton as DOCX, built inside the pass
 Skeleton = Callable[[str, int], bytes]
@@ -121,7 +134,7 @@ def _render(
         context["meeting"] = {"start": due.meeting_at, "location": due.location}
     context["attachments"] = attachments
     context["ebenfalls_an"] = also  # the pairing's other contacts, each with their own copy
-    return renderer.render(point.kind, context)
+    return renderer.render_shaped(point.kind, context, VARYING)
 
 
 def copies_for_point(

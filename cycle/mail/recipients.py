@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cycle.config.settings import Pairing, Settings, StageSpec
-from notifications.message import parse_address
+from notifications.message import split_address
 from workflows.recipients import PER_PERSON, ZUSTELLFEHLER, Role, copies_for, recipients_for
 
 Addresses = tuple[str, ...]
@@ -66,13 +66,13 @@ def per_person(kind: str, to: Addresses) -> list[Addresses]:
 
 def person_key(address: str) -> str:
     """The part of a notification key that names one recipient (``an-name@example.org``)."""
-    return "an-" + parse_address(address).addr_spec.lower()
+    return "an-" + split_address(address)[1].lower()
 
 
 def display_name(address: str) -> str:
     """The name of ``"Name <mail>"``, or the address itself when it has none."""
-    parsed = parse_address(address)
-    return parsed.display_name or parsed.addr_spec
+    name, addr = split_address(address)
+    return name or addr
 
 
 def koordinierungsstelle(settings: Settings) -> Addresses:

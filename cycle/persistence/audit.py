@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, select
 
 from cycle.errors import Problem, UsageError
@@ -151,7 +151,8 @@ def append(session: Session, now: datetime, actor: str, changes: Iterable[Change
         rows.append({**fields, "prev_hash": head.hash, "hash": entry_hash})
         head.count, head.hash = entry_id, entry_hash
     if rows:
-        session.bulk_insert_mappings(AuditEntry, rows)
+        # Core executemany: one statement for all rows, no ORM bookkeeping per entry.
+        session.connection().execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
         session.add(head)
     return len(rows)
 

@@ -28,7 +28,6 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from html import escape
 from typing import Any
 
@@ -37,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from cycle.config.settings import Settings
 from cycle.persistence.tables import PortalRequest, PortalSession, PortalToken
+from notifications.message import split_address
 
 LOGIN, FEED = "login", "feed"
 REQUEST_WINDOW = timedelta(hours=1)
@@ -316,7 +316,7 @@ def mail_footers(
     leaves one blank line; the HTML is a paragraph (or list) for the end of ``<body>``.
     A mail to several contacts (a tandem) lists one link per person, each named.
     """
-    parsed = [[parseaddr(a) for a in to] for to in recipients]
+    parsed = [[split_address(a) for a in to] for to in recipients]
     links = links_for(session, settings, (e for mail in parsed for _, e in mail if e), now)
     intro = (
         "Ihre Fristen, den Jahresbericht, den Verwendungsnachweis und Ihre Termine finden Sie im "
