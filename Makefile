@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-postgres lint demo web bench clean
+.PHONY: install test test-postgres lint demo web bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ web: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --write-readme $(BENCH_ARGS)
+
+# The full crash and failure campaign (docs/operations.md "Crash tests"), about 10 minutes on
+# 2 cores; not part of `make test`. Also on PostgreSQL when ZYKLUS_TEST_POSTGRES_URL is set.
+soak: $(STAMP)
+	@if [ -n "$$ZYKLUS_TEST_POSTGRES_URL" ]; then $(BIN)/python -c 'import psycopg' 2> /dev/null \
+	  || $(BIN)/python -m pip install --quiet -e '.[postgres]'; fi
+	$(BIN)/python -m soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) var/demo .pytest_cache .mypy_cache .ruff_cache
