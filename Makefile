@@ -50,7 +50,7 @@ web: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --write-readme $(BENCH_ARGS)
 
-# The full crash and failure campaign (docs/operations.md "Crash tests"), about 10 minutes on
+# The full crash and failure campaign (docs/operations.md "Crash tests"), 6–9 minutes on
 # 2 cores; not part of `make test`. Also on PostgreSQL when ZYKLUS_TEST_POSTGRES_URL is set.
 soak: $(STAMP)
 	@if [ -n "$$ZYKLUS_TEST_POSTGRES_URL" ]; then $(BIN)/python -c 'import psycopg' 2> /dev/null \
