@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cycle.documents import docx_render, pdf_render
+from cycle.documents import pdf_render
 from cycle.documents.blocks import Block, Guide, Heading, Paragraph, Table, markdown
+from cycle.documents.docx_shapes import docx_shaped
 from cycle.documents.jahresbericht_text import GUIDES, WIRKUNGSTREPPE
 from cycle.documents.model import JahresberichtDaten, Termin
 from cycle.documents.money import datum
@@ -90,7 +91,8 @@ def skeleton_markdown(data: JahresberichtDaten) -> str:
 
 
 def skeleton_docx(data: JahresberichtDaten) -> bytes:
-    return docx_render.docx(title(data), skeleton(data))
+    """The prefilled skeleton as DOCX (built once per shape: a tick attaches one per pairing)."""
+    return docx_shaped(title(data), skeleton(data))
 
 
 def skeleton_pdf(data: JahresberichtDaten, created: datetime) -> bytes:

@@ -152,6 +152,9 @@ class Tick:
     """One reconciliation pass: open cycles, enqueue what is due, deliver unless told not to."""
 
     deliver: bool = True
+    # False: the mails without the documents generated per pairing (the prefilled Jahresbericht
+    # skeleton); a simulation lists mails and never sends them.
+    documents: bool = True
 
 
 # The steps of the sign-off chain by their event name (CLI commands, scenario events, audit).

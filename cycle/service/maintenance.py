@@ -52,8 +52,8 @@ def sync_master_data(_cmd: c.SyncMasterData, uow: UnitOfWork, principal: Princip
     )
 
 
-def tick(_cmd: c.Tick, uow: UnitOfWork, _principal: Principal) -> Outcome:
-    report = ticks.enqueue_in(uow, uow.app.renderer)
+def tick(cmd: c.Tick, uow: UnitOfWork, _principal: Principal) -> Outcome:
+    report = ticks.enqueue_in(uow, uow.app.renderer, documents=cmd.documents)
     return Outcome(data={"report": report})
 
 

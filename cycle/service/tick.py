@@ -51,8 +51,9 @@ def _lock(session: Session) -> None:
     session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
 
 
-def enqueue_in(uow: UnitOfWork, renderer: Renderer) -> TickReport:
-    """Open the cycles that should exist and enqueue every notification due at ``uow.now``."""
+def enqueue_in(uow: UnitOfWork, renderer: Renderer, documents: bool = True) -> TickReport:
+    """Open the cycles that should exist and enqueue every notification due at ``uow.now``
+    (``documents=False``: without the skeleton DOCX built per pairing, for a simulation)."""
     report = TickReport()
     settings, cal, now, session, actor = uow.settings, uow.calendar, uow.now, uow.session, uow.actor
     _lock(session)
@@ -72,7 +73,7 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer) -> TickReport:
     batch: list[Draft] = []
     for p in points:
         sent = history.get((p.cycle_id, p.stage_id), [])
-        batch += drafts.for_point(app, renderer, p, now, sent, skeleton)
+        batch += drafts.for_point(app, renderer, p, now, sent, skeleton if documents else None)
     for p in points:
         batch += drafts.copies_for_point(
             app, renderer, p, now, history.get((p.cycle_id, p.stage_id), [])

@@ -104,7 +104,7 @@ def _run(
     for at, event in _steps(sim, start, end, events):
         clock.set(at)
         if event is None:
-            sim.bus.handle(Tick(deliver=False), Principal.system())
+            sim.bus.handle(Tick(deliver=False, documents=False), Principal.system())
         else:
             scenario_events.apply(sim, event, base_dir)
         with reading(sim.engine) as session:
