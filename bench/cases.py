@@ -59,6 +59,14 @@ def create(folder: Path, pairings: int, rows: list[Row]) -> Workspace:
     return Workspace(pairings, config, App(settings, FixedClock(QUIET), {}))
 
 
+def open_existing(folder: Path, pairings: int) -> Workspace:
+    """The workspace ``create`` generated in ``folder`` (its database initialised), reloaded."""
+    config = folder / "config.toml"
+    settings = load(config, {})
+    gc.freeze()
+    return Workspace(pairings, config, App(settings, FixedClock(QUIET), {}))
+
+
 def init(ws: Workspace, rows: list[Row]) -> None:
     """Schema, master-data import and opening the cycles of 2026 (what ``zyklus init`` does)."""
     app = ws.app

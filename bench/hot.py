@@ -107,31 +107,46 @@ def apscheduler(ws: cases.Workspace, rows: list[Row], jobs: int = 2_000) -> None
 
 
 def peak_rss(folder: Path, pairings: int, rows: list[Row]) -> None:
-    """The everything-due tick in a fresh process; its peak RSS (``resource.getrusage``)."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.hot", str(folder), str(pairings)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("ZYKLUS_")},
-    )
-    found = json.loads(out.stdout.strip().splitlines()[-1])
+    """Peak RSS (``resource.getrusage``) of ``init`` and, in a fresh process as the service
+    would run it, of loading the config and the everything-due tick."""
+    found = {}
+    for step in ("init", "tick"):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.hot", step, str(folder), str(pairings)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("ZYKLUS_")},
+        )
+        found[step] = json.loads(out.stdout.strip().splitlines()[-1])
+    tick_run = found["tick"]
     note = (
-        f"{found['enqueued']:,} mails in {found['seconds']:.1f} s; peak RSS "
-        f"{found['before_mb']:,.0f} MB after init, {found['peak_mb']:,.0f} MB after the tick"
+        f"{tick_run['enqueued']:,} mails in {tick_run['seconds']:.1f} s; peak RSS "
+        f"{tick_run['peak_mb']:,.0f} MB (config {tick_run['before_mb']:,.0f} MB); "
+        f"init alone {found['init']['peak_mb']:,.0f} MB"
     )
     rows.append(
-        Row("peak RSS, everything-due tick (own process)", pairings, found["seconds"], note)
+        Row("peak RSS, everything-due tick (own process)", pairings, tick_run["seconds"], note)
     )
 
 
-def _child(folder: Path, pairings: int) -> None:
+def _child(step: str, folder: Path, pairings: int) -> None:
+    """``init``: generate, load and initialise; ``tick``: load the config and run the digest
+    tick and the everything-due tick on that database, as ``zyklus run`` would."""
     rows: list[Row] = []
-    ws = cases.create(folder, pairings, rows)
+    if step == "init":
+        ws = cases.create(folder, pairings, rows)
+        try:
+            cases.init(ws, rows)
+        finally:
+            ws.app.close()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"peak_mb": peak}))
+        return
+    ws = cases.open_existing(folder, pairings)
     try:
-        cases.init(ws, rows)
-        tick.enqueue(ws.app, ws.app.renderer, cases.QUIET)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        tick.enqueue(ws.app, ws.app.renderer, cases.QUIET)
         elapsed, report = timed(lambda: tick.enqueue(ws.app, ws.app.renderer, cases.REMINDERS))
     finally:
         ws.app.close()
@@ -165,4 +180,4 @@ def startup(folder: Path, rows: list[Row], runs: int = 7) -> None:
 
 
 if __name__ == "__main__":
-    _child(Path(sys.argv[1]), int(sys.argv[2]))
+    _child(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]))
