@@ -67,26 +67,17 @@ def syntax_error(source: str, message: str) -> str:
     )
 
 
+# A string ("…" with backslash escapes, '…'; both end at a line break at the latest), a comment,
+# or a bracket: strings and comments are skipped whole, so the loop only sees the brackets.
+_TOKENS = re.compile(r""""(?:[^"\\\n]|\\[\s\S])*"?|'[^'\n]*'?|#[^\n]*|[\[\]{}]""")
+
+
 def _depth(text: str) -> int:
     """The deepest nesting of ``[``/``{`` outside strings and comments (an upper bound is fine)."""
     depth = deepest = 0
-    quote: str | None = None
-    escaped = comment = False
-    for char in text:
-        if comment:
-            comment = char != "\n"
-        elif quote:
-            if escaped:
-                escaped = False
-            elif char == "\\" and quote == '"':
-                escaped = True
-            elif char == quote or char == "\n":
-                quote = None
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            comment = True
-        elif char in "[{":
+    for match in _TOKENS.finditer(text):
+        char = match[0][0]
+        if char in "[{":
             depth += 1
             deepest = max(deepest, depth)
         elif char in "]}":
