@@ -8,14 +8,13 @@ from __future__ import annotations
 import gc
 import getpass
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from sqlalchemy import Engine
 
 from cycle.clock import Clock, FixedClock, SystemClock, local_date, parse_instant
 from cycle.config.settings import Settings
@@ -23,6 +22,8 @@ from cycle.errors import UsageError
 from workflows.calendar import WorkingCalendar
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from cycle.service.bus import MessageBus
     from notifications.render import Renderer
 
@@ -134,6 +135,22 @@ def make_clock(option: str | None, environ: Mapping[str, str]) -> Clock:
         raise UsageError(f"--now: {exc}") from None
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for building large data that all lives on.
+
+    Each full collection walks every object made so far and frees none of them: parsing a config
+    of 10,000 pairings or reading their overview ran ~0.3 s of such passes.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | None = None) -> App:
     from cycle.config.loader import ConfigError, load
 
@@ -143,7 +160,8 @@ def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | 
     if not path.is_file():
         raise UsageError(f"Konfiguration nicht gefunden: {path} (--config oder $ZYKLUS_CONFIG)")
     try:
-        settings = load(path, env)
+        with collector_paused():
+            settings = load(path, env)
     except ConfigError as exc:
         raise UsageError(
             *[p if p.startswith(str(path)) else f"{path}: {p}" for p in exc.problems]

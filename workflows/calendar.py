@@ -13,13 +13,15 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 _DATE_SPEC = re.compile(r"^(?:(?P<offset>[+-]\d+)-)?(?P<month>\d{2})-(?P<day>\d{2})$")
 
 
 @lru_cache(maxsize=256)
 def _holiday_dates(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    # Imported at the first holiday look-up, not with the settings (~50 ms): commands that
+    # never count working days, such as ``zyklus status``, never load it.
+    import holidays
+
     table = holidays.country_holidays(country, subdiv=subdivision, years=year)
     return frozenset(table.keys())
 

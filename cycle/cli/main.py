@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cycle.cli import german as cli_german
 from cycle.cli import help_texts
@@ -30,6 +30,21 @@ def _version() -> str:
         return version("zyklus")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "unbekannt"
+
+
+class _Version(argparse._VersionAction):
+    """``--version`` that looks the version up only when asked: ``importlib.metadata`` and the
+    search through the installed distributions cost ~35 ms on every start otherwise."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        self.version = f"zyklus {_version()}"
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _year(text: str) -> int:
@@ -92,12 +107,7 @@ def build_parser() -> Parser:
         description="Qualitätszyklus Stadtteil- und "
         "Quartiersmanagement: Fristen, Erinnerungen, Status und Nachweise.",
     )
-    parser.add_argument(
-        "--version",
-        action="version",
-        version=f"zyklus {_version()}",
-        help="Version anzeigen und beenden",
-    )
+    parser.add_argument("--version", action=_Version, help="Version anzeigen und beenden")
     parser.add_argument(
         "--config",
         metavar="PATH",

@@ -24,14 +24,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, insert
-from sqlmodel import Session, select
 
 from cycle.errors import Problem, UsageError
-from cycle.persistence.tables import AuditEntry, AuditHead
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cycle.persistence.tables import AuditHead
+
+# SQLModel and the tables are imported where they are used: the composition root imports this
+# module for ``use_key`` on every command, and a read-only ``zyklus status`` needs neither.
 
 GENESIS = "0" * 64
 KEYED = "hmac:"
@@ -119,6 +125,10 @@ def digest(prev_hash: str, fields: dict[str, Any], secret: bytes | None) -> str:
 
 
 def _head(session: Session) -> AuditHead:
+    from sqlmodel import select
+
+    from cycle.persistence.tables import AuditHead
+
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = AuditHead(id=1, count=0, hash=GENESIS)
@@ -129,6 +139,8 @@ def _head(session: Session) -> AuditHead:
 
 def append(session: Session, now: datetime, actor: str, changes: Iterable[Change]) -> int:
     """Append entries in the caller's transaction; returns how many were written."""
+    from cycle.persistence.tables import AuditEntry
+
     if now.tzinfo is None:
         raise ValueError("audit needs an aware datetime")
     at = now.astimezone(UTC)
@@ -188,4 +200,6 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> Verification:
 
 def head_of(session: Session) -> AuditHead | None:
     """The head row as stored (read-only; ``None`` before the first entry or when deleted)."""
+    from cycle.persistence.tables import AuditHead
+
     return session.get(AuditHead, 1)

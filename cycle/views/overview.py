@@ -1,20 +1,33 @@
-"""The status overview read model (SPEC §8): pairings × stages of one year, read set-wise."""
+"""The status overview read model (SPEC §8): pairings × stages of one year, read set-wise.
+
+The queries name their tables with SQLAlchemy Core (``table``/``column``), not the SQLModel
+classes of ``cycle.persistence.tables``: ``zyklus status`` then never imports SQLModel, pydantic
+or the ORM (~0.3 s of its start-up), and the rows come back as plain tuples. The names are those
+of ``cycle.persistence.tables``; every test that reads the overview checks them against the
+migrated schema.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import Connection, Date, DateTime, Integer, column, select, table
 
 from cycle.clock import local_date
 from cycle.config.settings import Settings
-from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
+from cycle.views.formats import json_members, json_scalar, json_scalars, json_template
 from workflows.cycle_state import cycle_state
 from workflows.deadlines import counts_as_overdue
 from workflows.stages import AWAITING_CITY, is_done
+
+if TYPE_CHECKING:
+    from sqlalchemy import Result, Select
+    from sqlalchemy.orm import Session
+
+    Query = Select[*tuple[Any, ...]]
+    Rows = Result[*tuple[Any, ...]]
 
 SOON_DAYS = 28  # "due soon" in the status colours and the weekly overview
 
@@ -49,8 +62,93 @@ class CycleRow:
         return any(cell.overdue_days > 0 for cell in self.stages.values())
 
 
+_CYCLE = table(
+    "cycle",
+    column("id", Integer),
+    column("pairing_id"),
+    column("year", Integer),
+    column("ended_on", Date),
+)
+_PAIRING = table(
+    "pairing", column("id"), column("traeger_id"), column("stadtteil_id"), column("start", Date)
+)
+_TRAEGER = table("traeger", column("id"), column("name"))
+_STADTTEIL = table("stadtteil", column("id"), column("name"))
+_STAGE = table(
+    "stage_state",
+    column("cycle_id", Integer),
+    column("stage_id"),
+    column("position", Integer),
+    column("status"),
+    column("due", Date),
+    column("done_on", Date),
+    column("scheduled_at", DateTime(timezone=True)),
+    column("extended_until", Date),
+    column("updated_at", DateTime(timezone=True)),
+)
+
+
+def _filtered(query: Query, year: int, traeger: str | None, stadtteil: str | None) -> Query:
+    query = query.where(_CYCLE.c.year == year)
+    if traeger:
+        query = query.where(_PAIRING.c.traeger_id == traeger)
+    if stadtteil:
+        query = query.where(_PAIRING.c.stadtteil_id == stadtteil)
+    return query
+
+
+def _cycles(year: int, traeger: str | None, stadtteil: str | None) -> Query:
+    cycle, pairing, t, s = _CYCLE.c, _PAIRING.c, _TRAEGER.c, _STADTTEIL.c
+    query = (
+        select(
+            cycle.id, cycle.pairing_id, cycle.ended_on, pairing.start, t.id, t.name, s.id, s.name
+        )
+        .select_from(_CYCLE)
+        .join(_PAIRING, pairing.id == cycle.pairing_id)
+        .join(_TRAEGER, t.id == pairing.traeger_id)
+        .join(_STADTTEIL, s.id == pairing.stadtteil_id)
+        .order_by(cycle.pairing_id)
+    )
+    return _filtered(query, year, traeger, stadtteil)
+
+
+def _stages(year: int, traeger: str | None, stadtteil: str | None) -> Query:
+    stage = _STAGE.c
+    query = (
+        select(
+            stage.cycle_id,
+            stage.stage_id,
+            stage.status,
+            stage.due,
+            stage.done_on,
+            stage.scheduled_at,
+            stage.extended_until,
+            stage.updated_at,
+        )
+        .select_from(_STAGE)
+        .join(_CYCLE, _CYCLE.c.id == stage.cycle_id)
+        .order_by(stage.cycle_id, stage.position)
+    )
+    if traeger or stadtteil:
+        query = query.join(_PAIRING, _PAIRING.c.id == _CYCLE.c.pairing_id)
+    return _filtered(query, year, traeger, stadtteil)
+
+
+def _execute(db: Session | Connection, query: Query) -> Rows:
+    if not isinstance(db, Connection) and db.autoflush:
+        # A Core statement does not autoflush a session (the ORM's do): a tick that has just
+        # opened cycles in its transaction must see them.
+        db.flush()
+    return db.execute(query)
+
+
+def _utc(instant: datetime) -> datetime:
+    """As SQLModel's ``UTCDateTime`` returns it: SQLite keeps UTC without an offset."""
+    return instant.replace(tzinfo=UTC) if instant.utcoffset() is None else instant.astimezone(UTC)
+
+
 def load(
-    session: Session,
+    db: Session | Connection,
     settings: Settings,
     year: int,
     today: date,
@@ -58,44 +156,29 @@ def load(
     stadtteil: str | None = None,
     overdue_only: bool = False,
 ) -> list[CycleRow]:
-    query = (
-        select(
-            col(Cycle.pairing_id),
-            col(Cycle.ended_on),
-            col(TraegerRow.id),
-            col(TraegerRow.name),
-            col(StadtteilRow.id),
-            col(StadtteilRow.name),
-            # plain columns, not ORM objects: the overview reads thousands of rows
-            col(StageState.stage_id),
-            col(StageState.status),
-            col(StageState.due),
-            col(StageState.done_on),
-            col(StageState.scheduled_at),
-            col(StageState.extended_until),
-            col(StageState.updated_at),
-            col(PairingRow.start),
-        )
-        .join(PairingRow, col(PairingRow.id) == col(Cycle.pairing_id))
-        .join(TraegerRow, col(TraegerRow.id) == col(PairingRow.traeger_id))
-        .join(StadtteilRow, col(StadtteilRow.id) == col(PairingRow.stadtteil_id))
-        .join(StageState, col(StageState.cycle_id) == col(Cycle.id))
-        .where(col(Cycle.year) == year)
-        .order_by(col(Cycle.pairing_id), col(StageState.position))
-    )
-    if traeger:
-        query = query.where(col(PairingRow.traeger_id) == traeger)
-    if stadtteil:
-        query = query.where(col(PairingRow.stadtteil_id) == stadtteil)
+    """The cycles of ``year`` in pairing order, each with its stages in the order of the list.
+
+    Two queries, the cycles and then their stages: one join repeating the pairing, Träger and
+    Stadtteil on every stage row took half as long again (SQLite, 10,000 cycles).
+    """
     known = {s.id for s in settings.stages}
     adopted = settings.betrieb.start
-    grouped: dict[str, tuple[tuple[Any, ...], list[StageCell]]] = {}
-    for record in session.execute(query):
-        pairing_id, ended_on, t_id, t_name, s_id, s_name = record[:6]
-        stage_id, status, due, done_on, scheduled_at, extended_until = record[6:12]
-        updated_at, pairing_start = record[12:]
-        if stage_id not in known:
+    cycles = _execute(db, _cycles(year, traeger, stadtteil)).all()
+    facts = {cycle_id: (ended_on, start) for cycle_id, _, ended_on, start, *_ in cycles}
+    cells: dict[int, list[StageCell]] = {}
+    for (
+        cycle_id,
+        stage_id,
+        status,
+        due,
+        done_on,
+        scheduled_at,
+        extended_until,
+        updated_at,
+    ) in _execute(db, _stages(year, traeger, stadtteil)):
+        if stage_id not in known or cycle_id not in facts:
             continue
+        ended_on, pairing_start = facts[cycle_id]
         done = is_done(status)
         running = not done and ended_on is None
         waits = running and status in AWAITING_CITY
@@ -107,14 +190,16 @@ def load(
             due,
             done_on,
             max(0, (today - due).days) if late else 0,
-            scheduled_at,
+            None if scheduled_at is None else _utc(scheduled_at),
             extended_until is not None,
-            max(0, (today - local_date(updated_at)).days) if waits else 0,
+            max(0, (today - local_date(_utc(updated_at))).days) if waits else 0,
         )
-        head = (pairing_id, ended_on, t_id, t_name, s_id, s_name)
-        grouped.setdefault(pairing_id, (head, []))[1].append(cell)
+        cells.setdefault(cycle_id, []).append(cell)
     rows = []
-    for (pairing_id, ended_on, t_id, t_name, s_id, s_name), cells in grouped.values():
+    for cycle_id, pairing_id, ended_on, _, t_id, t_name, s_id, s_name in cycles:
+        stages = cells.get(cycle_id)
+        if not stages:  # no stage of the configured list: not in the overview
+            continue
         row = CycleRow(
             pairing_id,
             t_name,
@@ -122,41 +207,72 @@ def load(
             s_name,
             s_id,
             year,
-            cycle_state(((c.stage_id, c.status) for c in cells), ended_on is not None),
+            cycle_state(((c.stage_id, c.status) for c in stages), ended_on is not None),
             ended_on,
-            {c.stage_id: c for c in cells},
+            {c.stage_id: c for c in stages},
         )
         if not overdue_only or row.overdue:
             rows.append(row)
     return rows
 
 
-def as_json(rows: list[CycleRow], now: datetime, year: int, tz: Any) -> dict[str, Any]:
-    def cell(c: StageCell) -> dict[str, Any]:
-        return {
-            "status": c.status,
-            "done": c.done,
-            "due": c.due.isoformat(),
-            "done_on": c.done_on.isoformat() if c.done_on else None,
-            "overdue_days": c.overdue_days,
-            "scheduled_at": c.scheduled_at.astimezone(tz).isoformat() if c.scheduled_at else None,
-            "extended": c.extended,
-            "waiting_days": c.waiting_days,
-        }
+_CYCLE_KEYS = ("pairing", "traeger", "stadtteil", "year", "state", "ended_on")  # then "stages"
+_CELL_KEYS = (
+    *("status", "done", "due", "done_on", "overdue_days", "scheduled_at", "extended"),
+    "waiting_days",
+)
 
+
+def _cycle_values(r: CycleRow) -> tuple[Any, ...]:
+    ended_on = r.ended_on.isoformat() if r.ended_on else None
+    return (r.pairing, r.traeger, r.stadtteil, r.year, r.state, ended_on)
+
+
+def _cell_values(c: StageCell, tz: Any) -> tuple[Any, ...]:
+    return (
+        c.status,
+        c.done,
+        c.due.isoformat(),
+        c.done_on.isoformat() if c.done_on else None,
+        c.overdue_days,
+        c.scheduled_at.astimezone(tz).isoformat() if c.scheduled_at else None,
+        c.extended,
+        c.waiting_days,
+    )
+
+
+def as_json(rows: list[CycleRow], now: datetime, year: int, tz: Any) -> dict[str, Any]:
     return {
         "now": now.astimezone(tz).isoformat(),
         "year": year,
         "cycles": [
             {
-                "pairing": r.pairing,
-                "traeger": r.traeger,
-                "stadtteil": r.stadtteil,
-                "year": r.year,
-                "state": r.state,
-                "ended_on": r.ended_on.isoformat() if r.ended_on else None,
-                "stages": {k: cell(v) for k, v in r.stages.items()},
+                **dict(zip(_CYCLE_KEYS, _cycle_values(r), strict=True)),
+                "stages": {
+                    k: dict(zip(_CELL_KEYS, _cell_values(v, tz), strict=True))
+                    for k, v in r.stages.items()
+                },
             }
             for r in rows
         ],
     }
+
+
+_DOCUMENT = json_template(("now", "year", "cycles"), 0)
+_CYCLE_OBJECT = json_template((*_CYCLE_KEYS, "stages"), 2)
+_CELL_OBJECT = json_template(_CELL_KEYS, 4)
+
+
+def json_text(rows: list[CycleRow], now: datetime, year: int, tz: Any) -> str:
+    """The status as JSON: the text of ``to_json(as_json(rows, now, year, tz))``, written from
+    templates (10,000 cycles: ~0.25 s instead of ~0.8 s for building and encoding the dict)."""
+    cycles = []
+    for r in rows:
+        stages = [
+            f"        {json_scalar(k)}: " + _CELL_OBJECT.format(*json_scalars(_cell_values(v, tz)))
+            for k, v in r.stages.items()
+        ]
+        head = json_scalars(_cycle_values(r))
+        cycles.append("    " + _CYCLE_OBJECT.format(*head, json_members(stages, 3, "{}")))
+    head = json_scalars((now.astimezone(tz).isoformat(), year))
+    return _DOCUMENT.format(*head, json_members(cycles, 1, "[]"))
