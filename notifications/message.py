@@ -10,6 +10,7 @@ resend after a crash carries the same Message-ID.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import unicodedata
@@ -23,8 +24,11 @@ from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import format_datetime
 
+from notifications import mime
+
 _ADDRESS = re.compile(r"^(?P<name>.*)<(?P<addr>[^<>]+)>\s*$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]+$")
+_MESSAGE_ID = re.compile(r"^<[!-;=?-~]+>$")  # one <…> of printable ASCII, no "<" or ">" inside
 
 
 @dataclass(frozen=True)
@@ -138,23 +142,64 @@ def domain_of(address: str) -> str:
 
 
 def to_mime(email: OutgoingEmail) -> EmailMessage:
-    """The MIME message: text/plain (+ text/html alternative) and attachments, UTF-8 throughout."""
+    """The MIME message: text/plain (+ text/html alternative) and attachments, UTF-8 throughout.
+
+    The headers are folded once, here, into the text that is sent (``notifications.mime``);
+    what cannot be folded that way goes through the email package's header registry.
+    """
     msg = EmailMessage(policy=policy.default)
-    msg["From"] = parse_address(email.sender)
+    _addresses(msg, "From", (email.sender,))
     if email.to:
-        msg["To"] = tuple(parse_address(a) for a in email.to)
+        _addresses(msg, "To", email.to)
     if email.cc:
-        msg["Cc"] = tuple(parse_address(a) for a in email.cc)
-    msg["Subject"] = clean_header(email.subject)
-    msg["Date"] = format_datetime(email.date)
-    msg["Message-ID"] = clean_header(email.message_id)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    if email.html is not None:
-        msg.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
+        _addresses(msg, "Cc", email.cc)
+    # a lone surrogate (not text) becomes "?"; an over-long word goes to the email package
+    subject = clean_header(email.subject).encode("utf-8", "replace").decode("utf-8")
+    _put(msg, "Subject", mime.fold("Subject", mime.unstructured(subject)), subject)
+    msg.set_raw("Date", format_datetime(email.date))
+    message_id = clean_header(email.message_id)
+    simple = _MESSAGE_ID.match(message_id) is not None
+    _put(msg, "Message-ID", mime.fold("Message-ID", [message_id]) if simple else None, message_id)
+    msg.set_raw("Auto-Submitted", "auto-generated")
+    msg.set_raw("MIME-Version", "1.0")
+    if email.html is None:
+        mime.text_part(msg, "plain", email.text)
+    else:
+        parts = [
+            mime.text_part(EmailMessage(policy=policy.default), "plain", email.text),
+            mime.text_part(EmailMessage(policy=policy.default), "html", email.html),
+        ]
+        mime.alternative(msg, parts)
     for attachment in email.attachments:
         _attach(msg, attachment)
     return msg
+
+
+def _addresses(msg: EmailMessage, name: str, values: Sequence[str]) -> None:
+    """An address header; raises ``ValueError`` for a bad address (``parse_address``)."""
+    try:
+        folded = mime.fold(name, mime.address_list([_mailbox(value) for value in values]))
+    except UnicodeEncodeError:  # a lone surrogate in a name
+        folded = None
+    if folded is None:  # e.g. a non-ASCII address: the email package writes it
+        msg[name] = tuple(parse_address(value) for value in values)
+    else:
+        msg.set_raw(name, folded)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mailbox(value: str) -> tuple[str, ...]:
+    """The header tokens of one checked address; the same addresses recur in every drain."""
+    address = parse_address(value)
+    return mime.mailbox(address.display_name, address.addr_spec)
+
+
+def _put(msg: EmailMessage, name: str, folded: str | None, value: str) -> None:
+    """The folded text as it is, or ``value`` through the email package's header registry."""
+    if folded is None:
+        msg[name] = value
+    else:
+        msg.set_raw(name, folded)
 
 
 def _attach(msg: EmailMessage, attachment: Attachment) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
@@ -159,3 +161,55 @@ def test_the_json_payload_round_trips_the_whole_message() -> None:
     email = make_email(attachments=(Attachment("a.bin", "application/octet-stream", b"\x00\xff"),))
     assert from_payload(to_payload(email)) == email
     assert from_payload(to_payload(make_email(html=None))).html is None
+
+
+def _header_lines(wire: bytes) -> list[bytes]:
+    return wire.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+
+
+def test_an_encoded_word_in_the_subject_stays_text_and_never_becomes_a_header() -> None:
+    subject = "=?utf-8?q?Evil=0D=0ABcc:_x@evil.org?= Erinnerung"
+    wire = to_mime(make_email(subject=subject)).as_bytes(policy=policy.SMTP)
+    assert not any(line.lower().startswith(b"bcc:") for line in _header_lines(wire))
+    parsed = BytesParser(policy=policy.default).parsebytes(wire)
+    assert parsed["Bcc"] is None
+    assert parsed["Subject"] == subject
+
+
+def test_long_subjects_and_address_lists_fold_within_78_characters_and_read_back_exactly() -> None:
+    subject = "Erinnerung: Verwendungsnachweis für Kaltenmoor – fällig am 31.03.2026 " * 3
+    names = [f"Jürgen Müller-Lüdenscheidt {i}" for i in range(5)] + ["Stadt (Büro), Lüneburg"]
+    to = tuple(f'"{name}" <person{i}@example.org>' for i, name in enumerate(names))
+    email = make_email(subject=subject.strip(), to=to, cc=("Plain Name <plain@example.org>",))
+    wire = to_mime(email).as_bytes(policy=policy.SMTP)
+    assert all(len(line) <= 78 for line in wire.split(b"\r\n"))
+    assert wire.isascii()
+    parsed = BytesParser(policy=policy.default).parsebytes(wire)
+    assert parsed["Subject"] == email.subject
+    assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [
+        (name, f"person{i}@example.org") for i, name in enumerate(names)
+    ]
+    assert [a.display_name for a in parsed["Cc"].addresses] == ["Plain Name"]
+
+
+def test_ascii_names_with_specials_are_quoted_and_plain_ones_are_not() -> None:
+    email = make_email(to=('"Meier, Anna (AWO)" <a@example.org>', "Anna Meier <b@example.org>"))
+    wire = to_mime(email).as_bytes(policy=policy.SMTP)
+    to_line = next(line for line in _header_lines(wire) if line.startswith(b"To:"))
+    assert to_line == b'To: "Meier, Anna (AWO)" <a@example.org>, Anna Meier <b@example.org>'
+
+
+def test_an_address_the_cheap_path_cannot_write_goes_through_the_email_package() -> None:
+    email = make_email(to=("Jürgen <j@müller.example>",), cc=())
+    msg = to_mime(email)  # a non-ASCII domain: left to the email package, as before
+    assert msg["To"].addresses[0].domain == "müller.example"
+    assert msg.as_bytes(policy=policy.SMTPUTF8).startswith(b"From: ")
+
+
+def test_a_message_survives_copying_and_pickling_unchanged() -> None:
+    msg = to_mime(make_email())
+    wire = msg.as_bytes(policy=policy.SMTP)
+    assert copy.deepcopy(msg).as_bytes(policy=policy.SMTP) == wire
+    assert pickle.loads(pickle.dumps(msg)).as_bytes(policy=policy.SMTP) == wire
+    assert msg["Content-Type"].content_type == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]

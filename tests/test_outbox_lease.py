@@ -7,6 +7,7 @@ send is bounded by 709 s (DATA waits 600 s) and the lease is 889 s (``cycle.mail
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sqlite3
@@ -21,7 +22,7 @@ from sqlmodel import Session, col
 
 from cycle.mail.outbox import DEFAULT_SEND_DEADLINE, LOCK_WAIT, SqlOutbox, lease_for
 from cycle.persistence.db import make_engine
-from cycle.persistence.tables import AuditEntry, OutboxMessage
+from cycle.persistence.tables import AuditEntry, Notification, OutboxMessage
 from notifications.delivery import send_deadline
 from notifications.smtp import SmtpTransport
 from tests.conftest import Run
@@ -101,6 +102,61 @@ def test_a_mark_by_a_process_that_does_not_hold_the_lease_changes_nothing(
             assert _audit_count(session, "nachricht_gesendet") == 1
     finally:
         app.close()
+
+
+def test_each_sent_message_is_audited_with_the_keys_of_its_own_notifications(
+    zyklus: Run, workspace: Path, smtp_sink: SmtpSink
+) -> None:
+    _ready(zyklus, workspace, smtp_sink)
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
+    app = _app(workspace, NOW)
+    try:
+        outbox_ = SqlOutbox(app.engine, "pruefer")
+        claimed = outbox_.claim(AT, FIRST_TICK)
+        assert len(claimed) == FIRST_TICK
+        for pending in claimed:
+            assert outbox_.mark_sent(pending.id, AT, {}) is True
+        with Session(app.engine) as session:
+            expected: dict[str, list[str]] = {}
+            for key, message_id in session.execute(
+                select(col(Notification.key), col(OutboxMessage.message_id)).join(
+                    OutboxMessage, col(Notification.message_id) == col(OutboxMessage.id)
+                )
+            ):
+                expected.setdefault(message_id, []).append(key)
+            entries = session.execute(
+                select(col(AuditEntry.payload)).where(
+                    col(AuditEntry.action) == "nachricht_gesendet"
+                )
+            ).scalars()
+            audited = {p["message_id"]: p["keys"] for p in map(json.loads, entries)}
+    finally:
+        app.close()
+    assert len(audited) == FIRST_TICK
+    assert {m: sorted(keys) for m, keys in audited.items()} == {
+        m: sorted(keys) for m, keys in expected.items()
+    }
+
+
+def test_the_longest_due_message_is_claimed_first(
+    zyklus: Run, workspace: Path, smtp_sink: SmtpSink
+) -> None:
+    _ready(zyklus, workspace, smtp_sink)
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
+    app = _app(workspace, NOW)
+    try:
+        outbox_ = SqlOutbox(app.engine, "reihenfolge")
+        first, second, *rest = outbox_.claim(AT, FIRST_TICK)
+        later = AT + timedelta(minutes=10)
+        assert outbox_.defer(second.id, AT, AT + timedelta(minutes=5), "451", attempted=True)
+        for pending in (first, *rest):
+            assert outbox_.defer(pending.id, AT, later, "451", attempted=True)
+        order = [p.id for p in outbox_.claim(later, FIRST_TICK)]
+    finally:
+        app.close()
+    assert len(order) == FIRST_TICK
+    assert order[0] == second.id  # due since 5 minutes, the others only now
+    assert order[1:] == sorted(order[1:])  # equally due: by id
 
 
 def test_after_the_lease_ran_out_the_new_owner_wins_and_the_old_one_is_ignored(
