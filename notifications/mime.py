@@ -158,8 +158,8 @@ class _AsWritten(_Header):
 
     def fold(self, *, policy: Policy) -> str:
         lines = f"{self.name}: {self._source}".split("\n")
-        limit = policy.max_line_length
-        if limit is not None and any(len(line) > limit for line in lines):
+        limit = policy.max_line_length  # 0 or None: no limit
+        if limit and any(len(line) > limit for line in lines):
             return super().fold(policy=policy)
         return policy.linesep.join(lines) + policy.linesep
 
