@@ -124,31 +124,34 @@ def digest(prev_hash: str, fields: dict[str, Any], secret: bytes | None) -> str:
     return KEYED + hmac.new(secret, data, hashlib.sha256).hexdigest()
 
 
-def _head(session: Session) -> AuditHead:
-    from sqlmodel import select
-
-    from cycle.persistence.tables import AuditHead
-
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = AuditHead(id=1, count=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
-    return head
-
-
 def append(session: Session, now: datetime, actor: str, changes: Iterable[Change]) -> int:
-    """Append entries in the caller's transaction; returns how many were written."""
-    from cycle.persistence.tables import AuditEntry
+    """Append entries in the caller's transaction; returns how many were written.
+
+    Core statements on the session's connection: the head row read for update (created at the
+    first entry), the entries in one ``executemany``, the head written back. An ``AuditHead``
+    the session has loaded is expired, so it reads the new head.
+    """
+    from sqlalchemy import select, update
+
+    from cycle.persistence.tables import AuditEntry, AuditHead
 
     if now.tzinfo is None:
         raise ValueError("audit needs an aware datetime")
     at = now.astimezone(UTC)
-    head = _head(session)
+    head_table = AuditHead.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    found = connection.execute(
+        select(head_table.c.count, head_table.c.hash).where(head_table.c.id == 1).with_for_update()
+    ).first()
+    if found is None:
+        connection.execute(insert(head_table).values(id=1, count=0, hash=GENESIS))
+        count, last = 0, GENESIS
+    else:
+        count, last = found
     key = key_of(session)
     rows: list[dict[str, Any]] = []
     for change in changes:
-        if key.secret is None and is_keyed(head.hash):
+        if key.secret is None and is_keyed(last):
             raise UsageError(
                 Problem(
                     None,
@@ -157,15 +160,19 @@ def append(session: Session, now: datetime, actor: str, changes: Iterable[Change
                     "ist nicht gesetzt: ohne den Schlüssel wird nichts eingetragen.",
                 )
             )
-        entry_id = head.count + 1
-        fields = fields_of(entry_id, at, actor, change, canonical(change.payload))
-        entry_hash = digest(head.hash, fields, key.secret)
-        rows.append({**fields, "prev_hash": head.hash, "hash": entry_hash})
-        head.count, head.hash = entry_id, entry_hash
+        count += 1
+        fields = fields_of(count, at, actor, change, canonical(change.payload))
+        entry_hash = digest(last, fields, key.secret)
+        rows.append({**fields, "prev_hash": last, "hash": entry_hash})
+        last = entry_hash
     if rows:
-        # Core executemany: one statement for all rows, no ORM bookkeeping per entry.
-        session.connection().execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
-        session.add(head)
+        connection.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
+        connection.execute(
+            update(head_table).where(head_table.c.id == 1).values(count=count, hash=last)
+        )
+        loaded = session.identity_map.get(session.identity_key(AuditHead, 1))
+        if loaded is not None:
+            session.expire(loaded)
     return len(rows)
 
 
