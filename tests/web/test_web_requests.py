@@ -398,3 +398,19 @@ def test_the_koordinierungsstelle_revokes_a_contacts_portal_access_from_the_zykl
         client.close()
     revoked = [e for e in _audit(site) if e["action"] == "portal_widerrufen"]
     assert [e["actor"] for e in revoked] == ["koord"]
+
+
+def test_the_zyklus_page_names_who_each_notification_went_to(site: Site):
+    # The reminders of 03.03.2026 (recorded before the module's clock): the DRK tandem's
+    # contacts each got their own (issue 10 item 9), the page tells the two apart.
+    site.ok("tick", "--no-deliver", now="2026-03-03T08:05")
+    client = login(site.url, "lesend")
+    try:
+        page = client.get("/zyklus/luene-moorfeld/2026").text
+    finally:
+        client.close()
+    table = page[page.index("<caption>Benachrichtigungen Auftaktgespräch") :]
+    table = table[: table.index("</table>")]
+    assert '<th scope="col">An</th>' in table
+    assert '<td class="klein">Tobias Krüger</td>' in table
+    assert '<td class="klein">Miriam Said</td>' in table
