@@ -17,7 +17,7 @@ $Z --now 2026-01-05T09:00 init
 say "2. Probelauf: alle Nachrichten bis Juli 2027 mit dem Szenario demo/szenario-2026.toml"
 echo "(nichts wird versendet; Kaltenmoor ist pünktlich, Bockelsberg spät, Ebensberg gar nicht …)"
 $Z --now 2026-01-05T09:00 simulate --from 2026-01-01 --to 2027-07-31 \
-    --scenario demo/szenario-2026.toml --format csv \
+    --scenario demo/szenario-2026.toml --format json \
   | .venv/bin/python demo/timeline.py
 
 say "3. Echte Ereignisse erfassen: Kaltenmoor terminiert sein Auftaktgespräch"
