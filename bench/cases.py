@@ -189,20 +189,30 @@ def delivery(ws: Workspace, rows: list[Row]) -> None:
     rows.append(Row("outbox → loopback SMTP (aiosmtpd)", ws.pairings, elapsed, note))
 
 
-def startup(rows: list[Row], runs: int = 7) -> None:
-    """``zyklus --help`` as a fresh process; a bare ``python -c pass`` for comparison."""
+def whole_process(
+    rows: list[Row], label: str, pairings: int | None, args: list[str], runs: int = 7
+) -> None:
+    """``zyklus ARGS`` as a fresh process (median of ``runs`` after a warm-up: bytecode caches
+    and the OS page cache), beside a bare ``python -c pass``; ``ZYKLUS_*`` variables dropped."""
     script = Path(sys.executable).parent / "zyklus"
     command = [str(script)] if script.is_file() else [sys.executable, "-m", "cycle"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZYKLUS_")}
 
     def run(argv: list[str]) -> None:
-        subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
-    run([*command, "--help"])  # warm-up: bytecode caches and the OS page cache
+    run([*command, *args])
     bare, _ = median_of(runs, lambda: run([sys.executable, "-c", "pass"]))
-    elapsed, times = median_of(runs, lambda: run([*command, "--help"]))
+    elapsed, times = median_of(runs, lambda: run([*command, *args]))
     note = (
         f"median of {runs} (min {min(times):.3f}, max {max(times):.3f}); "
         f"bare interpreter {bare:.3f}"
     )
-    rows.append(Row("zyklus --help (start-up)", None, elapsed, note))
+    rows.append(Row(label, pairings, elapsed, note))
+
+
+def startup(rows: list[Row]) -> None:
+    """``zyklus --help`` as a fresh process."""
+    whole_process(rows, "zyklus --help (start-up)", None, ["--help"])

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bench import cases, fixtures
-from bench.table import Row, median_of, timed
+from bench.table import Row, timed
 from cycle.clock import BERLIN
 from cycle.mail.compose import stage_context
 from cycle.mail.drafts import VARYING
@@ -165,28 +165,15 @@ def _child(step: str, folder: Path, pairings: int) -> None:
     print(json.dumps(result))
 
 
-def startup(folder: Path, rows: list[Row], runs: int = 7) -> None:
+def startup(folder: Path, rows: list[Row]) -> None:
     """``zyklus status`` on 8 pairings as a fresh process, against ``python -c pass``."""
     config = fixtures.workspace(folder, 8)
-    script = Path(sys.executable).parent / "zyklus"
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "cycle"]
-    command += ["--config", str(config), "--now", "2026-03-03T08:05"]
+    args = ["--config", str(config), "--now", "2026-03-03T08:05"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZYKLUS_")}
-
-    def run(argv: list[str]) -> None:
-        subprocess.run(
-            argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-
-    run([*command, "init"])
-    run([*command, "status"])  # warm-up: bytecode caches and the OS page cache
-    bare, _ = median_of(runs, lambda: run([sys.executable, "-c", "pass"]))
-    elapsed, times = median_of(runs, lambda: run([*command, "status"]))
-    note = (
-        f"median of {runs} (min {min(times):.3f}, max {max(times):.3f}); "
-        f"bare interpreter {bare:.3f}"
+    subprocess.run(
+        [sys.executable, "-m", "cycle", *args, "init"], check=True, env=env, capture_output=True
     )
-    rows.append(Row("zyklus status (start-up, whole process)", 8, elapsed, note))
+    cases.whole_process(rows, "zyklus status (start-up, whole process)", 8, [*args, "status"])
 
 
 if __name__ == "__main__":
