@@ -105,24 +105,24 @@ def split_address(value: str) -> tuple[str, str]:
     return plain_display_name(match["name"].strip().strip('"').strip()), match["addr"].strip()
 
 
+def display_name(address: str) -> str:
+    """The name of ``"Name <mail>"``, or the address itself when it has none."""
+    name, addr = split_address(address)
+    return name or addr
+
+
 def parse_address(value: str) -> Address:
     """``"Jürgen Müller <j.mueller@example.org>"`` or ``"j@example.org"`` as a checked Address.
 
     Commas and quotes in the display name are fine. Raises ``ValueError`` for a bad address.
     """
-    cleaned = clean_header(value)
-    match = _ADDRESS.match(cleaned)
-    if match:
-        name = plain_display_name(match["name"].strip().strip('"').strip())
-        addr = match["addr"].strip()
-    else:
-        name, addr = "", cleaned
+    name, addr = split_address(value)
     if not addr or "@" not in addr or " " in addr:
-        raise ValueError(f"Ungültige E-Mail-Adresse: {cleaned!r}")
+        raise ValueError(f"Ungültige E-Mail-Adresse: {clean_header(value)!r}")
     try:
         return Address(display_name=name, addr_spec=addr)
     except (ValueError, IndexError) as exc:
-        raise ValueError(f"Ungültige E-Mail-Adresse: {cleaned!r}") from exc
+        raise ValueError(f"Ungültige E-Mail-Adresse: {clean_header(value)!r}") from exc
 
 
 def message_id_for(keys: Sequence[str], domain: str) -> str:

@@ -14,7 +14,7 @@ from cycle.mail.compose import Draft, file_attachment, point_key, stage_context
 from cycle.mail.due import DuePoint, Sent
 from cycle.views.meeting_replies import Proposal
 from cycle.views.overview import CycleRow
-from notifications.message import Attachment
+from notifications.message import Attachment, display_name
 from notifications.render import Rendered, Renderer
 from workflows.deadlines import ERINNERUNG, send_instant
 from workflows.recipients import WOCHENUEBERSICHT, recipients_for
@@ -97,7 +97,7 @@ def _others(people: list[tuple[str, ...]], index: int) -> tuple[str, ...]:
     """The names of everyone in ``people`` but the one at ``index``."""
     if len(people) < 2:
         return ()
-    return tuple(recipients.display_name(a) for i, p in enumerate(people) if i != index for a in p)
+    return tuple(display_name(a) for i, p in enumerate(people) if i != index for a in p)
 
 
 def _render(

@@ -69,12 +69,6 @@ def person_key(address: str) -> str:
     return "an-" + split_address(address)[1].lower()
 
 
-def display_name(address: str) -> str:
-    """The name of ``"Name <mail>"``, or the address itself when it has none."""
-    name, addr = split_address(address)
-    return name or addr
-
-
 def koordinierungsstelle(settings: Settings) -> Addresses:
     """Recipients of the failure notice (``zustellfehler``): the Koordinierungsstelle."""
     return for_kind(ZUSTELLFEHLER, 0, None, None, settings)[0]

@@ -23,7 +23,7 @@ from cycle.service.permissions import may
 from cycle.service.principal import Principal
 from cycle.views.meeting_replies import Reply, meeting_replies
 from cycle.views.reports import stage_rows
-from notifications.message import split_address
+from notifications.message import display_name
 from workflows import machine
 from workflows.stages import StageType, is_done
 
@@ -178,16 +178,11 @@ def _notifications(session: Session, pairing: str, year: int) -> list[Sent]:
     found = []
     for n, status in session.execute(query):
         label = "übersprungen" if n.status == "skipped" else OUTBOX_LABELS.get(status, "ausstehend")
-        to = ", ".join(_name(a) for a in n.recipients.get("to", []))
+        to = ", ".join(display_name(a) for a in n.recipients.get("to", []))
         found.append(
             Sent(n.id, n.kind, n.level, n.stage_id, n.send_at, label, n.subject, n.message_id, to)
         )
     return found
-
-
-def _name(address: str) -> str:
-    name, email = split_address(address)
-    return name or email
 
 
 def payload_text(entry: AuditEntry) -> str:
