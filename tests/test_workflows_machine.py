@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 
 from workflows.machine import StageView, TransitionRefused, fire, possible_events
@@ -95,3 +97,37 @@ def test_extend_keeps_the_status_and_is_refused_once_done():
     assert fire(StageView("Fachtag", MEETING, "terminiert"), "extend") == "terminiert"
     with pytest.raises(TransitionRefused, match="im Status „durchgeführt“ nicht möglich"):
         fire(StageView("Fachtag", MEETING, "durchgefuehrt"), "extend")
+
+
+def test_sixteen_threads_fire_and_ask_the_shared_machines_without_a_single_error():
+    """The web serves pages from a thread pool: every thread must see its own adapter."""
+    cases = [
+        (StageView("Auftakt", MEETING, "offen"), "schedule", "terminiert"),
+        (StageView("Auftakt", MEETING, "terminiert"), "complete", "durchgefuehrt"),
+        (StageView("Bericht", REPORT, "eingereicht"), "accept", "angenommen"),
+        (StageView("VN", PROOF, "geprueft"), "acknowledge", "zur_kenntnis_genommen"),
+    ]
+    expected_events = {view: possible_events(view) for view, _, _ in cases}
+    errors: list[BaseException] = []
+    wrong: list[tuple[str, str]] = []
+    start = threading.Barrier(16)
+
+    def work(offset: int) -> None:
+        start.wait()
+        for i in range(250):
+            view, event, expected = cases[(offset + i) % len(cases)]
+            try:
+                if (moved := fire(view, event)) != expected:
+                    wrong.append((event, moved))
+                if possible_events(view) != expected_events[view]:
+                    wrong.append((view.status, "possible_events"))
+            except BaseException as exc:  # any error at all is the finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert wrong == []

@@ -3,6 +3,11 @@
 ``transitions`` cannot bind to a SQLModel row (LIBRARY_NOTES), and one machine per cycle would not
 scale. So each stage type gets one ``Machine(model=None)``; an event is fired on a throw-away
 adapter that only holds the current status string. The caller persists the returned status.
+
+The shared machine is used from many threads (the web application serves pages from a thread
+pool). ``add_model``/``remove_model`` change the machine's model list, and ``transitions`` finds a
+model by equality: so each machine has a lock held from ``add_model`` to ``remove_model``, and an
+adapter compares by identity (two equal adapters of two threads are still two models).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
+from threading import Lock
 from typing import Any
 
 from transitions import Machine, MachineError
@@ -32,7 +38,7 @@ class TransitionRefused(Exception):
     """A domain refusal: the event is not allowed now. The message is German, for the user."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _StageAdapter:
     state: str
     prerequisites_done: bool
@@ -42,6 +48,11 @@ class _StageAdapter:
 def _takes(status: str, requested: str | None = None) -> bool:
     """Condition of ``uebernehmen``: the successor takes the predecessor's ``requested`` status."""
     return requested == status
+
+
+# Made at import, not on first use: two threads calling a cached factory at once may each get
+# a lock of their own.
+_LOCKS: dict[StageType, Lock] = {stage_type: Lock() for stage_type in StageType}
 
 
 @cache
@@ -99,7 +110,6 @@ def fire(
     takes over from its predecessor (for ``uebernehmen``).
     """
     label = EVENT_LABELS.get(event, event)
-    status_label = STATUS_LABELS.get(stage.status, stage.status)
     machine = machine_for(stage.stage_type)
     if event not in machine.events:
         raise TransitionRefused(
@@ -108,6 +118,21 @@ def fire(
     adapter = _StageAdapter(
         state=stage.status, prerequisites_done=not open_prerequisites, scheduled=scheduled
     )
+    with _LOCKS[stage.stage_type]:
+        return _fire_on(machine, adapter, stage, event, takes, open_prerequisites)
+
+
+def _fire_on(
+    machine: Machine,
+    adapter: _StageAdapter,
+    stage: StageView,
+    event: str,
+    takes: str | None,
+    open_prerequisites: Sequence[str],
+) -> str:
+    """Fire ``event`` on ``adapter`` as the machine's model; the caller holds the machine's lock."""
+    label = EVENT_LABELS.get(event, event)
+    status_label = STATUS_LABELS.get(stage.status, stage.status)
     machine.add_model(adapter, initial=stage.status)
     try:
         if event not in machine.get_triggers(stage.status):
