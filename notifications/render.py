@@ -26,7 +26,8 @@ Context contract (the integrator fills it; unknown extra keys are ignored):
   reminder) needs ``seit`` (date the step became due) and ``link`` (the web page of the step).
 - ``wochenuebersicht``: ``week`` (ISO week label, "2026-W14"), ``rows`` (list of {``pairing``,
   ``traeger``, ``stadtteil``, ``stage``, ``status`` (str), ``due`` (date), ``overdue_days``
-  (int, 0 if not overdue)}), ``counts`` {``zyklen``, ``ueberfaellig``, ``bald_faellig``} (ints).
+  (int, 0 if not overdue), ``wartet`` (str: "wartet seit 3 Tagen auf Prüfung" or "")}),
+  ``counts`` {``zyklen``, ``ueberfaellig``, ``bald_faellig``, ``wartend``} (ints).
   Optional: ``protokoll`` {``eintraege`` (int), ``hash`` (str)}: the audit head published as an
   anchor (SPEC §9).
 - ``zustellfehler``: ``failed`` {``subject`` (str), ``to`` (list of str or str), ``error`` (str),

@@ -62,9 +62,20 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
                 "status": "offen",
                 "due": date(2026, 3, 31),
                 "overdue_days": 2,
-            }
+                "wartet": "",
+            },
+            {
+                "pairing": "kreideberg",
+                "traeger": "Hansestadt Lüneburg",
+                "stadtteil": "Kreideberg",
+                "stage": "Jahresbericht",
+                "status": "eingereicht",
+                "due": date(2026, 12, 31),
+                "overdue_days": 0,
+                "wartet": "wartet seit 21 Tagen auf Prüfung",
+            },
         ],
-        "counts": {"zyklen": 8, "ueberfaellig": 1, "bald_faellig": 3},
+        "counts": {"zyklen": 8, "ueberfaellig": 1, "bald_faellig": 3, "wartend": 1},
         "failed": {
             "subject": "Erinnerung: Jahresbericht Kaltenmoor",
             "to": ["a@example.org", "b@example.org"],
@@ -211,6 +222,10 @@ def test_the_weekly_overview_lists_overdue_stages_with_german_dates(renderer: Re
     )
     assert line in out.text
     assert '<td style="padding: 4px 8px;">31.03.2026</td>' in out.html
+    waiting = "- Kreideberg (Hansestadt Lüneburg): Jahresbericht – eingereicht – Frist 31.12.2026"
+    assert f"{waiting} – wartet seit 21 Tagen auf Prüfung" in out.text
+    assert "Bei der Koordinierungsstelle in Arbeit: 1" in out.text
+    assert ">wartet seit 21 Tagen auf Prüfung</td>" in out.html
     empty = renderer.render("wochenuebersicht", sample("wochenuebersicht", rows=[]))
     assert "alles im Plan" in empty.text
 

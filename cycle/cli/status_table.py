@@ -9,7 +9,7 @@ from cycle.views.exports import Cell, local
 from cycle.views.formats import DIM, GREEN, RED, YELLOW, german_date, paint, table
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from workflows.cycle_state import ABGESCHLOSSEN, BEENDET
-from workflows.stages import AWAITING_CITY, STATUS_LABELS
+from workflows.stages import STATUS_LABELS
 
 CSV_HEADERS = [
     "Partnerschaft",
@@ -33,11 +33,9 @@ def _cell(cell: StageCell, today_days_left: int, colour: bool) -> str:
         return paint(f"✔ {label}\n{german_date(cell.done_on)}", GREEN, colour)
     due = f"bis {german_date(cell.due)}" + (" (verl.)" if cell.extended else "")
     if cell.overdue_days:
-        tage = "Tag" if cell.overdue_days == 1 else "Tage"
-        return paint(f"{label}\n{cell.overdue_days} {tage} überfällig", RED, colour)
-    if cell.status in AWAITING_CITY:
-        tage = "Tag" if cell.waiting_days == 1 else "Tagen"
-        return f"{label}\nwartet seit {cell.waiting_days} {tage} auf {AWAITING_CITY[cell.status]}"
+        return paint(f"{label}\n{cell.in_words()}", RED, colour)
+    if cell.waiting_for is not None:
+        return f"{label}\n{cell.in_words()}"
     if cell.scheduled_at is not None:
         return f"{label}\nam {cell.scheduled_at:%d.%m.%Y}"
     return paint(f"{label}\n{due}", YELLOW if today_days_left <= SOON_DAYS else DIM, colour)

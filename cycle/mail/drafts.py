@@ -226,6 +226,7 @@ def weekly_overview(
                         "status": STATUS_LABELS.get(cell.status, cell.status),
                         "due": cell.due,
                         "overdue_days": cell.overdue_days,
+                        "wartet": cell.in_words() if cell.waiting_for else "",
                     }
                 )
     listed.sort(key=lambda r: (-int(r["overdue_days"]), r["due"], r["pairing"]))
@@ -256,7 +257,8 @@ def weekly_overview(
         "counts": {
             "zyklen": len(rows),
             "ueberfaellig": sum(1 for r in listed if r["overdue_days"]),
-            "bald_faellig": sum(1 for r in listed if not r["overdue_days"]),
+            "bald_faellig": sum(1 for r in listed if not r["overdue_days"] and not r["wartet"]),
+            "wartend": sum(1 for r in listed if r["wartet"]),
         },
         "koordinierungsstelle": {"name": k.name, "email": k.email},
         "protokoll": {"eintraege": head[0], "hash": head[1]} if head else None,

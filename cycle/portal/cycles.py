@@ -12,20 +12,32 @@ from datetime import date
 from sqlmodel import col, select
 
 from cycle.bootstrap import App
+from cycle.clock import local_date
 from cycle.config.settings import Pairing, StageSpec
 from cycle.persistence.portal_store import Access
 from cycle.persistence.tables import Cycle, StageState
 from cycle.persistence.uow import reading
-from workflows.stages import StageType, is_done
+from workflows.stages import StageType
+from workflows.status import StageFacts, StageStatus, open_prerequisites, stage_status
 
 
 @dataclass(frozen=True)
 class StageLine:
     spec: StageSpec
     row: StageState
-    next_step: str
-    overdue_days: int
-    done: bool
+    status: StageStatus  # the one status query (``workflows.status``)
+
+    @property
+    def done(self) -> bool:
+        return self.status.done
+
+    @property
+    def overdue_days(self) -> int:
+        return self.status.overdue_days
+
+    @property
+    def next_step(self) -> str:
+        return self.status.next_action()
 
 
 @dataclass(frozen=True)
@@ -43,38 +55,6 @@ class CycleView:
     @property
     def complete(self) -> bool:
         return self.ended_on is not None or all(s.done for s in self.stages)
-
-
-def _d(day: date) -> str:
-    return f"{day:%d.%m.%Y}"
-
-
-def next_step(spec: StageSpec, row: StageState, waiting_for: list[str]) -> str:
-    """In plain German: what the contact has to do next for this stage."""
-    status, due = row.status, _d(row.due)
-    if status == "entfallen":
-        return "Entfällt – nichts zu tun."
-    if is_done(status):
-        return "Erledigt – nichts mehr zu tun."
-    if spec.type in (StageType.MEETING, StageType.GROUP_MEETING):
-        if status == "terminiert":
-            return "Termin steht: bitte unter „Termine“ bestätigen" + (
-                " oder andere Termine vorschlagen." if spec.type is StageType.MEETING else "."
-            )
-        if spec.type is StageType.GROUP_MEETING:
-            return f"Die Koordinierungsstelle lädt zum gemeinsamen Termin ein (bis {due})."
-        return f"Termin mit der Koordinierungsstelle vereinbaren (bis {due})."
-    if status in ("eingereicht", "geprueft", "zur_kenntnis_genommen"):
-        return "Liegt der Koordinierungsstelle vor – Sie müssen nichts tun."
-    again = "überarbeiten und erneut " if status == "zurueckgegeben" else ""
-    what = (
-        f"Jahresbericht {again}hochladen bis {due}."
-        if spec.type is StageType.REPORT
-        else f"Verwendungsnachweis im Formular {again}ausfüllen und einreichen bis {due}."
-    )
-    if waiting_for:
-        return f"{what} Möglich, sobald erledigt ist: {', '.join(waiting_for)}."
-    return what
 
 
 def _views(app: App, access: Access, where: list[object], today: date) -> list[CycleView]:
@@ -97,6 +77,7 @@ def _views(app: App, access: Access, where: list[object], today: date) -> list[C
         pairing = settings.pairings.get(cycle.pairing_id)
         if pairing is None:
             continue
+        statuses = {r.stage_id: r.status for r in rows}
         by_id = {r.stage_id: r for r in rows}
         names = {s.id: s.name for s in settings.stages}
         lines = []
@@ -104,12 +85,23 @@ def _views(app: App, access: Access, where: list[object], today: date) -> list[C
             row = by_id.get(spec.id)
             if row is None:
                 continue
-            waiting = [
-                names[r] for r in spec.requires if r in by_id and not is_done(by_id[r].status)
-            ]
-            done = is_done(row.status)
-            overdue = 0 if done or cycle.ended_on else max(0, (today - row.due).days)
-            lines.append(StageLine(spec, row, next_step(spec, row, waiting), overdue, done))
+            facts = StageFacts(
+                spec.name,
+                spec.type,
+                row.status,
+                row.due,
+                local_date(row.updated_at, app.calendar.timezone),
+                row.scheduled_at is not None,
+                open_prerequisites(spec.requires, statuses, names),
+            )
+            status = stage_status(
+                facts,
+                today,
+                ended=cycle.ended_on is not None,
+                pairing_start=pairing.start,
+                adopted=settings.betrieb.start,
+            )
+            lines.append(StageLine(spec, row, status))
         views.append(
             CycleView(
                 pairing,

@@ -27,7 +27,6 @@ from workflows.stages import StageType
 
 FORMATS = (".docx", ".md", ".pdf")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-OPEN = ("offen", "zurueckgegeben")
 
 
 async def overview(request: Request, access: Access) -> Response:
@@ -54,7 +53,6 @@ def _page(
         "title": f"Jahresbericht {view.year} {view.stadtteil}",
         "v": view,
         "s": stage,
-        "open": OPEN,
     }
     return render(request, "jahresbericht.html", {**base, **context}, status)
 

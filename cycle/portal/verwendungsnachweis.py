@@ -28,7 +28,6 @@ from cycle.views.reports import submitted_proof
 from cycle.web.pages import done, web
 from workflows.stages import StageType
 
-OPEN = ("offen", "zurueckgegeben")
 MIN_ROWS = 3
 LABELS = {
     "zuschuss": "Zuschuss der Hansestadt",
@@ -95,7 +94,6 @@ def _page(
         "title": f"Verwendungsnachweis {view.year} {view.stadtteil}",
         "v": view,
         "s": stage,
-        "open": OPEN,
         "vn": vn,
         "rows": rows,
         "sums": vn_form.sums(vn, rules),

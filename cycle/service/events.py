@@ -28,6 +28,7 @@ from cycle.service.outcomes import StageChange
 from cycle.service.principal import Principal
 from workflows.machine import StageView, TransitionRefused, fire
 from workflows.stages import is_done
+from workflows.status import open_prerequisites
 
 ALL = "alle"
 
@@ -147,11 +148,8 @@ def guard(settings: Settings, target: Target, stage: StageSpec, spec: EventSpec)
             f"{label}: Der Zyklus ist beendet (seit {target.cycle.ended_on:%d.%m.%Y})."
         )
     names = {s.id: s.name for s in settings.stages}
-    open_required = [
-        names.get(r, r)
-        for r in stage.requires
-        if r in target.stages and not is_done(target.stages[r].status)
-    ]
+    statuses = {stage_id: row.status for stage_id, row in target.stages.items()}
+    open_required = open_prerequisites(stage.requires, statuses, names)
     view = StageView(stage.name, stage.type, target.row.status)
     try:
         return fire(

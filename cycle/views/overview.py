@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Date, DateTime, Integer, column, select, table
 
@@ -19,8 +20,7 @@ from cycle.clock import local_date
 from cycle.config.settings import Settings
 from cycle.views.formats import json_members, json_scalar, json_scalars, json_template
 from workflows.cycle_state import cycle_state
-from workflows.deadlines import counts_as_overdue
-from workflows.stages import AWAITING_CITY, is_done
+from workflows.status import StageFacts, in_words, stage_status
 
 if TYPE_CHECKING:
     from sqlalchemy import Result, Select
@@ -42,7 +42,12 @@ class StageCell:
     overdue_days: int
     scheduled_at: datetime | None
     extended: bool
-    waiting_days: int = 0  # how long a stage has waited for the city's side (``AWAITING_CITY``)
+    waiting_days: int = 0  # how long a stage has waited for the city's side (``waiting_for``)
+    waiting_for: str | None = None  # the city's step: "Prüfung", "Kenntnisnahme", "Ablage"
+
+    def in_words(self) -> str:
+        """ "3 Tage überfällig", "wartet seit 21 Tagen auf Prüfung" or "" (``workflows.status``)."""
+        return in_words(self.overdue_days, self.waiting_days, self.waiting_for)
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,8 @@ def load(
     Two queries, the cycles and then their stages: one join repeating the pairing, Träger and
     Stadtteil on every stage row took half as long again (SQLite, 10,000 cycles).
     """
-    known = {s.id for s in settings.stages}
+    types = {s.id: s.type for s in settings.stages}
+    tz = ZoneInfo(settings.calendar.timezone)
     adopted = settings.betrieb.start
     cycles = _execute(db, _cycles(year, traeger, stadtteil)).all()
     facts = {cycle_id: (ended_on, start) for cycle_id, _, ended_on, start, *_ in cycles}
@@ -176,23 +182,27 @@ def load(
         extended_until,
         updated_at,
     ) in _execute(db, _stages(year, traeger, stadtteil)):
-        if stage_id not in known or cycle_id not in facts:
+        if stage_id not in types or cycle_id not in facts:
             continue
         ended_on, pairing_start = facts[cycle_id]
-        done = is_done(status)
-        running = not done and ended_on is None
-        waits = running and status in AWAITING_CITY
-        late = running and not waits and counts_as_overdue(due, pairing_start, adopted)
+        state = stage_status(
+            StageFacts("", types[stage_id], status, due, local_date(_utc(updated_at), tz)),
+            today,
+            ended=ended_on is not None,
+            pairing_start=pairing_start,
+            adopted=adopted,
+        )
         cell = StageCell(
             stage_id,
             status,
-            done,
+            state.done,
             due,
             done_on,
-            max(0, (today - due).days) if late else 0,
+            state.overdue_days,
             None if scheduled_at is None else _utc(scheduled_at),
             extended_until is not None,
-            max(0, (today - local_date(_utc(updated_at))).days) if waits else 0,
+            state.waiting_days,
+            state.waiting_for,
         )
         cells.setdefault(cycle_id, []).append(cell)
     rows = []

@@ -1,8 +1,8 @@
 """What the Zyklus page shows of one cycle: stages, history, evidence, notifications, forms.
 
-``offered_events`` asks the state machine (``workflows.machine.possible_events``: status graph
-and prerequisite guards) and the permission table which forms can succeed now; only the ended
-cycle is checked here, as the service layer does. The bus still decides, and a refusal is shown
+Where each stage stands comes from the one status query (``workflows.status``: overdue or
+waiting, open prerequisites, the events the state machine allows now); ``offered_events`` keeps
+those the role may do (the permission table). The bus still decides, and a refusal is shown
 beside the form.
 """
 
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from cycle.clock import local_date
 from cycle.config.settings import Settings, StageSpec
 from cycle.persistence.tables import AuditEntry, Cycle, Notification, OutboxMessage, StageState
 from cycle.service import commands as c
@@ -24,8 +26,8 @@ from cycle.service.principal import Principal
 from cycle.views.meeting_replies import Reply, meeting_replies
 from cycle.views.reports import stage_rows
 from notifications.message import display_name
-from workflows import machine
-from workflows.stages import StageType, is_done
+from workflows.stages import StageType
+from workflows.status import StageFacts, StageStatus, open_prerequisites, stage_status
 
 EVENT_COMMANDS: dict[str, type] = {
     "schedule": c.Schedule,
@@ -72,6 +74,7 @@ class Sent:
 class StageView:
     spec: StageSpec
     row: StageState | None
+    status: StageStatus | None = None  # the one status query (``workflows.status``)
     events: list[str] = field(default_factory=list)
     history: list[AuditEntry] = field(default_factory=list)
     notifications: list[Sent] = field(default_factory=list)
@@ -103,20 +106,20 @@ OUTBOX_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlges
 FORM_OF_EVENT = {"korrigieren": "correct", "datum_korrigieren": "correct"}
 
 
-def offered_events(
-    spec: StageSpec, row: StageState, open_prerequisites: list[str], who: Principal
-) -> list[str]:
+def offered_events(status: StageStatus, who: Principal) -> list[str]:
     """The forms of this stage: what the graph allows now and the role may do, in graph order."""
-    view = machine.StageView(spec.name, spec.type, row.status)
-    possible = machine.possible_events(
-        view, open_prerequisites, scheduled=row.scheduled_at is not None
-    )
-    forms = dict.fromkeys(FORM_OF_EVENT.get(e, e) for e in possible)
+    forms = dict.fromkeys(FORM_OF_EVENT.get(e, e) for e in status.possible_events())
     return [e for e in forms if e in EVENT_COMMANDS and may(who, EVENT_COMMANDS[e])]
 
 
 def load(
-    session: Session, settings: Settings, pairing: str, year: int, who: Principal
+    session: Session,
+    settings: Settings,
+    pairing: str,
+    year: int,
+    who: Principal,
+    today: date,
+    tz: ZoneInfo,
 ) -> CycleView:
     cycle = session.exec(  # type: ignore[call-overload]
         select(Cycle).where(col(Cycle.pairing_id) == pairing).where(col(Cycle.year) == year)
@@ -133,16 +136,31 @@ def load(
     sent = _notifications(session, pairing, year)
     replies = meeting_replies(session, pairing, year)
     names = {s.id: s.name for s in settings.stages}
+    statuses = {stage_id: row.status for stage_id, row in rows.items()}
     ended = cycle is None or cycle.ended_on is not None
+    known = settings.pairings.get(pairing)
     stages = []
     for spec in settings.stages:
         row = rows.get(spec.id)
         view = StageView(spec, row)
-        if row is not None and not ended:  # nothing happens on an ended cycle (service guard)
-            open_required = [
-                names.get(r, r) for r in spec.requires if r in rows and not is_done(rows[r].status)
-            ]
-            view.events = offered_events(spec, row, open_required, who)
+        if row is not None:
+            facts = StageFacts(
+                spec.name,
+                spec.type,
+                row.status,
+                row.due,
+                local_date(row.updated_at, tz),
+                row.scheduled_at is not None,
+                open_prerequisites(spec.requires, statuses, names),
+            )
+            view.status = stage_status(
+                facts,
+                today,
+                ended=ended,
+                pairing_start=known.start if known else None,
+                adopted=settings.betrieb.start,
+            )
+            view.events = offered_events(view.status, who)
         view.history = [e for e in entries if e.stage_id == spec.id and _shown(e)]
         view.notifications = [n for n in sent if n.stage == spec.id]
         view.replies = [r for r in replies if r.stage_id == spec.id]

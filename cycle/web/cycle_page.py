@@ -60,7 +60,15 @@ async def show(
 
     def load() -> cycle_data.CycleView:
         with reading(w.app.engine) as session:
-            return cycle_data.load(session, w.settings, pairing, year, user(request).principal)
+            return cycle_data.load(
+                session,
+                w.settings,
+                pairing,
+                year,
+                user(request).principal,
+                w.app.today(),
+                w.app.calendar.timezone,
+            )
 
     view = await run_in_threadpool(load)
     others = sorted(pid for pid in w.settings.pairings if pid != pairing)

@@ -114,7 +114,15 @@ async def page(request: Request) -> Response:
 
     def load() -> cycle_data.CycleView:
         with reading(w.app.engine) as session:
-            return cycle_data.load(session, w.settings, pairing, year, user(request).principal)
+            return cycle_data.load(
+                session,
+                w.settings,
+                pairing,
+                year,
+                user(request).principal,
+                w.app.today(),
+                w.app.calendar.timezone,
+            )
 
     view = await run_in_threadpool(load)
     vn = doc.nachweis
