@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, sync_playwright
 
 from cycle.cli.main import main
 
@@ -56,11 +57,35 @@ def zyklus(workspace: Path) -> Iterator[Run]:
     yield run
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the browser journeys last.
+# Debian's chromium (``.ci/run`` installs it); never ``playwright install``. Without the network
+# flags Chromium keeps trying hosts it cannot reach.
+CHROMIUM = {
+    "executable_path": "/usr/bin/chromium",
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ],
+}
 
-    Playwright's sync API leaves its event loop registered as running in the main thread, and
-    every later in-process ``asyncio.run`` (tick, delivery) would then fail. After the journeys
-    no other test runs, so the order of the rest is unchanged.
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A page of a German browser (language, time zone), started and stopped for one test.
+
+    Playwright's sync API runs an event loop in this thread while it is open; leaving the
+    ``with`` block closes it, so in-process ``asyncio.run`` (tick, delivery) works in any test
+    after this one, in any order.
     """
-    items.sort(key=lambda item: "browser" in item.nodeid.split("::")[0])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**CHROMIUM)  # type: ignore[arg-type]
+        try:
+            context = browser.new_context(
+                accept_downloads=True, locale="de-DE", timezone_id="Europe/Berlin"
+            )
+            yield context.new_page()
+            context.close()
+        finally:
+            browser.close()

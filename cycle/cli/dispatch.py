@@ -228,8 +228,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
 def _command(name: str) -> Callable[[App, argparse.Namespace], int]:
     if name in COMMANDS:
         return COMMANDS[name]
-    # Imported only for an event: it loads the service layer's commands.
-    from cycle.cli.events import EVENT_COMMANDS
+    from cycle.cli.event_parsers import EVENT_COMMANDS
 
     if name in EVENT_COMMANDS:
         return cmd_event

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from cycle.bootstrap import App
+from cycle.cli import event_parsers
+from cycle.cli.event_parsers import flags
 from cycle.errors import Problem
 from cycle.service import commands as c
 from cycle.service.outcomes import Outcome, StageChange
@@ -19,33 +21,9 @@ from cycle.service.principal import Principal
 from cycle.service.uploads import DEFAULT_LIMIT_MB, read_upload
 from workflows.stages import STATUS_LABELS
 
-# Command fields → how the CLI names them in a refusal (``--on: …``). Fields not listed (the
-# keys of a Verwendungsnachweis, e.g. ``verwaltungskosten``) are printed as they are.
-FLAGS = {
-    "pairing": "PAIRING",
-    "year": "YEAR",
-    "stage": "STAGE",
-    "upload": "FILE",
-    "text": "TEXT",
-    "traeger": "--traeger",
-    "stadtteil": "--stadtteil",
-    **{
-        name: f"--{name}"
-        for name in (
-            "at",
-            "on",
-            "location",
-            "reason",
-            "until",
-            "due",
-            "successor",
-            "evidence",
-            "participants",
-            "trotzdem",
-            "reopen",
-        )
-    },
-}
+# Command fields → how the CLI names them in a refusal (``--on: …``), from the registry. Fields
+# not listed (the keys of a Verwendungsnachweis, e.g. ``verwaltungskosten``) are printed as is.
+FLAGS = {**flags(), "traeger": "--traeger", "stadtteil": "--stadtteil"}
 
 
 def render_problem(problem: Problem) -> str:
@@ -66,61 +44,7 @@ def _upload(app: App, path: Path | None, field: str) -> c.Upload | None:
 
 def build(app: App, args: argparse.Namespace) -> Any:
     """The command dataclass for the parsed arguments of an event command."""
-    name = args.command
-    if name == "end":
-        return c.End(args.pairing, args.on, args.reason, args.successor)
-    if name == "cancel-cycle":
-        return c.CancelCycle(args.pairing, args.year, args.reason)
-    if name == "note":
-        stage, words = (None, args.rest) if len(args.rest) == 1 else (args.rest[0], args.rest[1:])
-        return c.Note(args.pairing, args.year, stage, " ".join(words))
-    where = (args.pairing, args.year, args.stage)
-    if name == "schedule":
-        return c.Schedule(
-            *where, at=args.at, location=args.location, trotzdem=args.trotzdem, reason=args.reason
-        )
-    if name == "complete":
-        return c.Complete(
-            *where,
-            on=args.on,
-            note=args.note,
-            evidence=_upload(app, args.evidence, "evidence"),
-            participants=tuple(args.participants),
-            trotzdem=args.trotzdem,
-            reason=args.reason,
-        )
-    if name == "submit":
-        upload = _upload(app, args.file, "upload")
-        assert upload is not None
-        return c.Submit(
-            *where, upload=upload, on=args.on, trotzdem=args.trotzdem, reason=args.reason
-        )
-    if name in c.SIGN_OFF:
-        return c.SIGN_OFF[name](*where, on=args.on, reason=args.reason)
-    if name == "return":
-        return c.Return(*where, reason=args.reason, due=args.due)
-    if name == "extend":
-        return c.Extend(*where, until=args.until, reason=args.reason)
-    if name == "waive":
-        return c.Waive(*where, reason=args.reason)
-    if name == "correct":
-        return c.Correct(*where, reason=args.reason, reopen=args.reopen, on=args.on, at=args.at)
-    raise AssertionError(f"not an event command: {name}")
-
-
-EVENT_COMMANDS = (
-    "schedule",
-    "complete",
-    "submit",
-    *c.SIGN_OFF,
-    "return",
-    "extend",
-    "waive",
-    "end",
-    "note",
-    "correct",
-    "cancel-cycle",
-)
+    return event_parsers.build(args, lambda path, field: _upload(app, path, field))
 
 
 def _label(status: str) -> str:

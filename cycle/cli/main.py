@@ -6,12 +6,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from cycle.cli import german as cli_german
 from cycle.cli import help_texts
+from cycle.cli.arguments import date_arg, message_id, year
+from cycle.cli.event_parsers import add_event_parsers
 
 FORMATS = ("table", "json", "csv")
 EXPORTS = (*FORMATS, "xlsx")  # status, audit, outbox: csv/xlsx for German office software
@@ -47,55 +48,6 @@ class _Version(argparse._VersionAction):
         super().__call__(parser, namespace, values, option_string)
 
 
-def _year(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 2000 <= int(text[:5]) <= 2100:
-        raise argparse.ArgumentTypeError(f"„{text}“ ist kein Jahr (z. B. 2026)")
-    return int(text)
-
-
-def _message_id(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text[:20]) <= 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"„{text[:30]}“ ist keine Nachrichtennummer (z. B. 17)")
-    return int(text)
-
-
-def _date(text: str) -> date:
-    from cycle.clock import parse_date
-
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _instant(text: str) -> datetime:
-    from cycle.clock import parse_instant
-
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _cycle_args(p: argparse.ArgumentParser, pairing_help: str = "Partnerschaft (Kennung)") -> None:
-    p.add_argument("pairing", metavar="PAIRING", help=pairing_help)
-    p.add_argument("year", metavar="YEAR", type=_year, help="Jahr des Zyklus")
-    p.add_argument("stage", metavar="STAGE", help="Stufe (Kennung aus der Konfiguration)")
-
-
-def _by(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--by", metavar="WER", help="wer das Ereignis erfasst (sonst $ZYKLUS_USER)")
-
-
-def _outside_window(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--trotzdem",
-        action="store_true",
-        help="Datum außerhalb des Zeitraums der Stufe trotzdem erfassen (mit --reason)",
-    )
-    p.add_argument("--reason", metavar="TEXT", help="Begründung für --trotzdem (protokolliert)")
-
-
 def _export_format(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=EXPORTS, default="table")
     p.add_argument("--output", type=Path, metavar="FILE", help="Datei für csv/xlsx (xlsx: Pflicht)")
@@ -121,110 +73,13 @@ def build_parser() -> Parser:
     sub.add_parser("init", help="Datenbank anlegen/aktualisieren, Stammdaten importieren")
 
     p = sub.add_parser("status", help="Übersicht Partnerschaften × Stufen")
-    p.add_argument("--year", type=_year)
+    p.add_argument("--year", type=year)
     p.add_argument("--overdue", action="store_true", help="nur Zyklen mit Überfälligem")
     p.add_argument("--traeger", metavar="T", help="nur dieser Träger (Kennung oder Name)")
     p.add_argument("--stadtteil", metavar="S", help="nur dieser Stadtteil (Kennung oder Name)")
     _export_format(p)
 
-    p = sub.add_parser("schedule", help="Termin für ein Gespräch oder den Fachtag festlegen")
-    _cycle_args(p, "Partnerschaft, mehrere mit Komma oder „alle“")
-    p.add_argument(
-        "--at",
-        required=True,
-        type=_instant,
-        metavar="DATETIME",
-        help="Beginn, z. B. 2026-03-10T10:00",
-    )
-    p.add_argument("--location", metavar="TEXT", help="Ort")
-    _outside_window(p)
-    _by(p)
-
-    p = sub.add_parser("complete", help="Gespräch/Fachtag als durchgeführt erfassen")
-    _cycle_args(p, "Partnerschaft, mehrere mit Komma oder „alle“")
-    p.add_argument("--on", type=_date, metavar="DATE")
-    p.add_argument("--note", metavar="TEXT")
-    p.add_argument("--evidence", type=Path, metavar="FILE", help="Protokoll o. Ä.")
-    p.add_argument(
-        "--participants",
-        nargs="+",
-        default=[],
-        metavar="NAME",
-        help="Teilnehmende (Namen, mit Komma getrennt, oder eine Anzahl)",
-    )
-    _outside_window(p)
-    _by(p)
-
-    p = sub.add_parser("submit", help="Jahresbericht oder Verwendungsnachweis einreichen")
-    _cycle_args(p)
-    p.add_argument("file", metavar="FILE", type=Path)
-    p.add_argument("--on", type=_date, metavar="DATE")
-    p.add_argument(
-        "--trotzdem",
-        action="store_true",
-        help="trotz Lücken oder außerhalb des Zeitraums einreichen (mit --reason; protokolliert)",
-    )
-    p.add_argument("--reason", metavar="TEXT", help="Begründung für --trotzdem")
-    _by(p)
-
-    for name, text in (
-        ("accept", "Bericht annehmen"),
-        ("check", "rechnerisch prüfen"),
-        ("acknowledge", "zur Kenntnis nehmen"),
-        ("file", "ablegen (zum Vorgang)"),
-    ):
-        p = sub.add_parser(name, help=text)
-        _cycle_args(p)
-        p.add_argument("--on", type=_date, metavar="DATE")
-        p.add_argument("--reason", metavar="TEXT", help="Vermerk")
-        _by(p)
-
-    p = sub.add_parser("return", help="Einreichung zur Überarbeitung zurückgeben")
-    _cycle_args(p)
-    p.add_argument("--reason", metavar="TEXT", required=True)
-    p.add_argument("--due", type=_date, metavar="DATE", help="neue Frist")
-    _by(p)
-
-    p = sub.add_parser("extend", help="Frist verlängern")
-    _cycle_args(p)
-    p.add_argument("--until", type=_date, required=True, metavar="DATE")
-    p.add_argument("--reason", required=True, metavar="TEXT")
-    _by(p)
-
-    p = sub.add_parser("waive", help="Stufe entfallen lassen")
-    _cycle_args(p)
-    p.add_argument("--reason", required=True, metavar="TEXT")
-    _by(p)
-
-    p = sub.add_parser("end", help="Partnerschaft beenden (mit Nachfolge)")
-    p.add_argument("pairing", metavar="PAIRING")
-    p.add_argument("--on", type=_date, required=True, metavar="DATE")
-    p.add_argument("--reason", required=True, metavar="TEXT")
-    p.add_argument("--successor", metavar="PAIRING")
-    _by(p)
-
-    p = sub.add_parser("note", help="freie Notiz zu einem Zyklus oder einer Stufe (protokolliert)")
-    p.add_argument("pairing", metavar="PAIRING", help="Partnerschaft (Kennung)")
-    p.add_argument("year", metavar="YEAR", type=_year, help="Jahr des Zyklus")
-    p.add_argument("rest", nargs="+", metavar="[STAGE] TEXT", help="Stufe (optional) und Text")
-    _by(p)
-
-    p = sub.add_parser(
-        "cancel-cycle", help="irrtümlich eröffneten Zyklus stornieren (nur ohne Ereignisse)"
-    )
-    p.add_argument("pairing", metavar="PAIRING", help="Partnerschaft (Kennung)")
-    p.add_argument("year", metavar="YEAR", type=_year, help="Jahr des Zyklus")
-    p.add_argument("--reason", required=True, metavar="TEXT", help="Grund (wird protokolliert)")
-    _by(p)
-
-    p = sub.add_parser("correct", help="eine falsche Erfassung korrigieren (protokolliert)")
-    _cycle_args(p)
-    p.add_argument("--reason", required=True, metavar="TEXT", help="Grund der Korrektur")
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--reopen", action="store_true", help="letzten Schritt zurücknehmen")
-    which.add_argument("--on", type=_date, metavar="DATE", help="erfasstes Datum berichtigen")
-    which.add_argument("--at", type=_instant, metavar="DATETIME", help="Termin berichtigen")
-    _by(p)
+    add_event_parsers(sub)
 
     p = sub.add_parser("tick", help="ein Durchlauf: fällige Nachrichten erzeugen und zustellen")
     p.add_argument("--no-deliver", action="store_true", help="nur einreihen, nicht zustellen")
@@ -233,14 +88,14 @@ def build_parser() -> Parser:
     sub.add_parser("run", help="Dienst: Durchläufe und Zustellung nach Zeitplan (Strg+C beendet)")
 
     p = sub.add_parser("simulate", help="Probelauf: welche Nachrichten ein Zeitraum erzeugt")
-    p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
-    p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
+    p.add_argument("--from", dest="start", type=date_arg, required=True, metavar="DATE")
+    p.add_argument("--to", dest="end", type=date_arg, required=True, metavar="DATE")
     p.add_argument("--scenario", type=Path, metavar="FILE", help="TOML mit [[event]]-Tabellen")
     p.add_argument("--format", choices=FORMATS, default="table")
 
     p = sub.add_parser("outbox", help="Postausgang anzeigen oder erneut senden (outbox retry)")
     p.add_argument("action", nargs="?", choices=["retry"], help="retry: erneut einreihen")
-    p.add_argument("id", nargs="?", type=_message_id, metavar="ID", help="Nachricht (bei retry)")
+    p.add_argument("id", nargs="?", type=message_id, metavar="ID", help="Nachricht (bei retry)")
     p.add_argument("--failed", action="store_true", help="bei retry: alle fehlgeschlagenen")
     p.add_argument("--status", choices=("pending", "ungewiss", "sent", "failed", "skipped"))
     _export_format(p)
@@ -253,39 +108,39 @@ def build_parser() -> Parser:
         help="bei verify: veröffentlichte Anker prüfen (Ankerdatei oder ein Hash)",
     )
     p.add_argument("--pairing", metavar="P")
-    p.add_argument("--year", type=_year)
+    p.add_argument("--year", type=year)
     _export_format(p)
 
     p = sub.add_parser("report", help="Berichte und Dokumente")
     reports = p.add_subparsers(dest="report", metavar="REPORT", parser_class=Parser, required=True)
     r = reports.add_parser("abschluss", help="Abschlussnachweis eines Zyklus")
     r.add_argument("pairing", metavar="PAIRING")
-    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("year", metavar="YEAR", type=year)
     r.add_argument("--format", choices=("text", "json"), default="text")
     r = reports.add_parser("jahresbericht", help="Gerüst des Jahresberichts (Anlage 1)")
     r.add_argument("pairing", metavar="PAIRING")
-    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("year", metavar="YEAR", type=year)
     r.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
     r.add_argument("--output", type=Path, metavar="FILE")
     r = reports.add_parser("verwendungsnachweis", help="ausgefüllter Verwendungsnachweis")
     r.add_argument("pairing", metavar="PAIRING")
-    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("year", metavar="YEAR", type=year)
     r.add_argument("--format", choices=("md", "html", "pdf", "docx"), default="md")
     r.add_argument("--output", type=Path, metavar="FILE")
     r = reports.add_parser("buendelung", help="Bündelung der Gespräche eines Jahres")
-    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("year", metavar="YEAR", type=year)
     r.add_argument("--handlungsfeld", metavar="H")
     r.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
     r.add_argument("--output", type=Path, metavar="FILE")
     r = reports.add_parser("pruefakte", help="Prüfakte eines Zyklus als ZIP (für die Prüfung)")
     r.add_argument("pairing", metavar="PAIRING")
-    r.add_argument("year", metavar="YEAR", type=_year)
+    r.add_argument("year", metavar="YEAR", type=year)
     r.add_argument("--output", type=Path, metavar="FILE.zip", required=True)
 
     p = sub.add_parser("calendar", help="Fristen und Termine als iCalendar-Datei")
     p.add_argument("pairing", nargs="?", metavar="PAIRING")
     p.add_argument("--all", action="store_true", help="alle Partnerschaften")
-    p.add_argument("--year", type=_year, help="nur dieses Jahr")
+    p.add_argument("--year", type=year, help="nur dieses Jahr")
     p.add_argument("--output", type=Path, metavar="FILE")
 
     from cycle.cli import web_commands

@@ -60,22 +60,20 @@ def cmd_web(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_user(app: App, args: argparse.Namespace) -> int:
-    from cycle.service import accounts
+    from cycle.service import commands as c
     from cycle.service.principal import Principal
 
     principal = Principal.operator(app.actor(None))
     if args.user_action == "list":
         return _list_users(app)
     if args.user_action == "add":
-        command: object = accounts.AddUser(
-            args.login, args.role, args.name, _password(app), args.email
-        )
+        command: object = c.AddUser(args.login, args.role, args.name, _password(app), args.email)
         done = f"Benutzer „{args.login}“ angelegt ({args.role})."
     elif args.user_action == "passwd":
-        command = accounts.ChangePassword(args.login, _password(app))
+        command = c.ChangePassword(args.login, _password(app))
         done = f"Passwort von „{args.login}“ geändert; offene Sitzungen sind abgemeldet."
     else:
-        command = accounts.DisableUser(args.login)
+        command = c.DisableUser(args.login)
         done = f"Benutzer „{args.login}“ gesperrt; offene Sitzungen sind abgemeldet."
     app.bus.handle(command, principal)
     print(done)

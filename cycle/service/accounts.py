@@ -3,7 +3,7 @@
 Passwords are stored only as argon2 hashes (``argon2-cffi``), at least ``MIN_PASSWORD``
 characters. Every change of an account is written to the audit log in the same transaction;
 the log never sees a password or a hash. Only the Koordinierungsstelle manages accounts
-(``permissions.PERMITTED``).
+(the event's roles in ``registry.py``).
 
 Logins: ``authenticate`` checks a password and counts failures per login name and per client
 address (``LoginAttempt``); beyond the limits it refuses with the same neutral message as a
@@ -29,6 +29,7 @@ from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit
 from cycle.persistence.tables import LoginAttempt, UserRow, WebSession
 from cycle.persistence.uow import UnitOfWork
+from cycle.service.commands import AddUser, ChangePassword, DisableUser
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import ROLE_LABELS, Principal, Role
 
@@ -42,26 +43,6 @@ NEUTRAL = "Anmeldung fehlgeschlagen: Benutzername oder Passwort falsch, oder zu 
 NEUTRAL += "Bitte später erneut versuchen."
 
 _hasher = PasswordHasher()
-
-
-@dataclass(frozen=True)
-class AddUser:
-    login: str
-    role: str
-    name: str
-    password: str
-    email: str | None = None
-
-
-@dataclass(frozen=True)
-class ChangePassword:
-    login: str
-    password: str
-
-
-@dataclass(frozen=True)
-class DisableUser:
-    login: str
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,12 @@ built once per process in the composition root (``App.bus``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from cycle.persistence.uow import UnitOfWork
-from cycle.service import (
-    accounts,
-    corrections,
-    ending,
-    handlers,
-    maintenance,
-    permissions,
-    portal_handlers,
-)
 from cycle.service import commands as c
+from cycle.service import maintenance, permissions, registry
 from cycle.service.maintenance import publish_anchor
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
@@ -31,37 +24,26 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Any, UnitOfWork, Principal], Outcome]
 
-HANDLERS: dict[type, Handler] = {
-    c.Schedule: handlers.schedule,
-    c.Complete: handlers.complete,
-    c.Submit: handlers.submit,
-    c.Accept: handlers.sign_off,
-    c.Check: handlers.sign_off,
-    c.Acknowledge: handlers.sign_off,
-    c.File: handlers.sign_off,
-    c.Return: handlers.give_back,
-    c.Extend: handlers.extend,
-    c.Waive: handlers.waive,
-    c.Note: corrections.note,
-    c.Correct: corrections.correct,
-    c.End: ending.end,
-    c.CancelCycle: corrections.cancel_cycle,
-    c.RetryOutbox: maintenance.retry_outbox,
-    c.SyncMasterData: maintenance.sync_master_data,
-    c.Tick: maintenance.tick,
-    accounts.AddUser: accounts.add_user,
-    accounts.ChangePassword: accounts.change_password,
-    accounts.DisableUser: accounts.disable_user,
-}
+
+def _resolve(reference: str) -> Handler:
+    module, name = reference.split(":")
+    handler: Handler = getattr(import_module(f"cycle.service.{module}"), name)
+    return handler
+
+
+def handlers() -> dict[type, Handler]:
+    """The handler of every command, from the registry (``registry.py``)."""
+    return {event.command: _resolve(event.handler) for event in registry.EVENTS}
 
 
 class MessageBus:
     def __init__(self, app: App) -> None:
         self.app = app
+        self.handlers = handlers()
 
     def handle(self, command: object, principal: Principal) -> Outcome:
         permissions.require(principal, command)
-        handler = HANDLERS[type(command)]
+        handler = self.handlers[type(command)]
         if isinstance(command, c.SyncMasterData):
             from cycle.persistence import db
 
@@ -73,13 +55,3 @@ class MessageBus:
                 outcome = maintenance.deliver_after_tick(self.app, outcome, uow.now)
             publish_anchor(self.app, uow.now)  # after the commit and the delivery's marks
         return outcome
-
-
-# The Träger portal (SPEC §14).
-HANDLERS.update(
-    {
-        c.ConfirmMeeting: portal_handlers.confirm_meeting,
-        c.ProposeDates: portal_handlers.propose_dates,
-        c.RevokePortal: portal_handlers.revoke_portal,
-    }
-)

@@ -166,6 +166,29 @@ SIGN_OFF: dict[str, type[Accept | Check | Acknowledge | File]] = {
 }
 
 
+# --- staff accounts of the web application (SPEC §13) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddUser:
+    login: str
+    role: str
+    name: str
+    password: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangePassword:
+    login: str
+    password: str
+
+
+@dataclass(frozen=True)
+class DisableUser:
+    login: str
+
+
 # --- the Träger portal (SPEC §14) --------------------------------------------------------------
 
 

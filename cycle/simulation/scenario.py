@@ -12,23 +12,22 @@ from zoneinfo import ZoneInfo
 from cycle.clock import YEARS, in_range
 from cycle.config.toml_text import TomlError, parse_toml
 from cycle.errors import UsageError
+from cycle.service import registry
+from cycle.service.registry import Kind, Surface
+
+
+def _keys(event: registry.Event) -> tuple[frozenset[str], frozenset[str]]:
+    """The required and optional keys of a scenario event; its ``on`` is always the event's
+    time and fills a field marked ``event_day``."""
+    fields = [f for f in event.fields_on(Surface.SCENARIO) if not f.event_day]
+    required = {*event.base, *(f.scenario_key for f in fields if f.required)}
+    optional = {"by", *(f.scenario_key for f in fields if not f.required)}
+    return frozenset(required), frozenset(optional)
+
 
 # command -> (required keys, optional keys); "on" (when) and "command" are always allowed
 COMMANDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "schedule": (frozenset({"pairing", "year", "stage", "at"}), frozenset({"location", "by"})),
-    "complete": (
-        frozenset({"pairing", "year", "stage"}),
-        frozenset({"by", "note", "participants", "evidence"}),
-    ),
-    "submit": (frozenset({"pairing", "year", "stage", "file"}), frozenset({"by", "trotzdem"})),
-    "accept": (frozenset({"pairing", "year", "stage"}), frozenset({"by", "reason"})),
-    "check": (frozenset({"pairing", "year", "stage"}), frozenset({"by", "reason"})),
-    "acknowledge": (frozenset({"pairing", "year", "stage"}), frozenset({"by", "reason"})),
-    "file": (frozenset({"pairing", "year", "stage"}), frozenset({"by", "reason"})),
-    "return": (frozenset({"pairing", "year", "stage", "reason"}), frozenset({"by", "due"})),
-    "extend": (frozenset({"pairing", "year", "stage", "until", "reason"}), frozenset({"by"})),
-    "waive": (frozenset({"pairing", "year", "stage", "reason"}), frozenset({"by"})),
-    "end": (frozenset({"pairing", "reason"}), frozenset({"successor", "by"})),
+    e.name: _keys(e) for e in registry.on(Surface.SCENARIO)
 }
 DATE_ONLY_AT = time(10, 0)  # an event given as a date happens at 10:00 local time
 
@@ -83,21 +82,23 @@ def _people(value: object) -> bool:
     return len(items) <= 10_000 and all(_text(v) for v in items)
 
 
-# key -> (check, what is expected, in German); every other key is a text
-VALUES: dict[str, tuple[Callable[[object], bool], str]] = {
-    "year": (_year, f"eine Jahreszahl von {YEARS[0]} bis {YEARS[1]}"),
-    "at": (_day, f"ein Zeitpunkt wie 2026-03-10T10:00 (Jahre {YEARS[0]} bis {YEARS[1]})"),
-    "until": (_day, f"ein Datum wie 2026-04-30 (Jahre {YEARS[0]} bis {YEARS[1]})"),
-    "due": (_day, f"ein Datum wie 2026-04-30 (Jahre {YEARS[0]} bis {YEARS[1]})"),
-    "participants": (_people, "eine Liste von Namen oder eine Anzahl"),
-    "trotzdem": (lambda v: isinstance(v, bool), "true oder false"),
+_DAY = f"ein Datum wie 2026-04-30 (Jahre {YEARS[0]} bis {YEARS[1]})"
+# field kind -> (check, what is expected, in German); every other key is a text
+VALUES: dict[Kind, tuple[Callable[[object], bool], str]] = {
+    Kind.INSTANT: (_day, f"ein Zeitpunkt wie 2026-03-10T10:00 (Jahre {YEARS[0]} bis {YEARS[1]})"),
+    Kind.DATE: (_day, _DAY),
+    Kind.NAMES: (_people, "eine Liste von Namen oder eine Anzahl"),
+    Kind.FLAG: (lambda v: isinstance(v, bool), "true oder false"),
 }
+_YEAR = (_year, f"eine Jahreszahl von {YEARS[0]} bis {YEARS[1]}")
+_TEXT = (_text, "ein nicht leerer Text")
 
 
-def _value_problems(where: str, args: dict[str, Any]) -> list[str]:
+def _value_problems(where: str, event: registry.Event, args: dict[str, Any]) -> list[str]:
+    kinds = {f.scenario_key: f.kind for f in event.fields_on(Surface.SCENARIO)}
     problems = []
     for key, value in args.items():
-        check, expected = VALUES.get(key, (_text, "ein nicht leerer Text"))
+        check, expected = _YEAR if key == "year" else VALUES.get(kinds.get(key, Kind.TEXT), _TEXT)
         if not check(value):
             problems.append(f"{where}.{key}: erwartet {expected}, gefunden: {_shown(value)}")
     return problems
@@ -153,7 +154,7 @@ def load(path: Path, tz: ZoneInfo) -> list[Event]:
             for k in sorted(set(args) - required - optional)
         ]
         checked = {k: v for k, v in args.items() if k in required | optional}
-        problems += _value_problems(where, checked)
+        problems += _value_problems(where, registry.BY_NAME[command], checked)
         if at is not None:
             events.append(Event(index, at, command, args))
     if problems:

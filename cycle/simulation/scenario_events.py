@@ -10,8 +10,10 @@ from cycle.bootstrap import App
 from cycle.clock import parse_date, parse_instant
 from cycle.errors import Problem, UserError
 from cycle.service import commands as c
+from cycle.service import registry
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
+from cycle.service.registry import Kind, Surface
 from cycle.service.uploads import DEFAULT_LIMIT_MB, read_upload
 from cycle.simulation.scenario import Event
 
@@ -26,41 +28,33 @@ def _upload(value: Any, base: Path | None, field: str) -> c.Upload:
     return read_upload(path, field, DEFAULT_LIMIT_MB * 1024 * 1024)
 
 
+def _value(field: registry.Field, value: Any, base: Path | None) -> Any:
+    kind = field.kind
+    if kind is Kind.INSTANT:
+        return parse_instant(value.isoformat() if hasattr(value, "isoformat") else str(value))
+    if kind is Kind.DATE:
+        return _date(value)
+    if kind is Kind.NAMES:
+        return tuple(str(p) for p in value) if isinstance(value, list) else (str(value),)
+    if kind is Kind.UPLOAD:
+        return _upload(value, base, field.name)
+    if kind is Kind.FLAG:
+        return bool(value)
+    return str(value)
+
+
 def command(event: Event, base: Path | None) -> Any:
-    """The command of one scenario event (its day is the event's day)."""
-    a, name, day = event.args, event.command, event.at.date()
-    if name == "end":
-        return c.End(str(a["pairing"]), day, str(a["reason"]), a.get("successor"))
-    where = (str(a["pairing"]), int(a["year"]), str(a["stage"]))
-    if name == "schedule":
-        at = a["at"]
-        return c.Schedule(
-            *where,
-            at=parse_instant(at.isoformat() if hasattr(at, "isoformat") else str(at)),
-            location=a.get("location"),
-        )
-    if name == "complete":
-        people = a.get("participants", [])
-        names = [str(p) for p in people] if isinstance(people, list) else [str(people)]
-        evidence = _upload(a["evidence"], base, "evidence") if "evidence" in a else None
-        return c.Complete(
-            *where, on=day, note=a.get("note"), evidence=evidence, participants=tuple(names)
-        )
-    if name == "submit":
-        return c.Submit(
-            *where,
-            upload=_upload(a["file"], base, "upload"),
-            on=day,
-            trotzdem=bool(a.get("trotzdem", False)),
-        )
-    if name in c.SIGN_OFF:
-        return c.SIGN_OFF[name](*where, on=day, reason=a.get("reason"))
-    if name == "return":
-        due = _date(a["due"]) if "due" in a else None
-        return c.Return(*where, reason=str(a["reason"]), due=due)
-    if name == "extend":
-        return c.Extend(*where, until=_date(a["until"]), reason=str(a["reason"]))
-    return c.Waive(*where, reason=str(a["reason"]))
+    """The command of one scenario event (its day fills the fields marked ``event_day``)."""
+    spec = registry.BY_NAME[event.command]
+    a = event.args
+    where = [int(a[k]) if k == "year" else str(a[k]) for k in spec.base]
+    values: dict[str, Any] = {}
+    for field in spec.fields_on(Surface.SCENARIO):
+        if field.event_day:
+            values[field.name] = event.at.date()
+        elif field.scenario_key in a:
+            values[field.name] = _value(field, a[field.scenario_key], base)
+    return spec.command(*where, **values)
 
 
 def apply(app: App, event: Event, base: Path | None) -> Outcome:

@@ -21,40 +21,15 @@ from cycle.clock import local_date
 from cycle.config.settings import Settings, StageSpec
 from cycle.persistence.tables import AuditEntry, Cycle, Notification, OutboxMessage, StageState
 from cycle.service import commands as c
+from cycle.service import registry
 from cycle.service.permissions import may
 from cycle.service.principal import Principal
+from cycle.service.registry import Surface
 from cycle.views.meeting_replies import Reply, meeting_replies
 from cycle.views.reports import stage_rows
 from notifications.message import display_name
 from workflows.stages import StageType
 from workflows.status import StageFacts, StageStatus, open_prerequisites, stage_status
-
-EVENT_COMMANDS: dict[str, type] = {
-    "schedule": c.Schedule,
-    "complete": c.Complete,
-    "submit": c.Submit,
-    "accept": c.Accept,
-    "return": c.Return,
-    "check": c.Check,
-    "acknowledge": c.Acknowledge,
-    "file": c.File,
-    "extend": c.Extend,
-    "waive": c.Waive,
-    "correct": c.Correct,
-}
-FORM_TITLES = {
-    "schedule": "Termin festlegen",
-    "complete": "Als durchgeführt erfassen",
-    "submit": "Einreichung erfassen",
-    "accept": "Annehmen",
-    "return": "Zurückgeben",
-    "check": "Rechnerisch prüfen",
-    "acknowledge": "Zur Kenntnis nehmen",
-    "file": "Ablegen (zum Vorgang)",
-    "extend": "Frist verlängern",
-    "waive": "Entfallen lassen",
-    "correct": "Eintrag korrigieren",
-}
 
 
 @dataclass(frozen=True)
@@ -108,8 +83,9 @@ FORM_OF_EVENT = {"korrigieren": "correct", "datum_korrigieren": "correct"}
 
 def offered_events(status: StageStatus, who: Principal) -> list[str]:
     """The forms of this stage: what the graph allows now and the role may do, in graph order."""
+    events = registry.stage_events(Surface.WEB)
     forms = dict.fromkeys(FORM_OF_EVENT.get(e, e) for e in status.possible_events())
-    return [e for e in forms if e in EVENT_COMMANDS and may(who, EVENT_COMMANDS[e])]
+    return [e for e in forms if e in events and may(who, events[e].command)]
 
 
 def load(

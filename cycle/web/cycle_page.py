@@ -15,10 +15,11 @@ from cycle.errors import Forbidden, Refused, UserError
 from cycle.persistence.tables import Evidence
 from cycle.persistence.uow import reading
 from cycle.service import commands as c
-from cycle.service import permissions
+from cycle.service import permissions, registry
 from cycle.service.outcomes import Outcome, StageChange
+from cycle.service.registry import Surface
 from cycle.web import cycle_data
-from cycle.web.forms import Fields, stage_command
+from cycle.web.forms import Fields, event_command
 from cycle.web.pages import done, errors_of, handle, post, problem_page, render, user, web
 from workflows.stages import EVENT_LABELS, STATUS_LABELS
 
@@ -72,16 +73,18 @@ async def show(
 
     view = await run_in_threadpool(load)
     others = sorted(pid for pid in w.settings.pairings if pid != pairing)
+    events = registry.on(Surface.WEB)
     context = {
         "title": f"Zyklus {year} · {w.settings.stadtteile[p.stadtteil].name}",
         "v": view,
         "p": p,
         "traeger": w.settings.traeger[p.traeger].name,
         "stadtteil": w.settings.stadtteile[p.stadtteil].name,
-        "titles": cycle_data.FORM_TITLES,
+        "events": {e.name: e for e in events},
+        "stage_options": [(s.id, s.name) for s in w.settings.stages],
+        "pairing_options": [(o, o) for o in others],
         "payload_text": cycle_data.payload_text,
         "is_meeting": cycle_data.is_meeting,
-        "others": others,
         "form_id": form_id,
         "errors": errors or {},
         "values": values or {},
@@ -121,13 +124,12 @@ def _here(request: Request) -> str:
 async def event(request: Request, form: FormData) -> Response:
     w, year = web(request), _year(request)
     pairing, stage, name = (str(request.path_params[k]) for k in ("pairing", "stage", "event"))
-    if year is None or name not in cycle_data.EVENT_COMMANDS:
+    if year is None or name not in registry.stage_events(Surface.WEB):
         return problem_page(request, 404, "Nicht gefunden", ["Dieses Ereignis gibt es nicht."])
     form_id = f"{stage}-{name}"
     try:
-        command = await stage_command(
-            name, pairing, year, stage, Fields(form, w.app.calendar.timezone)
-        )
+        fields = Fields(form, w.app.calendar.timezone)
+        command = await event_command(name, (pairing, year, stage), fields)
         outcome = await handle(request, command)
     except Forbidden:
         raise
@@ -144,10 +146,8 @@ async def note(request: Request, form: FormData) -> Response:
         return problem_page(request, 404, "Nicht gefunden", ["Diesen Zyklus gibt es nicht."])
     fields = Fields(form, web(request).app.calendar.timezone)
     try:
-        body = fields.required("text", "Bitte einen Text eingeben.")
-        fields.check()
-        stage = fields.text("stage")
-        await handle(request, c.Note(str(request.path_params["pairing"]), year, stage, body))
+        pairing = str(request.path_params["pairing"])
+        await handle(request, await event_command("note", (pairing, year), fields))
     except Forbidden:
         raise
     except UserError as exc:
@@ -158,12 +158,8 @@ async def note(request: Request, form: FormData) -> Response:
 async def end(request: Request, form: FormData) -> Response:
     fields = Fields(form, web(request).app.calendar.timezone)
     try:
-        on = fields.day("on", required=True)
-        reason = fields.required("reason", "Bitte einen Grund angeben.")
-        fields.check()
-        assert on is not None
-        command = c.End(str(request.path_params["pairing"]), on, reason, fields.text("successor"))
-        await handle(request, command)
+        pairing = str(request.path_params["pairing"])
+        await handle(request, await event_command("end", (pairing,), fields))
     except Forbidden:
         raise
     except UserError as exc:

@@ -14,6 +14,8 @@ from starlette.datastructures import FormData, UploadFile
 from cycle.clock import parse_date, parse_instant
 from cycle.errors import Problem, UsageError
 from cycle.service import commands as c
+from cycle.service import registry
+from cycle.service.registry import Field, Kind, Surface
 
 
 class Fields:
@@ -70,62 +72,38 @@ class Fields:
             raise UsageError(*self.problems)
 
 
-async def stage_command(event: str, pairing: str, year: int, stage: str, f: Fields) -> object:
-    """The command of ``event`` from the form, or ``UsageError`` naming the bad fields."""
-    base = (pairing, year, stage)
-    if event == "schedule":
-        at = f.instant("at", required=True)
-        f.check()
-        assert at is not None
-        return c.Schedule(*base, at=at, location=f.text("location"))
-    if event == "complete":
-        on, evidence = f.day("on"), await f.upload("evidence")
-        people = f.text("participants")
-        f.check()
-        return c.Complete(
-            *base,
-            on=on,
-            note=f.text("note"),
-            evidence=evidence,
-            participants=(people,) if people else (),
-        )
-    if event == "submit":
-        on, upload = f.day("on"), await f.upload("upload", required=True)
-        f.check()
-        assert upload is not None
-        return c.Submit(*base, upload=upload, on=on, trotzdem=f.text("trotzdem") == "1")
-    if event in ("accept", "check", "acknowledge", "file"):
-        on = f.day("on")
-        f.check()
-        kind = {"accept": c.Accept, "check": c.Check, "acknowledge": c.Acknowledge}.get(
-            event, c.File
-        )
-        return kind(*base, on=on, reason=f.text("reason"))
-    if event == "return":
-        reason, due = f.required("reason", "Bitte einen Grund angeben."), f.day("due")
-        f.check()
-        return c.Return(*base, reason=reason, due=due)
-    if event == "extend":
-        until = f.day("until", required=True)
-        reason = f.required("reason", "Bitte einen Grund angeben.")
-        f.check()
-        assert until is not None
-        return c.Extend(*base, until=until, reason=reason)
-    if event == "waive":
-        reason = f.required("reason", "Bitte einen Grund angeben.")
-        f.check()
-        return c.Waive(*base, reason=reason)
-    if event == "correct":
-        reason = f.required("reason", "Bitte einen Grund angeben.")
-        mode = f.text("art") or "reopen"
-        on = f.day("on", required=mode == "on")
-        at = f.instant("at", required=mode == "at")
-        f.check()
-        return c.Correct(
-            *base,
-            reason=reason,
-            reopen=mode == "reopen",
-            on=on if mode == "on" else None,
-            at=at if mode == "at" else None,
-        )
-    raise UsageError(Problem(None, "unbekannt", f"Unbekanntes Ereignis „{event}“."))
+async def event_command(event: str, base: tuple[object, ...], f: Fields) -> object:
+    """The command of ``event`` from its form (fields from the registry), or ``UsageError``
+    naming every bad field; ``base`` holds the target's arguments (pairing, year, stage)."""
+    spec = registry.BY_NAME.get(event)
+    if spec is None or not spec.shown_on(Surface.WEB):
+        raise UsageError(Problem(None, "unbekannt", f"Unbekanntes Ereignis „{event}“."))
+    chosen = (f.text("art") or spec.exclusive[0]) if spec.exclusive else None
+    values: dict[str, object] = {}
+    for field in spec.form_fields():
+        if field.name in spec.exclusive and field.name != chosen:
+            continue  # another choice: the command's default
+        values[field.name] = await _value(field, f, field.required or field.name == chosen)
+    f.check()
+    return spec.command(*base, **values)
+
+
+async def _value(field: Field, f: Fields, required: bool) -> object:
+    name, kind = field.name, field.kind
+    if kind is Kind.DATE:
+        return f.day(name, required)
+    if kind is Kind.INSTANT:
+        return f.instant(name, required)
+    if kind is Kind.UPLOAD:
+        return await f.upload(name, required)
+    if kind is Kind.FLAG:
+        return required or f.text(name) == "1"  # a chosen flag among ``exclusive`` is set
+    if kind is Kind.NAMES:
+        text = f.required(name, "Bitte angeben.") if required else f.text(name)
+        return (text,) if text else ()
+    if required:
+        return f.required(name, REQUIRED.get(name, "Bitte ausfüllen."))
+    return f.text(name)
+
+
+REQUIRED = {"reason": "Bitte einen Grund angeben.", "text": "Bitte einen Text eingeben."}

@@ -13,9 +13,10 @@ from starlette.routing import Route
 
 from cycle.errors import Forbidden, Problem, Refused, UserError
 from cycle.service import commands as c
+from cycle.service import registry
 from cycle.service.permissions import may
 from cycle.web.cycle_page import confirmation
-from cycle.web.forms import Fields, stage_command
+from cycle.web.forms import Fields, event_command
 from cycle.web.pages import done, errors_of, handle, post, render, user, web
 from workflows.stages import StageType
 
@@ -51,6 +52,7 @@ async def page(
         "year": w.app.today().year,
         "may_schedule": may(who, c.Schedule),
         "may_complete": may(who, c.Complete),
+        "events": registry.BY_NAME,
         "form_id": form_id,
         "errors": errors or {},
         "values": values or {},
@@ -89,7 +91,7 @@ async def submit(request: Request, form: FormData) -> Response:
         year_text = fields.required("year", "Bitte ein Jahr angeben.")
         year = int(year_text) if year_text.isdigit() else 0
         target = _target(fields.text("umfang"), chosen, fields)
-        command = await stage_command(event, target, year, stage, fields)
+        command = await event_command(event, (target, year, stage), fields)
         outcome = await handle(request, command)
     except Forbidden:
         raise

@@ -22,6 +22,7 @@ from cycle.documents.money import cap_of, euro, percent
 from cycle.documents.vn_rules import validate
 from cycle.errors import UserError
 from cycle.persistence.uow import reading
+from cycle.service import registry
 from cycle.views.reports import submitted_proof
 from cycle.web import cycle_data
 from cycle.web.pages import problem_page, render, user, web
@@ -144,7 +145,7 @@ async def page(request: Request) -> Response:
         "euro": euro,
         "stage": stage_view,
         "sign_off": sign_off,
-        "titles": cycle_data.FORM_TITLES,
+        "events": registry.BY_NAME,
         "retention": vn.aufbewahren_bis(w.settings.verwendungsnachweis),
     }
     return render(request, "vn.html", context)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.conftest import ROOT
 from tests.portal.conftest import KALTENMOOR, audit
@@ -29,37 +29,6 @@ from tests.web.conftest import ZYKLUS, Site, make_site, running
 NOW = "2026-12-03T08:00"  # 28 days before the Jahresbericht is due: the first reminder
 REPORT = ROOT / "tests" / "data" / "documents" / "jahresbericht-2026.md"
 _axe = Axe()
-
-
-LAUNCH = {
-    "executable_path": "/usr/bin/chromium",
-    "args": [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-    ],
-}
-
-
-@pytest.fixture
-def chromium_page() -> Iterator[Page]:
-    """Debian's chromium through Playwright, started and stopped here.
-
-    Not pytest-playwright's session-wide browser: its event loop would stay in this thread for
-    the rest of the session and break every later in-process ``asyncio.run`` (tick, delivery).
-    Not named ``page`` either: the plugin would parametrize the test by ``browser_name``
-    (session scope), and pytest would then move the other browser tests up beside it.
-    """
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**LAUNCH)  # type: ignore[arg-type]
-        try:
-            context = browser.new_context(accept_downloads=True)
-            yield context.new_page()
-            context.close()
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +119,8 @@ def fill_vn(page: Page, verwaltung: str) -> None:
         page.get_by_label(f"Betrag, Zeile {i}", exact=True).fill(amount)
 
 
-def test_a_contact_answers_her_reminder_in_the_portal(
-    site: Site, chromium_page: Page, tmp_path: Path
-):
-    page = chromium_page
+def test_a_contact_answers_her_reminder_in_the_portal(site: Site, page: Page, tmp_path: Path):
+    page = page
     tick(site)
     [reminder] = [m for m in mails_to(site, KALTENMOOR) if "Erinnerung" in str(m["Subject"])]
     assert "Jahresbericht" in str(reminder["Subject"])

@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 from cycle.bootstrap import bootstrap
 from cycle.persistence.uow import UnitOfWork, reading
 from cycle.service import accounts
+from cycle.service import commands as c
 from cycle.web import exports
 from tests.conftest import Run
 
@@ -104,7 +105,7 @@ def test_a_session_ends_after_session_minutes(zyklus: Run, workspace: Path):
     try:
         from cycle.service.principal import Principal
 
-        command = accounts.AddUser("kim", "lesend", "Kim", PASSWORD)
+        command = c.AddUser("kim", "lesend", "Kim", PASSWORD)
         app.bus.handle(command, Principal.operator("test"))
         with UnitOfWork(app) as uow:
             user = accounts.authenticate(uow, "kim", PASSWORD, "127.0.0.1")

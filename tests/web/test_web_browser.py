@@ -42,33 +42,6 @@ def screenshot(page: Page, path: Path) -> None:
     assert data.startswith(PNG) and len(data) > 10_000, path
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-        ],
-    }
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """A German browser (Accept-Language, time zone) as the users have."""
-    return {**browser_context_args, "locale": "de-DE", "timezone_id": "Europe/Berlin"}
-
-
-@pytest.fixture(scope="session")
-def base_url() -> None:
-    """Replaces pytest-base-url's fixture (deprecated form, an error under -W error)."""
-    return None
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     s = make_site(tmp_path_factory.mktemp("browser"), NOW)
