@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from email.message import Message
-from email.utils import collapse_rfc2231_value
 
 import httpx
 import pytest
 
 from cycle.config.settings import Settings
-from cycle.web.security import HEADERS
 from tests.portal.conftest import KALTENMOOR, app_of, exchange, mint
+from tests.web.checks import assert_security_headers, filename_params
 from tests.web.conftest import Site, csrf, login, make_site, running
 
 HUGE = "99999999999999999999"  # 20 digits: above SQLite's 64-bit integers
@@ -105,14 +103,6 @@ def contact(site: Site) -> Iterator[httpx.Client]:
     client.close()
 
 
-def assert_security_headers(answer: httpx.Response) -> None:
-    """The headers of SPEC §13; the portal is stricter about the referrer (tokens in URLs)."""
-    portal = answer.request.url.path.startswith("/portal/")
-    expected = HEADERS | ({"referrer-policy": "no-referrer"} if portal else {})
-    for name, value in expected.items():
-        assert answer.headers.get(name) == value, name
-
-
 def assert_german_refusal(answer: httpx.Response) -> None:
     assert answer.status_code in (400, 404), (answer.status_code, answer.text[:300])
     assert_security_headers(answer)
@@ -171,19 +161,6 @@ def test_a_portal_post_with_a_huge_year_is_a_404(contact: httpx.Client):
 
 
 # --- Content-Disposition (issue 18 item 4) ---------------------------------------------------
-
-
-def filename_params(header: str) -> tuple[list[str], list[str]]:
-    """The values of ``filename`` and ``filename*`` as a mail/HTTP header parser reads them."""
-    message = Message()
-    message["content-disposition"] = header
-    params = message.get_params(header="content-disposition") or []
-    assert params[0] == ("attachment", ""), params
-    assert len(params) == 3 and {k for k, _ in params[1:]} == {"filename"}, params
-    plain = [v for _, v in params[1:] if isinstance(v, str)]
-    # ``filename*`` comes back RFC 2231-decoded: (charset, language, text)
-    star = [collapse_rfc2231_value(v) for _, v in params[1:] if isinstance(v, tuple)]
-    return plain, star
 
 
 @pytest.mark.parametrize(
