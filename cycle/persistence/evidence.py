@@ -74,7 +74,7 @@ def sweep_partials(var_dir: Path) -> list[Path]:
     for path in sorted((var_dir / "evidence").glob(f"*/*{PARTIAL}")):
         try:
             fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
+        except OSError:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -84,6 +84,8 @@ def sweep_partials(var_dir: Path) -> list[Path]:
         try:
             path.unlink(missing_ok=True)
             removed.append(path)
+        except OSError:
+            continue  # e.g. a read-only file system: the next start tries again
         finally:
             os.close(fd)
     return removed

@@ -25,7 +25,7 @@ from cycle.bootstrap import App
 from cycle.persistence import evidence
 from cycle.web import auth, outbox, overview, preview, protocol, reports
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
-from cycle.web.failures import LastResort, bad_parameter, configure_logging
+from cycle.web.failures import LastResort, bad_parameter, configure_logging, log
 from cycle.web.group import ROUTES as GROUP_ROUTES
 from cycle.web.pages import Web, environment, problem_page
 from cycle.web.params import BadParameter
@@ -65,7 +65,8 @@ THREADS = 12
 async def lifespan(starlette: Starlette) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
     web: Web = starlette.state.web
-    evidence.sweep_partials(web.app.settings.var_dir)
+    for path in evidence.sweep_partials(web.app.settings.var_dir):  # left by a killed writer
+        log.info("unvollständige Nachweisdatei entfernt: %s", path)
     yield
 
 
