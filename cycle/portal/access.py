@@ -90,13 +90,22 @@ async def request_page(request: Request) -> Response:
 
 
 def _send_link(w: Web, email: str, client: str) -> None:
-    """Count the request; mail a new link only within the limits and to a known contact."""
+    """Count the request; mail a new link only within the limits and to a known contact.
+
+    The same work for every address, so the time of the answer does not tell whether an
+    address is known: the mail is built and stored by the same path for an unknown address
+    too, in a savepoint that is then rolled back (nothing of it stays).
+    """
     with UnitOfWork(w.app) as uow:
         if not portal_store.allow_request(uow.session, email, client, uow.now):
             return
         token = portal_store.mint(uow.session, w.settings, email, portal_store.LOGIN, uow.now)
-        if token is not None:
-            _enqueue(uow, w, email, token, uow.now)
+        savepoint = uow.session.begin_nested()
+        _enqueue(uow, w, email, token or new_token(), uow.now)
+        if token is None:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
 
 
 def _enqueue(uow: UnitOfWork, w: Web, email: str, token: str, now: datetime) -> None:

@@ -22,6 +22,7 @@ from cycle.portal import cycles
 from cycle.portal.pages import form, handle, not_found, page, render
 from cycle.service import commands as c
 from cycle.views.reports import jahresbericht_data
+from cycle.web.downloads import headers as download_headers
 from cycle.web.pages import done, web
 from workflows.stages import StageType
 
@@ -69,8 +70,7 @@ async def skeleton(request: Request, access: Access) -> Response:
     app = web(request).app
     data = await run_in_threadpool(jahresbericht_data, app, view.pairing.id, view.year)
     name = f"jahresbericht-{view.pairing.id}-{view.year}.docx"
-    headers = {"content-disposition": f'attachment; filename="{name}"'}
-    return Response(skeleton_docx(data), media_type=DOCX, headers=headers)
+    return Response(skeleton_docx(data), media_type=DOCX, headers=download_headers(name))
 
 
 async def upload(request: Request, access: Access, data: FormData) -> Response:
@@ -109,7 +109,7 @@ async def upload(request: Request, access: Access, data: FormData) -> Response:
 
 ROUTES = [
     Route("/jahresbericht", page(overview), methods=["GET"]),
-    Route("/jahresbericht/{pairing}/{year:int}", page(show), methods=["GET"]),
-    Route("/jahresbericht/{pairing}/{year:int}", form(upload), methods=["POST"]),
-    Route("/jahresbericht/{pairing}/{year:int}/vorlage.docx", page(skeleton), methods=["GET"]),
+    Route("/jahresbericht/{pairing}/{year:jahr}", page(show), methods=["GET"]),
+    Route("/jahresbericht/{pairing}/{year:jahr}", form(upload), methods=["POST"]),
+    Route("/jahresbericht/{pairing}/{year:jahr}/vorlage.docx", page(skeleton), methods=["GET"]),
 ]

@@ -23,6 +23,7 @@ from cycle.portal import cycles
 from cycle.portal.pages import form, handle, not_found, page, render
 from cycle.service import commands as c
 from cycle.views.meeting_replies import Reply, meeting_replies
+from cycle.web.downloads import headers as download_headers
 from cycle.web.pages import done, text, web
 from workflows.stages import StageType
 
@@ -162,13 +163,12 @@ async def leitfaden(request: Request, access: Access) -> Response:
     if guide is None or not guide.is_file():
         return not_found(request)
     media = "text/markdown; charset=utf-8" if guide.suffix == ".md" else "application/octet-stream"
-    headers = {"content-disposition": f'attachment; filename="{guide.name}"'}
-    return Response(guide.read_bytes(), media_type=media, headers=headers)
+    return Response(guide.read_bytes(), media_type=media, headers=download_headers(guide.name))
 
 
 ROUTES = [
     Route("/termine", page(show), methods=["GET"]),
-    Route("/termine/{pairing}/{year:int}/{stage}/bestaetigen", form(confirm), methods=["POST"]),
-    Route("/termine/{pairing}/{year:int}/{stage}/vorschlagen", form(propose), methods=["POST"]),
-    Route("/termine/{pairing}/{year:int}/{stage}/leitfaden", page(leitfaden), methods=["GET"]),
+    Route("/termine/{pairing}/{year:jahr}/{stage}/bestaetigen", form(confirm), methods=["POST"]),
+    Route("/termine/{pairing}/{year:jahr}/{stage}/vorschlagen", form(propose), methods=["POST"]),
+    Route("/termine/{pairing}/{year:jahr}/{stage}/leitfaden", page(leitfaden), methods=["GET"]),
 ]

@@ -25,6 +25,7 @@ from cycle.portal import cycles, vn_form
 from cycle.portal.pages import form, handle, not_found, page, render
 from cycle.service import commands as c
 from cycle.views.reports import submitted_proof
+from cycle.web.downloads import headers as download_headers
 from cycle.web.pages import done, web
 from workflows.stages import StageType
 
@@ -166,16 +167,16 @@ async def pdf(request: Request, access: Access) -> Response:
     except UserError:
         return not_found(request)
     name = f"verwendungsnachweis-{view.pairing.id}-{view.year}.pdf"
-    headers = {"content-disposition": f'attachment; filename="{name}"'}
-    return Response(verwendungsnachweis_pdf(doc), media_type="application/pdf", headers=headers)
+    pdf_data = verwendungsnachweis_pdf(doc)
+    return Response(pdf_data, media_type="application/pdf", headers=download_headers(name))
 
 
 ROUTES = [
     Route("/verwendungsnachweis", page(overview), methods=["GET"]),
-    Route("/verwendungsnachweis/{pairing}/{year:int}", page(show), methods=["GET"]),
-    Route("/verwendungsnachweis/{pairing}/{year:int}", form(submit), methods=["POST"]),
+    Route("/verwendungsnachweis/{pairing}/{year:jahr}", page(show), methods=["GET"]),
+    Route("/verwendungsnachweis/{pairing}/{year:jahr}", form(submit), methods=["POST"]),
     Route(
-        "/verwendungsnachweis/{pairing}/{year:int}/verwendungsnachweis.pdf",
+        "/verwendungsnachweis/{pairing}/{year:jahr}/verwendungsnachweis.pdf",
         page(pdf),
         methods=["GET"],
     ),

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from functools import partial
 
 from cycle.bootstrap import App
+from cycle.persistence import evidence
 from cycle.runtime.scheduler import CATCH_UP_MINUTES, Jobs, build_scheduler
 from cycle.service.tick import TickReport
 from notifications.delivery import DeliveryReport
@@ -127,6 +128,8 @@ def configure_logging() -> None:
 def run(app: App) -> int:
     """The ``zyklus run`` command: serve until SIGTERM or SIGINT, then exit 0."""
     configure_logging()
+    for path in evidence.sweep_partials(app.settings.var_dir):  # left by a killed writer
+        log.info("unvollständige Nachweisdatei entfernt: %s", path)
     if not hasattr(signal, "pthread_sigmask"):  # not POSIX: handlers and an event
         return serve(app, _wait_with_handlers())
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)

@@ -18,6 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -212,7 +213,11 @@ def authenticate(uow: UnitOfWork, login: str, password: str, address: str) -> Us
         or _failures(session, keys[1], since) >= MAX_FAILURES_PER_ADDRESS
     )
     row = session.exec(select(UserRow).where(UserRow.login == login)).first()
-    ok = not limited and row is not None and row.active and _verify(row, password)
+    # Every attempt costs one argon2 verification — against a dummy hash for an unknown or
+    # disabled login, or when limited — so the time of the answer does not tell who exists.
+    known = row is not None and row.active
+    matches = _verify(row.password_hash if row is not None and known else _dummy(), password)
+    ok = matches and known and not limited
     if not ok or row is None:
         session.add_all([LoginAttempt(key=key, at=now) for key in keys])
         return None
@@ -224,11 +229,17 @@ def authenticate(uow: UnitOfWork, login: str, password: str, address: str) -> Us
     return _user(row)
 
 
-def _verify(row: UserRow, password: str) -> bool:
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(row.password_hash, password)
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy() -> str:
+    """A hash with the hasher's parameters of a random password nobody knows (made once)."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 def _digest(token: str) -> str:

@@ -1,7 +1,9 @@
 """``create_app(app)``: the Starlette application on one composition root (``cycle.bootstrap``).
 
-Middleware order (outermost first): security headers on every answer, the body limit before
-anything reads a body, then the login check. The secret comes from ``[web] secret_env``.
+Middleware order (outermost first): security headers on every answer, the last resort (a German
+500/503 page with a reference for any exception, ``failures``), the body limit before anything
+reads a body, then the login check. The secret comes from ``[web] secret_env``. At start, partial
+evidence files that a crash or a full disk left behind are removed.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from starlette.staticfiles import StaticFiles
 
 from cycle import portal
 from cycle.bootstrap import App
+from cycle.persistence import evidence
 from cycle.web import auth, outbox, overview, preview, protocol, reports
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
+from cycle.web.failures import LastResort, bad_parameter, configure_logging, log
 from cycle.web.group import ROUTES as GROUP_ROUTES
 from cycle.web.pages import Web, environment, problem_page
+from cycle.web.params import BadParameter
 from cycle.web.security import BodyLimit, Secret, SecurityHeaders
 from cycle.web.server import secret_of
 from cycle.web.sessions import RequireLogin
@@ -57,8 +62,11 @@ THREADS = 12
 
 
 @asynccontextmanager
-async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+async def lifespan(starlette: Starlette) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    web: Web = starlette.state.web
+    for path in evidence.sweep_partials(web.app.settings.var_dir):  # left by a killed writer
+        log.info("unvollständige Nachweisdatei entfernt: %s", path)
     yield
 
 
@@ -70,12 +78,14 @@ def create_app(app: App) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(LastResort),
             Middleware(BodyLimit, limit=limit + 64 * 1024),  # room for the other form fields
             Middleware(RequireLogin, web=web),
         ],
-        exception_handlers={404: not_found},
+        exception_handlers={404: not_found, BadParameter: bad_parameter},
         lifespan=lifespan,
     )
     starlette.state.web = web
+    configure_logging()
     starlette.state.templates = environment()
     return starlette

@@ -19,6 +19,7 @@ from cycle.service import permissions, registry
 from cycle.service.outcomes import Outcome, StageChange
 from cycle.service.registry import Surface
 from cycle.web import cycle_data
+from cycle.web.downloads import headers as download_headers
 from cycle.web.forms import Fields, event_command
 from cycle.web.pages import done, errors_of, handle, post, problem_page, render, user, web
 from workflows.stages import EVENT_LABELS, STATUS_LABELS
@@ -41,9 +42,9 @@ FIELDS = {
 }
 
 
-def _year(request: Request) -> int | None:
-    text = str(request.path_params["year"])
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+def _year(request: Request) -> int:
+    year: int = request.path_params["year"]  # ``{year:jahr}``: 2000–2100 (``cycle.web.params``)
+    return year
 
 
 async def show(
@@ -56,7 +57,7 @@ async def show(
     w = web(request)
     pairing, year = str(request.path_params["pairing"]), _year(request)
     p = w.settings.pairings.get(pairing)
-    if p is None or year is None:
+    if p is None:
         return problem_page(request, 404, "Nicht gefunden", ["Diese Partnerschaft gibt es nicht."])
 
     def load() -> cycle_data.CycleView:
@@ -124,7 +125,7 @@ def _here(request: Request) -> str:
 async def event(request: Request, form: FormData) -> Response:
     w, year = web(request), _year(request)
     pairing, stage, name = (str(request.path_params[k]) for k in ("pairing", "stage", "event"))
-    if year is None or name not in registry.stage_events(Surface.WEB):
+    if name not in registry.stage_events(Surface.WEB):
         return problem_page(request, 404, "Nicht gefunden", ["Dieses Ereignis gibt es nicht."])
     form_id = f"{stage}-{name}"
     try:
@@ -142,8 +143,6 @@ async def event(request: Request, form: FormData) -> Response:
 
 async def note(request: Request, form: FormData) -> Response:
     year = _year(request)
-    if year is None:
-        return problem_page(request, 404, "Nicht gefunden", ["Diesen Zyklus gibt es nicht."])
     fields = Fields(form, web(request).app.calendar.timezone)
     try:
         pairing = str(request.path_params["pairing"])
@@ -200,14 +199,16 @@ async def evidence(request: Request) -> Response:
     path = w.app.var_dir / "evidence" / sha[:2] / sha
     if row is None or not path.is_file():
         return problem_page(request, 404, "Nicht gefunden", ["Diesen Nachweis gibt es nicht."])
-    return FileResponse(path, filename=row.filename, media_type="application/octet-stream")
+    return FileResponse(
+        path, media_type="application/octet-stream", headers=download_headers(row.filename)
+    )
 
 
 ROUTES = [
-    Route("/zyklus/{pairing}/{year}", show, methods=["GET"]),
-    Route("/zyklus/{pairing}/{year}/notiz", post(note), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year}/beenden", post(end), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year}/portal-widerrufen", post(revoke), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year}/{stage}/{event}", post(event), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year:jahr}", show, methods=["GET"]),
+    Route("/zyklus/{pairing}/{year:jahr}/notiz", post(note), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year:jahr}/beenden", post(end), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year:jahr}/portal-widerrufen", post(revoke), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year:jahr}/{stage}/{event}", post(event), methods=["POST"]),
     Route("/nachweis/{sha}", evidence, methods=["GET"]),
 ]

@@ -17,6 +17,7 @@ from cycle.service import commands as c
 from cycle.service.permissions import may
 from cycle.views.outbox_view import STATUS_LABELS
 from cycle.web.pages import done, handle, post, problem_page, render, user, web
+from cycle.web.params import query_choice
 
 # The HTML part of a mail is shown as its own document, sandboxed: no script, no form, no fetch.
 MAIL_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -24,9 +25,7 @@ MAIL_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data
 
 async def listing(request: Request) -> Response:
     w = web(request)
-    status = request.query_params.get("status") or None
-    if status not in (None, *STATUS_LABELS):
-        status = None
+    status = query_choice(request, "status", "Status", STATUS_LABELS)
 
     def load() -> tuple[list[OutboxMessage], dict[str, int]]:
         query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc())
@@ -52,15 +51,8 @@ async def listing(request: Request) -> Response:
     return render(request, "outbox.html", context)
 
 
-def _id(request: Request) -> int | None:
-    text = str(request.path_params["id"])
-    return int(text) if text.isdigit() else None
-
-
 async def _message(request: Request) -> OutboxMessage | None:
-    w, ident = web(request), _id(request)
-    if ident is None:
-        return None
+    w, ident = web(request), int(request.path_params["id"])
 
     def load() -> OutboxMessage | None:
         with reading(w.app.engine) as session:
@@ -92,7 +84,7 @@ async def message_html(request: Request) -> Response:
 
 
 async def retry(request: Request, _form: FormData) -> Response:
-    ident = _id(request)
+    ident = int(request.path_params["id"])
     try:
         await handle(request, c.RetryOutbox(message_id=ident))
     except Forbidden:
@@ -108,7 +100,7 @@ async def retry(request: Request, _form: FormData) -> Response:
 
 ROUTES = [
     Route("/postausgang", listing, methods=["GET"]),
-    Route("/postausgang/{id}", message, methods=["GET"]),
-    Route("/postausgang/{id}/html", message_html, methods=["GET"]),
-    Route("/postausgang/{id}/erneut", post(retry), methods=["POST"]),
+    Route("/postausgang/{id:nummer}", message, methods=["GET"]),
+    Route("/postausgang/{id:nummer}/html", message_html, methods=["GET"]),
+    Route("/postausgang/{id:nummer}/erneut", post(retry), methods=["POST"]),
 ]

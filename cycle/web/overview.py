@@ -17,7 +17,9 @@ from cycle.persistence.uow import reading
 from cycle.views import overview
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from cycle.web import exports
+from cycle.web.downloads import headers as download_headers
 from cycle.web.pages import Web, problem_page, render, web
+from cycle.web.params import query_text, query_year
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,12 @@ class Filters:
 
 
 def filters(request: Request, today: date) -> Filters:
-    q = request.query_params
-    year_text = q.get("jahr", "")
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else today.year
     return Filters(
-        year,
-        q.get("traeger") or None,
-        q.get("stadtteil") or None,
-        q.get("handlungsfeld") or None,
-        q.get("ueberfaellig") == "1",
+        query_year(request) or today.year,
+        query_text(request, "traeger", "Träger"),
+        query_text(request, "stadtteil", "Stadtteil"),
+        query_text(request, "handlungsfeld", "Handlungsfeld"),
+        request.query_params.get("ueberfaellig") == "1",
     )
 
 
@@ -122,8 +121,8 @@ async def download(request: Request) -> Response:
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         data, media = exports.to_csv(head, body), "text/csv; charset=utf-8"
-    disposition = f'attachment; filename="{name}.{request.path_params["fmt"]}"'
-    return Response(data, media_type=media, headers={"content-disposition": disposition})
+    headers = download_headers(f"{name}.{request.path_params['fmt']}")
+    return Response(data, media_type=media, headers=headers)
 
 
 ROUTES = [

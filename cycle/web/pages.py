@@ -26,6 +26,7 @@ from cycle.errors import Forbidden, UserError
 from cycle.service.accounts import User
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import ROLE_LABELS
+from cycle.web import params  # noqa: F401 - registers the path convertors jahr, nummer
 from cycle.web.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, Secret, csrf_cookie
 from workflows.stages import EVENT_LABELS, STATUS_LABELS
 

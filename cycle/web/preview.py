@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from cycle.simulation.simulate import simulate
 from cycle.web.pages import render, web
+from cycle.web.params import query_number
 
 KIND_LABELS = {
     "erinnerung": "Erinnerung",
@@ -28,8 +29,7 @@ KIND_LABELS = {
 
 async def page(request: Request) -> Response:
     w = web(request)
-    text = request.query_params.get("wochen", "4")
-    weeks = int(text) if text.isdigit() and 1 <= int(text) <= 12 else 4
+    weeks = query_number(request, "wochen", "Wochen", 1, 12) or 4
     start = w.app.today()
     end = start + timedelta(weeks=weeks) - timedelta(days=1)
     rows: list[dict[str, Any]] = await run_in_threadpool(simulate, w.app, start, end, [])

@@ -17,16 +17,16 @@ from cycle.persistence.uow import reading
 from cycle.views.audit_view import completion_record
 from cycle.web.cycle_data import payload_text
 from cycle.web.pages import render, web
+from cycle.web.params import query_text, query_year
 
 LIMIT = 500
 
 
 async def page(request: Request) -> Response:
     w = web(request)
-    q = request.query_params
-    pairing = q.get("pairing") or None
-    year = int(q["jahr"]) if q.get("jahr", "").isdigit() else None
-    actor = q.get("wer") or None
+    pairing = query_text(request, "pairing", "Partnerschaft")
+    year = query_year(request)
+    actor = query_text(request, "wer", "Wer")
 
     def load() -> tuple[list[AuditEntry], audit.Verification]:
         query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(LIMIT)

@@ -7,7 +7,6 @@ The documents are built by the same functions as ``zyklus report`` and ``zyklus 
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,7 +25,9 @@ from cycle.documents import (
 from cycle.errors import UserError
 from cycle.views import calendar_export
 from cycle.views.reports import buendelung_data, jahresbericht_data, submitted_proof
+from cycle.web.downloads import headers as download_headers
 from cycle.web.pages import problem_page, render, web
+from cycle.web.params import query_choice, query_year
 from notifications import ics
 
 MEDIA = {
@@ -41,8 +42,7 @@ MEDIA = {
 async def page(request: Request) -> Response:
     w = web(request)
     s = w.settings
-    year_text = request.query_params.get("jahr", "")
-    year = int(year_text) if year_text.isdigit() else w.app.today().year
+    year = query_year(request) or w.app.today().year
     pairings = [
         (pid, s.stadtteile[p.stadtteil].name, s.traeger[p.traeger].name)
         for pid, p in sorted(s.pairings.items())
@@ -78,11 +78,18 @@ def _build(app: App, kind: str, fmt: str, pairing: str, year: int | None) -> byt
 async def download(request: Request) -> Response:
     w, q = web(request), request.query_params
     kind = str(request.path_params["kind"])
-    fmt = q.get("format") or ("ics" if kind == "kalender" else "md")
-    pairing = q.get("pairing", "")
-    year = int(q["jahr"]) if q.get("jahr", "").isdigit() else None
-    if kind != "buendelung" and pairing and pairing not in w.settings.pairings:
+    fmt = query_choice(request, "format", "Format", MEDIA) or (
+        "ics" if kind == "kalender" else "md"
+    )
+    # For the Bündelung, ``pairing`` names a Handlungsfeld (the report's filter).
+    known = (
+        {p.handlungsfeld for p in w.settings.pairings.values()}
+        if kind == "buendelung"
+        else w.settings.pairings
+    )
+    if q.get("pairing") and q["pairing"] not in known:
         return problem_page(request, 404, "Nicht gefunden", ["Diese Partnerschaft gibt es nicht."])
+    pairing, year = q.get("pairing", ""), query_year(request)
     build: Callable[[], bytes] = lambda: _build(w.app, kind, fmt, pairing, year)  # noqa: E731
     try:
         data = await run_in_threadpool(build)
@@ -91,9 +98,7 @@ async def download(request: Request) -> Response:
     except UserError as exc:
         return problem_page(request, 409, "Bericht nicht verfügbar", exc.lines)
     stem = "-".join(str(p) for p in (kind, pairing, year) if p)
-    name = f"{stem}.{fmt}"
-    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
-    return Response(data, media_type=MEDIA[fmt], headers={"content-disposition": disposition})
+    return Response(data, media_type=MEDIA[fmt], headers=download_headers(f"{stem}.{fmt}"))
 
 
 ROUTES = [

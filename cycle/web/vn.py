@@ -101,10 +101,9 @@ def rules_of(
 
 async def page(request: Request) -> Response:
     w = web(request)
-    pairing, year_text = str(request.path_params["pairing"]), str(request.path_params["year"])
-    if pairing not in w.settings.pairings or not year_text.isdigit():
+    pairing, year = str(request.path_params["pairing"]), int(request.path_params["year"])
+    if pairing not in w.settings.pairings:
         return problem_page(request, 404, "Nicht gefunden", ["Diesen Zyklus gibt es nicht."])
-    year = int(year_text)
     stage = next((s for s in w.settings.stages if s.type is StageType.PROOF_OF_FUNDS), None)
     try:
         doc: VerwendungsnachweisDokument = await run_in_threadpool(
@@ -151,4 +150,4 @@ async def page(request: Request) -> Response:
     return render(request, "vn.html", context)
 
 
-ROUTES = [Route("/zyklus/{pairing}/{year}/verwendungsnachweis", page, methods=["GET"])]
+ROUTES = [Route("/zyklus/{pairing}/{year:jahr}/verwendungsnachweis", page, methods=["GET"])]
