@@ -15,6 +15,7 @@ from typing import Any
 import tomli
 
 MAX_DEPTH = 50  # brackets and braces open at once; real files use 3
+TOO_LONG = "eine ganze Zahl hat zu viele Stellen (höchstens 4300)"
 TOO_DEEP = "Listen oder Tabellen sind zu tief ineinander verschachtelt (höchstens 50 Ebenen)"
 
 
@@ -58,6 +59,8 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         raise TomlError(syntax_error(source, str(exc))) from None
     except RecursionError:
         raise TomlError(f"{source}: {TOO_DEEP}") from None
+    except ValueError:  # Python refuses to convert an integer literal of over 4300 digits
+        raise TomlError(f"{source}: {TOO_LONG}") from None
 
 
 def syntax_error(source: str, message: str) -> str:

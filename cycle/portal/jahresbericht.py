@@ -110,6 +110,10 @@ async def upload(request: Request, access: Access, data: FormData) -> Response:
 ROUTES = [
     Route("/jahresbericht", page(overview), methods=["GET"]),
     Route("/jahresbericht/{pairing}/{year:int}", page(show), methods=["GET"]),
-    Route("/jahresbericht/{pairing}/{year:int}", form(upload), methods=["POST"]),
+    Route(
+        "/jahresbericht/{pairing}/{year:int}",
+        form(upload, files=1, kind=c.Submit),
+        methods=["POST"],
+    ),
     Route("/jahresbericht/{pairing}/{year:int}/vorlage.docx", page(skeleton), methods=["GET"]),
 ]

@@ -207,11 +207,24 @@ async def evidence(request: Request) -> Response:
     return FileResponse(path, filename=row.filename, media_type="application/octet-stream")
 
 
+def _event_kind(request: Request) -> type | None:
+    """The command an event form gives: its permission is asked before the body is read."""
+    return cycle_data.EVENT_COMMANDS.get(str(request.path_params["event"]))
+
+
 ROUTES = [
     Route("/zyklus/{pairing}/{year}", show, methods=["GET"]),
-    Route("/zyklus/{pairing}/{year}/notiz", post(note), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year}/beenden", post(end), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year}/portal-widerrufen", post(revoke), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year}/{stage}/{event}", post(event), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year}/notiz", post(note, kind=c.Note), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year}/beenden", post(end, kind=c.End), methods=["POST"]),
+    Route(
+        "/zyklus/{pairing}/{year}/portal-widerrufen",
+        post(revoke, kind=c.RevokePortal),
+        methods=["POST"],
+    ),
+    Route(
+        "/zyklus/{pairing}/{year}/{stage}/{event}",
+        post(event, files=1, kind=_event_kind),
+        methods=["POST"],
+    ),
     Route("/nachweis/{sha}", evidence, methods=["GET"]),
 ]

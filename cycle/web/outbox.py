@@ -110,5 +110,5 @@ ROUTES = [
     Route("/postausgang", listing, methods=["GET"]),
     Route("/postausgang/{id}", message, methods=["GET"]),
     Route("/postausgang/{id}/html", message_html, methods=["GET"]),
-    Route("/postausgang/{id}/erneut", post(retry), methods=["POST"]),
+    Route("/postausgang/{id}/erneut", post(retry, kind=c.RetryOutbox), methods=["POST"]),
 ]
