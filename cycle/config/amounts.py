@@ -26,7 +26,8 @@ AMOUNT = Digits(12, 2)  # money in euros: up to 999.999.999.999,99
 SHARE = Digits(3, 6)  # a share such as a Stellenanteil 0.375 (the rules then say 0 < x <= 1)
 
 # Only ASCII digits: ``\d`` would also take Arabic-Indic or full-width digits.
-_SHAPE = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
+# Leading zeros stay outside group 2 (but for the last one of a zero).
+_SHAPE = re.compile(r"(-?)0*([0-9]+)(?:[.,]([0-9]+))?")
 
 
 class AmountError(ValueError):
@@ -50,15 +51,18 @@ def bounded_decimal(text: str, digits: Digits = AMOUNT) -> Decimal:
             f"ist keine Zahl wie „1234.56“ (ohne Exponent, höchstens {digits.whole} Stellen "
             f"vor und {digits.places} nach dem Komma)",
         )
-    sign, whole, fraction = match[1], match[2].lstrip("0") or "0", match[3] or ""
-    if len(whole) > digits.whole:
+    # Lengths from the match's positions: no copy of a huge run of digits is made.
+    whole_start, whole_end = match.span(2)
+    if whole_end - whole_start > digits.whole:
         raise AmountError(
             "vorkomma", f"ist unplausibel groß (mehr als {digits.whole} Stellen vor dem Komma)"
         )
-    if len(fraction) > digits.places:
+    places = match.end(3) - match.start(3) if match.start(3) >= 0 else 0
+    if places > digits.places:
         word = "zwei" if digits.places == 2 else str(digits.places)
         raise AmountError("nachkomma", f"hat mehr als {word} Nachkommastellen")
-    return Decimal(f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}")
+    whole = match.string[whole_start:whole_end]
+    return Decimal(f"{match[1]}{whole}.{match[3]}" if places else f"{match[1]}{whole}")
 
 
 def bounded_number(value: int | float, digits: Digits = AMOUNT) -> Decimal:
