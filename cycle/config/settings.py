@@ -172,6 +172,7 @@ class WebSettings:
     secret_env: str = "ZYKLUS_WEB_SECRET"  # name of the variable holding the session secret
     session_minutes: int = 480
     upload_max_mb: int = 25
+    body_timeout_s: int = 30  # a request body must arrive within this many seconds
 
     @property
     def secure(self) -> bool:

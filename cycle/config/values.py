@@ -10,12 +10,15 @@ import difflib
 import re
 from collections.abc import Collection
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from cycle.config.amounts import AmountError, Digits, bounded_decimal, bounded_number
 
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"^{_LOCAL}@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$")
 _MAILBOX = re.compile(r"^(?P<name>[^<>\r\n]*?)\s*<(?P<addr>[^<>\r\n]*)>$")
+_CONFIG_DIGITS = Digits(12, 6)
 _CLOCK = re.compile(r"^(?P<h>[01]\d|2[0-3]):(?P<m>[0-5]\d)$")
 
 
@@ -89,11 +92,18 @@ def parse_clock(value: object) -> time | None:
 
 
 def parse_money(value: object) -> Decimal | None:
-    """A finite decimal from a string like ``"7000.00"`` (or an int); floats are refused."""
+    """A bounded decimal from a string like ``"7000.00"`` (or an int); floats are refused.
+
+    At most 12 digits before and 6 after the point (amounts and shares such as ``"0.125"``),
+    counted before conversion (``cycle.config.amounts``).
+    """
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    try:
-        amount = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
+    if isinstance(value, str) and "," in value:  # the file asks for a point
         return None
-    return amount if amount.is_finite() else None
+    try:
+        if isinstance(value, int):
+            return bounded_number(value, _CONFIG_DIGITS)
+        return bounded_decimal(value, _CONFIG_DIGITS)
+    except AmountError:
+        return None

@@ -13,7 +13,15 @@ from cycle.config.schema import Table
 from cycle.config.settings import WebSettings
 from cycle.config.values import quote
 
-WEB_KEYS = ("base_url", "host", "port", "secret_env", "session_minutes", "upload_max_mb")
+WEB_KEYS = (
+    "base_url",
+    "host",
+    "port",
+    "secret_env",
+    "session_minutes",
+    "upload_max_mb",
+    "body_timeout_s",
+)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -46,4 +54,5 @@ def read_web(root: Table) -> WebSettings:
             "session_minutes", defaults.session_minutes, minimum=5, maximum=7 * 24 * 60
         ),
         upload_max_mb=table.integer("upload_max_mb", defaults.upload_max_mb, 1, 1024),
+        body_timeout_s=table.integer("body_timeout_s", defaults.body_timeout_s, 1, 3600),
     )

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from docx import Document
+
+from cycle.documents import unpack
 
 
 class UnlesbaresDokument(ValueError):
@@ -77,42 +78,24 @@ def markdown_elements(text: str) -> list[Element]:
     return elements
 
 
-MAX_UNPACKED = 64 * 1024 * 1024  # a Jahresbericht's XML and images, unpacked
-MAX_PARTS = 2000
-MAX_RATIO = 200  # unpacked / packed per part; text XML compresses ~10:1, bombs ~1000:1
-
-
-def check_zip(data: bytes) -> None:
-    """Refuse a ZIP that unpacks to more than ``MAX_UNPACKED`` (a zip bomb) before parsing it."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise UnlesbaresDokument("Die Datei ist kein lesbares DOCX-Dokument.") from None
-    unpacked = sum(p.file_size for p in parts)
-    ratio = max((p.file_size / max(p.compress_size, 1) for p in parts), default=0)
-    if len(parts) > MAX_PARTS or unpacked > MAX_UNPACKED or ratio > MAX_RATIO:
-        raise UnlesbaresDokument(
-            "Das DOCX-Dokument entpackt sich auf mehr als 64 MB oder ist auffällig stark "
-            "komprimiert; es wird nicht geöffnet (bitte als normales Word-Dokument speichern)."
-        )
-
-
 def docx_elements(data: bytes, guide_style: str) -> list[Element]:
     """The elements of a DOCX file; anything unreadable is an ``UnlesbaresDokument``.
 
-    python-docx and lxml raise many kinds of errors on broken files (bad ZIP, missing parts,
-    XML syntax, unexpected content); all of them mean "not a readable DOCX" to the user.
+    The archive is first unpacked within budgets (``unpack.repacked``: what it really unpacks
+    to, never the sizes it declares); python-docx reads only that copy. python-docx and lxml
+    raise many kinds of errors on broken files (bad ZIP, missing parts, XML syntax, unexpected
+    content); all of them mean "not a readable DOCX" to the user.
     """
-    check_zip(data)
     try:
-        return _docx_elements(data, guide_style)
+        measured = unpack.repacked(data)
+    except (unpack.ZuGross, unpack.Kaputt) as error:
+        raise UnlesbaresDokument(str(error)) from None
+    try:
+        return _docx_elements(measured, guide_style)
     except UnlesbaresDokument:
         raise
     except Exception as error:  # a third-party parser: see the docstring
-        raise UnlesbaresDokument(
-            "Die Datei ist kein lesbares DOCX-Dokument (beschädigt oder kein Word-Format)."
-        ) from error
+        raise UnlesbaresDokument(unpack.BROKEN) from error
 
 
 def _docx_elements(data: bytes, guide_style: str) -> list[Element]:

@@ -19,6 +19,7 @@ from cycle.documents.model import Verwendungsnachweis as Verwendungsnachweis
 from cycle.documents.vn_rules import validate as validate
 from cycle.documents.vn_toml import Reader
 
+MAX_TEXT = 1024 * 1024  # characters; the web form's fields are bounded the same
 _REQUIRED = (
     "jahr",
     "zuschuss",
@@ -48,6 +49,10 @@ def _read(text: str) -> tuple[list[Problem], Verwendungsnachweis | None, set[str
     rows or the signature are broken (those are left out or replaced, and named in the third
     value), so that the arithmetic rules can be checked at the same time.
     """
+    if len(text) > MAX_TEXT:  # a proof is a few KB; bounds the parser's time (SPEC §14 Limits)
+        mb = MAX_TEXT // (1024 * 1024)
+        too_long = f"ist länger als {mb} MB (ein Verwendungsnachweis hat wenige KB)"
+        return [Problem("datei", too_long)], None, set()
     try:
         data = parse_toml(text, "Verwendungsnachweis")
     except TomlError as error:

@@ -7,19 +7,15 @@ types, text that is no amount); the rules on the values live in ``verwendungsnac
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from cycle.clock import YEARS, in_range
+from cycle.config.amounts import AMOUNT, SHARE, AmountError, Digits, bounded_decimal, bounded_number
 from cycle.documents.model import Problem
 from cycle.documents.money import CENT, is_cent_exact
-
-_AMOUNT = re.compile(r"^-?\d+(?:[.,]\d+)?$")
-_MAX_DIGITS = 15  # integer digits; anything larger is not a plausible amount
 
 
 def kind(value: object) -> str:
@@ -64,13 +60,13 @@ class Reader:
                 self.problem(f"{prefix}{key}", "fehlt")
 
     def money(self, data: dict[str, Any], key: str, prefix: str = "") -> Decimal | None:
-        amount = self._number(data, key, prefix, 'einen Betrag wie "1234.56"')
+        amount = self._number(data, key, prefix, 'einen Betrag wie "1234.56"', AMOUNT)
         if amount is not None and is_cent_exact(amount):
             amount = amount.quantize(CENT)  # 21000 -> 21000.00; a third decimal stays visible
         return amount
 
     def share(self, data: dict[str, Any], key: str, prefix: str = "") -> Decimal | None:
-        return self._number(data, key, prefix, 'einen Anteil wie "0.75"')
+        return self._number(data, key, prefix, 'einen Anteil wie "0.75"', SHARE)
 
     def text(self, data: dict[str, Any], key: str, prefix: str = "") -> str | None:
         if key not in data:
@@ -127,28 +123,34 @@ class Reader:
             return None
         return value
 
-    def _number(self, data: dict[str, Any], key: str, prefix: str, expected: str) -> Decimal | None:
-        """A finite Decimal from a string or a TOML number; reports and returns None otherwise."""
+    def _number(
+        self, data: dict[str, Any], key: str, prefix: str, expected: str, digits: Digits
+    ) -> Decimal | None:
+        """A bounded Decimal from a string or a TOML number; reports and returns None otherwise.
+
+        The digits are counted before anything is converted (``cycle.config.amounts``).
+        """
         if key not in data:
             return None
         value, where = data[key], f"{prefix}{key}"
-        amount = _decimal(value)
-        if amount is None:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.problem(where, f"erwartet {expected}, gefunden: {kind(value)}")
-        elif amount.adjusted() >= _MAX_DIGITS:
-            self.problem(where, f"unplausibel groß (mehr als {_MAX_DIGITS} Stellen vor dem Komma)")
             return None
-        return amount
+        try:
+            if isinstance(value, str):
+                return bounded_decimal(value, digits)
+            return bounded_number(value, digits)
+        except AmountError as error:
+            if error.code == "form":
+                found = "Text" if isinstance(value, str) else "Zahl"
+                self.problem(where, f"erwartet {expected}, gefunden: {found} {_shown(value)}")
+            else:
+                self.problem(where, f"{_shown(value)} {error.message}")
+            return None
 
 
-def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        # the shortest repr is the literal as written: 0.1 stays 0.1, 1.005 stays 1.005
-        return Decimal(str(value)) if math.isfinite(value) else None
-    if isinstance(value, str) and _AMOUNT.match(value.strip()):
-        return Decimal(value.strip().replace(",", "."))
-    return None
+def _shown(value: str | int | float) -> str:
+    """The value for a message, never longer than a line (a refused text may be megabytes)."""
+    text = value[:25] if isinstance(value, str) else repr(value)[:25]
+    head = text[:24].replace("\n", " ")
+    return f"„{head}…“" if len(text) > 24 else f"„{head}“"

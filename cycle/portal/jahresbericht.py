@@ -110,6 +110,10 @@ async def upload(request: Request, access: Access, data: FormData) -> Response:
 ROUTES = [
     Route("/jahresbericht", page(overview), methods=["GET"]),
     Route("/jahresbericht/{pairing}/{year:jahr}", page(show), methods=["GET"]),
-    Route("/jahresbericht/{pairing}/{year:jahr}", form(upload), methods=["POST"]),
+    Route(
+        "/jahresbericht/{pairing}/{year:jahr}",
+        form(upload, files=1, kind=c.Submit),
+        methods=["POST"],
+    ),
     Route("/jahresbericht/{pairing}/{year:jahr}/vorlage.docx", page(skeleton), methods=["GET"]),
 ]

@@ -23,8 +23,10 @@ from cycle.errors import Forbidden
 from cycle.persistence import portal_store
 from cycle.persistence.portal_store import Access
 from cycle.persistence.uow import reading
+from cycle.service import permissions
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal, Role
+from cycle.web.body import BodyRefused, form_of
 from cycle.web.pages import Web, environment, web
 from cycle.web.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, csrf_cookie
 
@@ -129,41 +131,55 @@ def page(handler: ContactPage) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def _checked_form(
-    request: Request, run: Callable[[FormData], Awaitable[Response]]
+    request: Request, run: Callable[[FormData], Awaitable[Response]], files: int = 0
 ) -> Response:
+    """Read the form within the limits (``cycle.web.body``), CSRF checked before any file."""
     w = web(request)
-    limit = w.settings.web.upload_max_mb * 1024 * 1024
-    async with request.form(max_files=2, max_fields=400, max_part_size=limit) as form:
-        if not w.secret.csrf_ok(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):
-            return problem(
-                request,
+    cookie = request.cookies.get(CSRF_COOKIE)
+
+    def gate(fields: FormData) -> None:
+        if not w.secret.csrf_ok(cookie, fields.get(CSRF_FIELD)):
+            raise BodyRefused(
                 403,
                 "Sicherheitsprüfung fehlgeschlagen",
-                [
-                    "Das Formular ist abgelaufen oder kam nicht von dieser Seite; nichts wurde "
-                    "geändert. Bitte die Seite neu laden und erneut senden."
-                ],
+                "Das Formular ist abgelaufen oder kam nicht von dieser Seite; nichts wurde "
+                "geändert. Bitte die Seite neu laden und erneut senden.",
             )
-        try:
-            return await run(form)
-        except Forbidden:
-            return not_found(request)
+
+    try:
+        async with form_of(request, files, gate) as fields:
+            gate(fields)
+            return await run(fields)
+    except BodyRefused as refused:
+        return problem(request, refused.status, refused.title, refused.lines)
+    except Forbidden:
+        return not_found(request)
 
 
-def form(handler: ContactForm) -> Callable[[Request], Awaitable[Response]]:
-    """A POST that needs the contact's session and a valid CSRF token."""
+def form(
+    handler: ContactForm, files: int = 0, kind: type | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """A POST that needs the contact's session and a valid CSRF token.
+
+    With ``kind`` (a form that takes files), the permission table and the contact's pairings
+    are asked before the body is read: another pairing's upload answers 404 unread.
+    """
 
     async def endpoint(request: Request) -> Response:
         access = await contact(request)
         if access is None:
             return expired(request)
-        return await _checked_form(request, lambda f: handler(request, access, f))
+        if kind is not None:
+            who, pairing = principal(access), request.path_params.get("pairing")
+            if not permissions.may(who, kind) or (pairing is not None and not who.sees(pairing)):
+                return not_found(request)
+        return await _checked_form(request, lambda f: handler(request, access, f), files)
 
     return endpoint
 
 
 def public_form(handler: PublicForm) -> Callable[[Request], Awaitable[Response]]:
-    """A POST without a session (link exchange, link request), CSRF-checked."""
+    """A POST without a session (link exchange, link request), CSRF-checked; no files."""
 
     async def endpoint(request: Request) -> Response:
         return await _checked_form(request, lambda f: handler(request, f))

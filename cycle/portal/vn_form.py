@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from starlette.datastructures import FormData
 
 from cycle.clock import parse_date
+from cycle.config.amounts import AmountError, bounded_decimal
 from cycle.config.settings import VerwendungsnachweisRules
 from cycle.documents import Verwendungsnachweis
 from cycle.documents.money import cap_of, euro
@@ -144,11 +145,11 @@ def to_toml(vn: VnForm, year: int) -> str:
 
 
 def _money(text: str) -> Decimal | None:
+    """The amount for the sums; ``None`` when it is no bounded amount (the validator says why)."""
     try:
-        value = Decimal(plain_amount(text)) if text else Decimal("0")
-    except InvalidOperation:
+        return bounded_decimal(plain_amount(text)) if text else Decimal("0")
+    except AmountError:
         return None
-    return value if value.is_finite() else None
 
 
 @dataclass(frozen=True)

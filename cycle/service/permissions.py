@@ -19,7 +19,12 @@ def may(principal: Principal, command_type: type) -> bool:
 
 def require(principal: Principal, command: object) -> None:
     """Refuse (``Forbidden``) a command the principal's role may not give."""
-    kind = type(command)
+    require_kind(principal, type(command))
+
+
+def require_kind(principal: Principal, kind: type) -> None:
+    """``require`` before the command exists: an adapter asks it before reading a request body
+    (an upload is not read for a role that may not give the command at all)."""
     if not may(principal, kind):
         raise Forbidden(
             Problem(

@@ -79,7 +79,9 @@ def create_app(app: App) -> Starlette:
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(LastResort),
-            Middleware(BodyLimit, limit=limit + 64 * 1024),  # room for the other form fields
+            Middleware(  # room for the other form fields; a slow body is cut off
+                BodyLimit, limit=limit + 64 * 1024, timeout_s=app.settings.web.body_timeout_s
+            ),
             Middleware(RequireLogin, web=web),
         ],
         exception_handlers={404: not_found, BadParameter: bad_parameter},

@@ -204,11 +204,25 @@ async def evidence(request: Request) -> Response:
     )
 
 
+def _event_kind(request: Request) -> type | None:
+    """The command an event form gives: its permission is asked before the body is read."""
+    event = registry.stage_events(Surface.WEB).get(str(request.path_params["event"]))
+    return event.command if event else None
+
+
 ROUTES = [
     Route("/zyklus/{pairing}/{year:jahr}", show, methods=["GET"]),
-    Route("/zyklus/{pairing}/{year:jahr}/notiz", post(note), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year:jahr}/beenden", post(end), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year:jahr}/portal-widerrufen", post(revoke), methods=["POST"]),
-    Route("/zyklus/{pairing}/{year:jahr}/{stage}/{event}", post(event), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year:jahr}/notiz", post(note, kind=c.Note), methods=["POST"]),
+    Route("/zyklus/{pairing}/{year:jahr}/beenden", post(end, kind=c.End), methods=["POST"]),
+    Route(
+        "/zyklus/{pairing}/{year:jahr}/portal-widerrufen",
+        post(revoke, kind=c.RevokePortal),
+        methods=["POST"],
+    ),
+    Route(
+        "/zyklus/{pairing}/{year:jahr}/{stage}/{event}",
+        post(event, files=1, kind=_event_kind),
+        methods=["POST"],
+    ),
     Route("/nachweis/{sha}", evidence, methods=["GET"]),
 ]

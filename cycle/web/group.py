@@ -104,6 +104,10 @@ async def submit(request: Request, form: FormData) -> Response:
 
 ROUTES = [
     Route("/termin", page, methods=["GET"]),
-    Route("/termin/terminieren", post(submit), methods=["POST"]),
-    Route("/termin/durchgefuehrt", post(submit), methods=["POST"]),
+    Route("/termin/terminieren", post(submit, kind=c.Schedule), methods=["POST"]),
+    Route(
+        "/termin/durchgefuehrt",
+        post(submit, files=1, kind=c.Complete),
+        methods=["POST"],
+    ),
 ]

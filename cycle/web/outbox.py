@@ -102,5 +102,5 @@ ROUTES = [
     Route("/postausgang", listing, methods=["GET"]),
     Route("/postausgang/{id:nummer}", message, methods=["GET"]),
     Route("/postausgang/{id:nummer}/html", message_html, methods=["GET"]),
-    Route("/postausgang/{id:nummer}/erneut", post(retry), methods=["POST"]),
+    Route("/postausgang/{id:nummer}/erneut", post(retry, kind=c.RetryOutbox), methods=["POST"]),
 ]

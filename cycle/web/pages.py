@@ -1,8 +1,9 @@
 """Shared page plumbing: templates, the logged-in user, CSRF-checked POSTs, refusals as pages.
 
-Every POST endpoint is built by ``post``: it reads the form with the upload limit, checks the
-CSRF token (403 and nothing runs when it is wrong) and turns a ``Forbidden`` from the bus into
-a 403 page. A route module never touches cookies or tokens itself.
+Every POST endpoint is built by ``post``: it reads the form within the limits of
+``cycle.web.body``, checks the CSRF token (403 and nothing runs when it is wrong; before any file
+is read) and turns a ``Forbidden`` from the bus into a 403 page. A route module never touches
+cookies or tokens itself.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cycle.bootstrap import App
 from cycle.config.settings import Settings
 from cycle.errors import Forbidden, UserError
+from cycle.service import permissions
 from cycle.service.accounts import User
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import ROLE_LABELS
 from cycle.web import params  # noqa: F401 - registers the path convertors jahr, nummer
+from cycle.web.body import BodyRefused, form_of
 from cycle.web.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, Secret, csrf_cookie
 from workflows.stages import EVENT_LABELS, STATUS_LABELS
 
@@ -171,28 +174,44 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 FormEndpoint = Callable[[Request, FormData], Awaitable[Response]]
 
 
-def post(handler: FormEndpoint) -> Endpoint:
-    """A POST endpoint: form read within the upload limit, CSRF checked, refusals as pages."""
+CSRF_LINES = [
+    "Das Formular ist abgelaufen oder kam nicht von dieser Anwendung; "
+    "nichts wurde geändert. Bitte die Seite neu laden und erneut senden."
+]
+
+
+def post(
+    handler: FormEndpoint,
+    files: int = 0,
+    kind: type | Callable[[Request], type | None] | None = None,
+) -> Endpoint:
+    """A POST endpoint: form read within the limits, CSRF checked, refusals as pages.
+
+    ``files``: how many file parts the form takes (``cycle.web.body``). ``kind``: the command
+    type the request will give (or a function of the request naming it), asked of the
+    permission table before the body is read; the CSRF token is checked before the first file
+    part is read.
+    """
 
     async def endpoint(request: Request) -> Response:
-        limit = web(request).settings.web.upload_max_mb * 1024 * 1024
-        async with request.form(max_files=20, max_fields=500, max_part_size=limit) as form:
-            if not web(request).secret.csrf_ok(
-                request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)
-            ):
-                return problem_page(
-                    request,
-                    403,
-                    "Sicherheitsprüfung fehlgeschlagen",
-                    [
-                        "Das Formular ist abgelaufen oder kam nicht von dieser Anwendung; "
-                        "nichts wurde geändert. Bitte die Seite neu laden und erneut senden."
-                    ],
-                )
-            try:
+        w = web(request)
+        cookie = request.cookies.get(CSRF_COOKIE)
+
+        def gate(fields: FormData) -> None:
+            if not w.secret.csrf_ok(cookie, fields.get(CSRF_FIELD)):
+                raise BodyRefused(403, "Sicherheitsprüfung fehlgeschlagen", *CSRF_LINES)
+
+        try:
+            command_type = kind if isinstance(kind, type) or kind is None else kind(request)
+            if command_type is not None:
+                permissions.require_kind(user(request).principal, command_type)
+            async with form_of(request, files, gate) as form:
+                gate(form)
                 return await handler(request, form)
-            except Forbidden as exc:
-                return problem_page(request, 403, "Keine Berechtigung", exc.lines)
+        except BodyRefused as refused:
+            return problem_page(request, refused.status, refused.title, refused.lines)
+        except Forbidden as exc:
+            return problem_page(request, 403, "Keine Berechtigung", exc.lines)
 
     return endpoint
 

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 
@@ -57,7 +58,7 @@ class Secret:
     def csrf_ok(self, cookie: str | None, token: object) -> bool:
         if not cookie or not isinstance(token, str):
             return False
-        return hmac.compare_digest(self.csrf_token(cookie), token)
+        return _same(self.csrf_token(cookie), token)
 
     def pack(self, message: str) -> str:
         """A flash message as a signed cookie value."""
@@ -66,12 +67,18 @@ class Secret:
 
     def unpack(self, value: str | None) -> str | None:
         text, _, mac = (value or "").partition(".")
-        if not text or not hmac.compare_digest(self.sign("flash", text), mac):
+        if not text or not _same(self.sign("flash", text), mac):
             return None
         try:
             return base64.urlsafe_b64decode(text.encode()).decode()
         except ValueError:
             return None
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison; ``compare_digest`` raises on non-ASCII ``str``, so compare
+    bytes (a forged token with an umlaut is just wrong, not an error)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 def new_token() -> str:
@@ -111,14 +118,17 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes (413) before the application reads them.
+    """Bounds a request body in size (413) and in time (408) before the application reads it.
 
-    A ``Content-Length`` over the limit is refused at once; a body without one (chunked) is
-    counted while it streams and cut off when it passes the limit.
+    A ``Content-Length`` over ``limit`` is refused at once; a body without one (chunked) is
+    counted while it streams and cut off when it passes the limit. The whole body must arrive
+    within ``timeout_s`` seconds of the request (``[web] body_timeout_s``): a client that sends
+    it slowly is cut off instead of holding a connection and a worker. Once the body is in,
+    ``receive`` is passed through untouched (it then only reports a disconnect).
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, timeout_s: float = 30) -> None:
+        self.app, self.limit, self.timeout_s = app, limit, timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,42 +136,73 @@ class BodyLimit:
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await _too_large(send, self.limit)
+            await _refuse(send, 413, *_too_large(self.limit))
             return
-        seen = 0
+        seen, complete, started = 0, False, False
+        deadline = anyio.current_time() + self.timeout_s
 
         async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise TooLarge()
-            return message
+            nonlocal seen, complete
+            if complete:
+                return await receive()
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    complete = not message.get("more_body", False)
+                    if seen > self.limit:
+                        raise TooLarge()
+                return message
+            raise TooSlow()
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, watched)
         except TooLarge:
-            await _too_large(send, self.limit)
+            if not started:
+                await _refuse(send, 413, *_too_large(self.limit))
+        except TooSlow:
+            if not started:
+                await _refuse(send, 408, *_too_slow(self.timeout_s))
 
 
 class TooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, limit: int) -> None:
+class TooSlow(Exception):
+    pass
+
+
+def _too_large(limit: int) -> tuple[str, str]:
     mb = limit // (1024 * 1024)
+    return "Datei zu groß", f"Die Anfrage ist größer als {mb} MB und wurde nicht angenommen"
+
+
+def _too_slow(timeout_s: float) -> tuple[str, str]:
+    return (
+        "Zeitüberschreitung",
+        f"Die Anfrage kam nicht innerhalb von {timeout_s:g} Sekunden vollständig an "
+        "(langsame Verbindung?) und wurde abgebrochen",
+    )
+
+
+async def _refuse(send: Send, status: int, title: str, text: str) -> None:
+    """A small German page that closes the connection (the rest of the body stays unread)."""
     body = (
-        '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Datei zu groß – '
-        f"zyklus</title></head><body><main><h1>Datei zu groß</h1><p>Die Anfrage ist größer als "
-        f"{mb} MB und wurde nicht angenommen; nichts wurde geändert.</p>"
-        '<p><a href="/">Zur Übersicht</a></p></main></body></html>'
+        f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{title} – '
+        f"zyklus</title></head><body><main><h1>{title}</h1><p>{text}; nichts wurde "
+        'geändert.</p><p><a href="/">Zur Übersicht</a></p></main></body></html>'
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"connection", b"close")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body.encode()})
+    data = body.encode()
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(data)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
