@@ -58,7 +58,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         for stage in ("auftaktgespraech", "fachtag", "auswertungsgespraech", "jahresbericht"):
             s.ok("waive", pairing, "2026", stage, "--reason", "Test")
         s.ok("submit", pairing, "2026", "verwendungsnachweis", str(VN_OK), now="2027-05-25T09:00")
-    s.ok("check", "kaltenmoor", "2026", "verwendungsnachweis", now="2027-05-25T09:00")
+    # four eyes: the operator "test" submitted, the Koordinierungsstelle's "koord" checks
+    s.ok(
+        "check",
+        "kaltenmoor",
+        "2026",
+        "verwendungsnachweis",
+        "--by",
+        "koord",
+        now="2027-05-25T09:00",
+    )
     s.now = "2027-05-25T09:00"
     with running(s):
         yield s
