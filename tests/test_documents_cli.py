@@ -157,8 +157,11 @@ def test_a_correct_verwendungsnachweis_is_accepted_and_the_sign_off_chain_closes
         "500.00",
     )
     assert summary["aufbewahren_bis"] == "2036-12-31"
-    for event, day in (("check", "26"), ("acknowledge", "27"), ("file", "28")):
-        _ok(zyklus(event, "kaltenmoor", "2026", "verwendungsnachweis", now=f"2027-05-{day}T09:00"))
+    # four eyes: the operator "test" submitted; another person checks, a third acknowledges
+    steps = (("check", "26", "K. Koordinator"), ("acknowledge", "27", "S. Leitung"))
+    for event, day, by in (*steps, ("file", "28", "Ablage")):
+        args = (event, "kaltenmoor", "2026", "verwendungsnachweis", "--by", by)
+        _ok(zyklus(*args, now=f"2027-05-{day}T09:00"))
     stage = _stage(zyklus, "verwendungsnachweis", "2027-05-28T09:00")
     assert (stage["state"], stage["status"], stage["done_on"]) == (
         "abgeschlossen",

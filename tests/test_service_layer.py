@@ -117,7 +117,8 @@ def test_a_whole_year_of_one_pairing_goes_through_handle_with_an_ordered_audit(a
         KOORD,
     )
     assert "Kostensumme 98.000,00 €" in vn.notes[0].message
-    app.bus.handle(c.Check(*where, "verwendungsnachweis"), KOORD)
+    # four eyes: k.meyer entered the proof, a colleague checks it (``[policy] vier_augen``)
+    app.bus.handle(c.Check(*where, "verwendungsnachweis"), Principal.operator("j.schulz"))
     app.bus.handle(
         c.Acknowledge(*where, "verwendungsnachweis"),
         Principal("s.leitung", Role.STABSSTELLENLEITUNG),

@@ -30,7 +30,10 @@ def checked(zyklus: Run) -> Run:
             == 0
         )
     assert zyklus("submit", *P, str(VN), now="2027-06-01T09:00").code == 0
-    assert zyklus("check", *P, now="2027-06-02T09:00").code == 0  # a Wednesday
+    # four eyes: the operator submitted; a colleague checks (the acknowledgements below run
+    # as the operator again, who did not check)
+    checking = zyklus("check", *P, "--by", "K. Koordinator", now="2027-06-02T09:00")
+    assert checking.code == 0, checking.err  # a Wednesday
     return zyklus
 
 

@@ -17,6 +17,7 @@ POLICY_KEYS = (
     "meeting_reminder_days",
     "digest",
     "abzeichnung_erinnerung_tage",
+    "vier_augen",
 )
 
 
@@ -52,6 +53,7 @@ def read_policy(root: Table) -> Policy:
             minimum=1,
             maximum=60,
         ),
+        vier_augen=table.boolean("vier_augen", defaults.vier_augen),
     )
 
 

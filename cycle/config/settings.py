@@ -92,6 +92,9 @@ class Policy:
     digest: int | None = 0  # weekday of the weekly overview (0 = Monday), None = off
     # A sign-off step (Kenntnisnahme, Ablage) not done after this many working days is reminded.
     abzeichnung_erinnerung_tage: int = 5
+    # Four eyes on a Verwendungsnachweis: check and acknowledge by two different people, and
+    # a proof a staff member submitted is checked by someone else (``service.checks``).
+    vier_augen: bool = True
 
     def series_for(self, stage: StageSpec) -> SeriesPolicy:
         return SeriesPolicy(

@@ -1,4 +1,5 @@
 """TOML with German errors (config, scenario, Verwendungsnachweis): line, column and a hint.
+Every string value comes back without bidirectional control characters (``cycle.text``).
 
 The parser is ``tomli``, the library ``tomllib`` is made from, in its compiled build (about three
 times faster on a large config; the same values and messages). It reports in English and
@@ -13,6 +14,8 @@ import re
 from typing import Any
 
 import tomli
+
+from cycle.text import clean, has_bidi
 
 MAX_DEPTH = 50  # brackets and braces open at once; real files use 3
 TOO_LONG = "eine ganze Zahl hat zu viele Stellen (höchstens 4300)"
@@ -54,13 +57,16 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
     if _depth(text) > MAX_DEPTH:
         raise TomlError(f"{source}: {TOO_DEEP}")
     try:
-        return tomli.loads(text)
+        parsed = tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
         raise TomlError(syntax_error(source, str(exc))) from None
     except RecursionError:
         raise TomlError(f"{source}: {TOO_DEEP}") from None
     except ValueError:  # Python refuses to convert an integer literal of over 4300 digits
         raise TomlError(f"{source}: {TOO_LONG}") from None
+    # Every string value without bidi controls (``cycle.text``); the walk only runs when the
+    # text holds one or a ``\\u`` escape that could spell one.
+    return clean(parsed) if has_bidi(text) or "\\u" in text or "\\U" in text else parsed
 
 
 def syntax_error(source: str, message: str) -> str:

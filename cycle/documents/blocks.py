@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from cycle.text import clean
+
 
 @dataclass(frozen=True)
 class Heading:
@@ -82,8 +84,8 @@ Block = Heading | Paragraph | Bullets | Guide | Table | Letterhead | SignatureLi
 
 
 def markdown(blocks: Iterable[Block]) -> str:
-    """GitHub-flavoured Markdown; guides become italic block quotes."""
-    parts = [_markdown(block) for block in blocks]
+    """GitHub-flavoured Markdown; guides become italic block quotes (no bidi controls)."""
+    parts = [_markdown(clean(block)) for block in blocks]
     return "\n\n".join(parts) + "\n"
 
 

@@ -29,6 +29,7 @@ from cycle.documents.blocks import (
     Table,
 )
 from cycle.documents.pdf_render import SHORT_TABLE
+from cycle.text import clean
 
 GUIDE_STYLE = "Leitfrage"
 
@@ -52,6 +53,7 @@ class _Styles:
 
 
 def docx(title: str, blocks: Sequence[Block]) -> bytes:
+    title, blocks = clean(title), clean(blocks)  # no bidi controls in a document
     document = Document()
     document.core_properties.title = title
     document.core_properties.language = "de-DE"

@@ -29,6 +29,7 @@ from cycle.documents.blocks import (
     Table,
 )
 from cycle.documents.docx_render import docx
+from cycle.text import clean
 
 _OPEN, _CLOSE = "\u2045", "\u2046"  # ⁅n⁆: brackets no German text uses
 _HOLE = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
@@ -44,6 +45,7 @@ class _Unshapeable(Exception):
 
 def docx_shaped(title: str, blocks: Sequence[Block]) -> bytes:
     """``docx_render.docx(title, blocks)``, built once per shape and filled in."""
+    title, blocks = clean(title), clean(blocks)  # no bidi controls (``cycle.text``)
     try:
         values: list[str] = []
         shaped_title = _hole(title, values)

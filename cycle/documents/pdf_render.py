@@ -33,6 +33,7 @@ from cycle.documents.blocks import (
     SignatureLines,
     Table,
 )
+from cycle.text import clean
 
 FONT = "Helvetica"
 MARGIN = 20.0
@@ -85,6 +86,7 @@ def pdf(title: str, blocks: Sequence[Block], created: datetime) -> bytes:
     """An A4 PDF. ``created`` (aware) is the document date stored in the PDF metadata."""
     if created.tzinfo is None:
         raise ValueError("created must be timezone-aware")
+    title, blocks = clean(title), clean(blocks)  # no bidi controls in print
     doc = _Document(title)
     doc.set_title(pdf_text(title))
     doc.set_lang("de-DE")

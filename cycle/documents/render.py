@@ -11,6 +11,7 @@ import jinja2
 from cycle.documents.blocks import Block
 from cycle.documents.pdf_render import pdf as pdf
 from cycle.documents.pdf_render import pdf_text as pdf_text
+from cycle.text import clean
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -26,5 +27,6 @@ def _environment() -> jinja2.Environment:
 
 
 def html(title: str, blocks: Sequence[Block]) -> str:
-    """A standalone, printable HTML page; every text is escaped."""
-    return _environment().get_template("dokument.html.j2").render(title=title, blocks=blocks)
+    """A standalone, printable HTML page; every text is escaped, bidi controls removed."""
+    page = _environment().get_template("dokument.html.j2")
+    return page.render(title=clean(title), blocks=clean(blocks))

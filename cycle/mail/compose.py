@@ -25,6 +25,7 @@ from cycle.config.settings import Settings, StageSpec
 from cycle.documents import leitfaden_pdf
 from cycle.persistence import audit, portal_store
 from cycle.persistence.tables import Notification, OutboxMessage
+from cycle.text import strip_bidi
 from notifications.message import (
     Attachment,
     OutgoingEmail,
@@ -276,9 +277,10 @@ def _message(
         sender=settings.mail.sender,
         to=members[0].to,
         cc=members[0].cc,
-        subject=rendered.subject,
-        text=rendered.text + footer[0],
-        html=rendered.html.replace("</body>", f"{footer[1]}</body>", 1),
+        # no bidi controls in a mail, also from texts stored before they were removed at input
+        subject=strip_bidi(rendered.subject),
+        text=strip_bidi(rendered.text + footer[0]),
+        html=strip_bidi(rendered.html.replace("</body>", f"{footer[1]}</body>", 1)),
         message_id=message_id_for([m.key for m in members], domain),
         date=now,
         attachments=tuple(attachments.values()),

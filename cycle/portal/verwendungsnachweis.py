@@ -85,8 +85,8 @@ def _page(
     assert stage is not None
     rules = web(request).settings.verwendungsnachweis
     vn = vn or vn_form.VnForm()
-    rows = vn.rows_to_show(MIN_ROWS)
-    rows = (rows[0], min(rows[1], rules.max_angebote + 1))
+    # one Angebote row more than allowed is offered, so "too many rows" is reported, not lost
+    rows = vn.rows_to_show(MIN_ROWS, most=rules.max_angebote + 1)
     known = _known(vn, rows)
     errors: dict[str | None, list[str]] = {}
     for where, message in problems or []:
@@ -136,6 +136,8 @@ async def submit(request: Request, access: Access, data: FormData) -> Response:
     app = web(request).app
     rules = app.settings.verwendungsnachweis
     vn = vn_form.read(data, rules)
+    if vn.problems:  # rows the form does not take: refused before any rule, nothing stored
+        return _page(request, view, vn, vn.problems, 422, checked=True)
     text = vn_form.to_toml(vn, view.year)
     if data.get("aktion") != "einreichen":
         result = parse_and_validate(text, view.year, rules, app.today())

@@ -6,7 +6,8 @@ is turned into the same TOML text a Träger would write by hand (``to_toml``) an
 same code (``cycle.documents.parse_and_validate``, and again by ``Submit`` in the bus), so there
 is exactly one set of rules. Only the input is made friendlier here: German amounts
 ("9.880,00 €") are written as plain decimals, and rows left completely empty are dropped (the
-rows are then renumbered, and the form shown again with the same numbering).
+rows are then renumbered, and the form shown again with the same numbering). A filled row is
+never dropped: more Personal rows than the form offers are refused at the table.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ ANGEBOT = ("bezeichnung", "betrag")
 MAX_PERSONAL_ROWS = 30
 _THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ROW = re.compile(r"^(?P<table>personal|angebote)\[(?P<row>\d+)\]\.(?P<col>[a-z]+)$")
 
 
 @dataclass
@@ -45,12 +47,15 @@ class VnForm:
     values: dict[str, str] = field(default_factory=dict)
     personal: list[dict[str, str]] = field(default_factory=list)
     angebote: list[dict[str, str]] = field(default_factory=list)
+    # (field, German message): what the form itself refuses before any rule runs
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
-    def rows_to_show(self, minimum: int, extra: int = 1) -> tuple[int, int]:
-        """How many Personal and Angebote rows the page shows (filled ones plus blanks)."""
+    def rows_to_show(self, minimum: int, extra: int = 1, most: int = 12) -> tuple[int, int]:
+        """How many Personal and Angebote rows the page shows: every filled one, plus blanks
+        up to the rows the form offers (``MAX_PERSONAL_ROWS``, ``most`` Angebote)."""
         return (
-            max(minimum, len(self.personal) + extra),
-            max(minimum, len(self.angebote) + extra),
+            max(minimum, len(self.personal), min(len(self.personal) + extra, MAX_PERSONAL_ROWS)),
+            max(minimum, len(self.angebote), min(len(self.angebote) + extra, most)),
         )
 
 
@@ -59,23 +64,42 @@ def _cell(form: FormData, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _rows(form: FormData, table: str, columns: tuple[str, ...], limit: int) -> list[dict[str, str]]:
-    rows = []
-    for i in range(1, limit + 1):
-        row = {col: _cell(form, f"{table}[{i}].{col}") for col in columns}
-        if any(row.values()):
-            rows.append(row)
-    return rows
+def _rows(form: FormData, table: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Every row of ``table`` the post holds a value for, in the order of its numbers.
+
+    Read by the names in the post, not by the rows the page offered: a row the page did not
+    offer (a 31st Personal row, ``personal[99].name``) is kept and refused by a rule, never
+    dropped without a word.
+    """
+    found: dict[tuple[int, str], dict[str, str]] = {}
+    for key in form:
+        match = _ROW.match(key)
+        if match is None or match["table"] != table or match["col"] not in columns:
+            continue
+        digits = match["row"].lstrip("0")
+        number = (len(digits), digits)  # numeric order without int() of a 5,000-digit number
+        found.setdefault(number, {col: "" for col in columns})[match["col"]] = _cell(form, key)
+    return [row for _, row in sorted(found.items()) if any(row.values())]
 
 
 def read(form: FormData, rules: VerwendungsnachweisRules) -> VnForm:
+    """The form as posted; more filled rows than the form offers become a problem at the table
+    (the Angebote rule of ``[verwendungsnachweis] max_angebote`` is the validator's)."""
     keys = (*MONEY, "erlaeuterung", "unterschrift.name", "unterschrift.datum")
-    return VnForm(
+    vn = VnForm(
         {key: _cell(form, key) for key in keys},
-        _rows(form, "personal", PERSONAL, MAX_PERSONAL_ROWS),
-        # one row more than allowed can be entered, so "too many rows" is reported, not lost
-        _rows(form, "angebote", ANGEBOT, rules.max_angebote + 1),
+        _rows(form, "personal", PERSONAL),
+        _rows(form, "angebote", ANGEBOT),
     )
+    if len(vn.personal) > MAX_PERSONAL_ROWS:
+        vn.problems.append(
+            (
+                "personal",
+                f"Das Formular nimmt höchstens {MAX_PERSONAL_ROWS} Personalzeilen auf, "
+                f"ausgefüllt sind {len(vn.personal)}. Bitte fassen Sie Zeilen zusammen.",
+            )
+        )
+    return vn
 
 
 def plain_amount(text: str, share: bool = False) -> str:

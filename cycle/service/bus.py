@@ -18,6 +18,7 @@ from cycle.service import maintenance, permissions, registry
 from cycle.service.maintenance import publish_anchor
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
+from cycle.text import clean
 
 if TYPE_CHECKING:
     from cycle.bootstrap import App
@@ -43,6 +44,8 @@ class MessageBus:
 
     def handle(self, command: object, principal: Principal) -> Outcome:
         permissions.require(principal, command)
+        # No bidi controls in any free text or actor name, whichever interface built them.
+        command, principal = clean(command), clean(principal)
         handler = self.handlers[type(command)]
         if isinstance(command, c.SyncMasterData):
             from cycle.persistence import db

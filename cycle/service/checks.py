@@ -1,12 +1,17 @@
 """Checks shared by the handlers: days not in the future, one pairing, a reason, the stage's
-window, a meeting stage. Each refuses with a typed problem naming the command's field."""
+window, a meeting stage, four eyes on the money. Each refuses with a typed problem naming the
+command's field."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from sqlmodel import col, select
+
 from cycle.errors import Problem, Refused, UsageError
+from cycle.persistence.tables import AuditEntry
+from cycle.persistence.target import Target
 from cycle.persistence.uow import UnitOfWork
 from cycle.service.events import ALL, pairing_ids, resolve_stage
 from cycle.service.principal import Principal
@@ -91,3 +96,45 @@ def require_meeting(uow: UnitOfWork, stage_id: str) -> None:
         raise UsageError(
             Problem("stage", "kein_termin", f"{stage_id} ist kein Termin (Gespräch oder Fachtag).")
         )
+
+
+# The step of a Verwendungsnachweis whose actor the next step may not repeat (four eyes).
+FOUR_EYES = {"check": "submit", "acknowledge": "check"}
+VIA_PORTAL = " via Portal"  # ``Principal.actor`` of a Träger contact
+
+
+def four_eyes(uow: UnitOfWork, target: Target, event: str, principal: Principal) -> None:
+    """``[policy] vier_augen``: who acknowledged a Verwendungsnachweis did not check it, and who
+    checks it did not submit it as staff (a Träger contact's own submission through the portal
+    is the Träger's, not a sign-off). The earlier actor is read from the audit log: the latest
+    entry of that step for this stage, so a step redone after a correction counts as redone.
+    Names are compared without case and surrounding blanks (``--by "k. koordinator"`` is the
+    same person as ``--by "K. Koordinator"``)."""
+    earlier = FOUR_EYES.get(event)
+    if earlier is None or not uow.settings.policy.vier_augen:
+        return
+    actor = uow.session.exec(
+        select(AuditEntry.actor)
+        .where(AuditEntry.pairing_id == target.pairing.id)
+        .where(AuditEntry.year == target.cycle.year)
+        .where(AuditEntry.stage_id == target.row.stage_id)
+        .where(AuditEntry.action == earlier)
+        .order_by(col(AuditEntry.id).desc())
+        .limit(1)
+    ).first()
+    if actor is None or actor.endswith(VIA_PORTAL):
+        return
+    if actor.strip().casefold() != principal.actor.strip().casefold():
+        return
+    label = f"{target.pairing.id} {target.cycle.year}"
+    if event == "check":
+        text = (
+            f"Vier-Augen-Prinzip: {label} · {actor} hat diesen Verwendungsnachweis eingereicht "
+            "und darf ihn nicht selbst prüfen; die Prüfung übernimmt eine andere Person."
+        )
+    else:
+        text = (
+            f"Vier-Augen-Prinzip: {label} · {actor} hat diesen Verwendungsnachweis geprüft "
+            "und darf ihn nicht selbst zur Kenntnis nehmen; das übernimmt eine andere Person."
+        )
+    raise Refused(Problem(None, "vier_augen", text))

@@ -17,6 +17,7 @@ from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
 from cycle.service import submissions
 from cycle.service.checks import (
+    four_eyes,
     not_future,
     require_meeting,
     require_reason,
@@ -124,6 +125,7 @@ def sign_off(
     day = not_future(uow, cmd.on)
 
     def mutate(target: Target, _uow: UnitOfWork) -> dict[str, Any]:
+        four_eyes(uow, target, event, principal)  # a refusal rolls the whole command back
         if event in ("accept", "file"):
             target.row.done_on = day
         facts = dict(target.row.facts)

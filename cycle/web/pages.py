@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -28,6 +29,7 @@ from cycle.service import permissions
 from cycle.service.accounts import User
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import ROLE_LABELS
+from cycle.text import has_bidi, strip_bidi
 from cycle.web import params  # noqa: F401 - registers the path convertors jahr, nummer
 from cycle.web.body import BodyRefused, form_of
 from cycle.web.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, Secret, csrf_cookie
@@ -101,6 +103,14 @@ def _datum(value: date | datetime | None) -> str:
     return f"{value:%d.%m.%Y}" if value else ""
 
 
+def _shown(value: object) -> object:
+    """Every ``{{ … }}`` of the staff pages and the portal: no bidi controls (``cycle.text``),
+    also in what was stored before they were removed at input; markup stays markup."""
+    if isinstance(value, str) and has_bidi(value):
+        return Markup(strip_bidi(value)) if isinstance(value, Markup) else strip_bidi(value)
+    return value
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -108,6 +118,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.filters["datum"] = _datum
     env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)

@@ -6,6 +6,7 @@ pairing B (bockelsberg, Caritas): each answers 403 or 404, shows nothing of B, c
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -353,3 +354,84 @@ def test_mails_to_contacts_carry_their_link_and_other_mails_none(site: Site):
     assert _token_row(site, token).email == KALTENMOOR
     [other] = [text for to, text in invitations.items() if BOCKELSBERG in to]
     assert other.count("/portal/anmelden/") == 1 and token not in other
+
+
+def test_a_proposal_with_bidi_controls_is_stored_and_shown_without_them(
+    site: Site, clients: Clients
+):
+    client = enter(site, clients, BOCKELSBERG)
+    token = form_token(client, "/portal/termine")
+    base = "/portal/termine/bockelsberg/2026/auswertungsgespraech"
+    note = "Lieber \u202eSGATSNEID\u202c \u2067vormittags\u2069"
+    sent = client.post(
+        f"{base}/vorschlagen",
+        data={"csrftoken": token, "termin1": "2026-12-14T10:00", "notiz": note},
+    )
+    assert sent.status_code == 303
+    page = client.get("/portal/termine").text
+    assert "Lieber SGATSNEID vormittags" in page
+    assert not set(page) & {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+    app = app_of(site)
+    from cycle.views.meeting_replies import meeting_replies
+
+    with reading(app.engine) as session:
+        replies = meeting_replies(session, "bockelsberg", 2026)
+    app.close()
+    assert replies[0].note == "Lieber SGATSNEID vormittags"
+
+
+def stages_of(site: Site, pairing: str = "kaltenmoor") -> dict[str, str]:
+    data = json.loads(site.ok("status", "--year", "2026", "--format", "json"))
+    cycle = next(c for c in data["cycles"] if c["pairing"] == pairing)
+    return {stage: str(s["status"]) for stage, s in cycle["stages"].items()}
+
+
+def _personal_rows(count: int) -> dict[str, str]:
+    """``count`` Personal rows of 2.500 € each, the sums to match (a proof without problems)."""
+    total = 2500 * count
+    fields = {
+        "zuschuss": f"{total + total * 13 // 100 + 6500}.00",
+        "personalkosten": f"{total}.00",
+        "verwaltungskosten": f"{total * 13 // 100}.00",
+        "sachkosten": "6500.00",
+        "gemeinwesenarbeit": "0.00",
+        "erlaeuterung": "",
+        "unterschrift.name": "Lena Hoffmann",
+        "unterschrift.datum": "2026-12-01",
+    }
+    for i in range(1, count + 1):
+        fields |= {
+            f"personal[{i}].name": f"Name{i}",
+            f"personal[{i}].vorname": "Vorname",
+            f"personal[{i}].qualifikation": "B.A.",
+            f"personal[{i}].verguetungsgruppe": "S 12",
+            f"personal[{i}].stellenanteil": "0.1",
+            f"personal[{i}].kosten": "2500.00",
+        }
+    return fields
+
+
+def test_more_personal_rows_than_the_form_offers_are_refused_never_dropped(
+    site: Site, clients: Clients
+):
+    client = enter(site, clients, KALTENMOOR)
+    path = "/portal/verwendungsnachweis/kaltenmoor/2026"
+    token = form_token(client, path)
+    thirty = client.post(path, data={"csrftoken": token, **_personal_rows(30)})
+    assert thirty.status_code == 200, thirty.text  # "Prüfen": 30 rows pass every rule
+    before = (len(audit(site)), stages_of(site)["verwendungsnachweis"])
+    for action in ("pruefen", "einreichen"):
+        answer = client.post(
+            path, data={"csrftoken": token, "aktion": action, **_personal_rows(31)}
+        )
+        assert answer.status_code == 422
+        message = "Das Formular nimmt höchstens 30 Personalzeilen auf, ausgefüllt sind 31."
+        assert message in answer.text
+        assert 'value="Name31"' in answer.text  # shown again, not lost
+    # a row number the page never offered is read too, and refused the same way
+    far = {f"personal[999].{k}": v for k, v in (("name", "Spät"), ("kosten", "1.00"))}
+    answer = client.post(
+        path, data={"csrftoken": token, "aktion": "einreichen", **_personal_rows(30), **far}
+    )
+    assert answer.status_code == 422 and "ausgefüllt sind 31" in answer.text
+    assert (len(audit(site)), stages_of(site)["verwendungsnachweis"]) == before

@@ -228,6 +228,9 @@ def later(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     s.now = LATER
     for stage in ("auftaktgespraech", "fachtag", "auswertungsgespraech"):
         s.ok("complete", "kaltenmoor", "2026", stage, "--on", "2026-11-02")
+    s.env["ZYKLUS_PASSWORD"] = PASSWORD  # a colleague for the four eyes on the money
+    s.ok("user", "add", "koord2", "--role", "koordinierungsstelle", "--name", "Herr Koord Zwei")
+    del s.env["ZYKLUS_PASSWORD"]
     with running_sink(port=port) as sink:
         sink.handler.refuse_next(10_000, "554 5.7.1 Absender abgelehnt")
         s.command("tick")
@@ -292,6 +295,14 @@ def test_reports_and_the_verwendungsnachweis_pass_every_step_in_the_browser(
     expect(final.get_by_role("row", name="Differenz (Einnahmen − Kosten)")).to_contain_text("€")
     accessible(page)
     screenshot(page, shots(tmp_path) / "verwendungsnachweis.png")
+    # Four eyes: who recorded the submission does not check it; a colleague does
+    page.locator("#form-check").get_by_role("button", name="Rechnerisch prüfen").click()
+    expect(page.get_by_text("Vier-Augen-Prinzip: kaltenmoor 2026 · koord hat")).to_be_visible()
+    accessible(page)
+    assert status(later)["kaltenmoor"]["verwendungsnachweis"]["status"] == "eingereicht"
+    sign_out(page)
+    sign_in(page, later, "koord2")
+    page.goto(f"{later.url}/zyklus/kaltenmoor/2026/verwendungsnachweis")
     page.locator("#form-check").get_by_role("button", name="Rechnerisch prüfen").click()
     flashed(page, "eingereicht → geprüft")
     expect(page.get_by_role("button", name="Zur Kenntnis nehmen")).to_have_count(1)
@@ -334,7 +345,7 @@ def test_reports_and_the_verwendungsnachweis_pass_every_step_in_the_browser(
         ("koord", "submit"),
         ("koord", "accept"),
         ("koord", "submit"),
-        ("koord", "check"),
+        ("koord2", "check"),
         ("stab", "acknowledge"),
         ("ablage", "file"),
     ]

@@ -58,7 +58,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         for stage in ("auftaktgespraech", "fachtag", "auswertungsgespraech", "jahresbericht"):
             s.ok("waive", pairing, "2026", stage, "--reason", "Test")
         s.ok("submit", pairing, "2026", "verwendungsnachweis", str(VN_OK), now="2027-05-25T09:00")
-    s.ok("check", "kaltenmoor", "2026", "verwendungsnachweis", now="2027-05-25T09:00")
+    # four eyes: the operator "test" submitted, the Koordinierungsstelle's "koord" checks
+    s.ok(
+        "check",
+        "kaltenmoor",
+        "2026",
+        "verwendungsnachweis",
+        "--by",
+        "koord",
+        now="2027-05-25T09:00",
+    )
     s.now = "2027-05-25T09:00"
     with running(s):
         yield s
@@ -414,3 +423,60 @@ def test_the_zyklus_page_names_who_each_notification_went_to(site: Site):
     assert '<th scope="col">An</th>' in table
     assert '<td class="klein">Tobias Krüger</td>' in table
     assert '<td class="klein">Miriam Said</td>' in table
+
+
+def _sign_off(client: httpx.Client, pairing: str, event: str) -> httpx.Response:
+    page = client.get(f"/zyklus/{pairing}/2026/verwendungsnachweis")
+    path = f"/zyklus/{pairing}/2026/verwendungsnachweis/{event}"
+    return client.post(path, data={"csrftoken": csrf(page.text)})
+
+
+def _alert(answer: httpx.Response) -> str:
+    found = re.search(r'<div class="meldung fehler" role="alert">(.*?)</div>', answer.text, re.S)
+    return found.group(1) if found else ""
+
+
+def test_four_eyes_in_the_web_application(site: Site):
+    """``[policy] vier_augen``: who checked does not acknowledge, who recorded does not check."""
+    for pairing, by in (("innenstadt", "test"), ("kreideberg", "koord")):
+        for stage in ("auftaktgespraech", "fachtag", "auswertungsgespraech", "jahresbericht"):
+            site.ok("waive", pairing, "2026", stage, "--reason", "Test")
+        site.ok("submit", pairing, "2026", "verwendungsnachweis", str(VN_OK), "--by", by)
+    koord, stab = login(site.url, "koord"), login(site.url, "stab")
+    try:
+        before = len(_audit(site))
+        refused = _sign_off(koord, "kreideberg", "check")  # koord recorded this one
+        assert refused.status_code == 409
+        assert "Vier-Augen-Prinzip: kreideberg 2026 · koord hat diesen" in _alert(refused)
+        assert _status(site, "kreideberg", "verwendungsnachweis") == "eingereicht"
+        assert len(_audit(site)) == before
+        assert _sign_off(koord, "innenstadt", "check").status_code == 303
+        before = len(_audit(site))
+        refused = _sign_off(koord, "innenstadt", "acknowledge")  # the Koordinierungsstelle may
+        assert refused.status_code == 409
+        assert "koord hat diesen Verwendungsnachweis geprüft" in _alert(refused)
+        assert _status(site, "innenstadt", "verwendungsnachweis") == "geprueft"
+        assert len(_audit(site)) == before
+        assert _sign_off(stab, "innenstadt", "acknowledge").status_code == 303
+        assert _status(site, "innenstadt", "verwendungsnachweis") == "zur_kenntnis_genommen"
+    finally:
+        koord.close()
+        stab.close()
+
+
+def test_a_note_with_bidi_controls_is_stored_and_shown_without_them(site: Site):
+    client = login(site.url, "koord")
+    try:
+        page = client.get("/zyklus/ebensberg/2026")
+        text = "Rechnung\u202egnp.exe \u2066geprüft\u2069 \u202aok\u202c"
+        answer = client.post(
+            "/zyklus/ebensberg/2026/notiz", data={"csrftoken": csrf(page.text), "text": text}
+        )
+        assert answer.status_code == 303
+        shown = client.get("/zyklus/ebensberg/2026").text
+    finally:
+        client.close()
+    stored = [e for e in _audit(site) if e["action"] == "notiz" and e["pairing"] == "ebensberg"]
+    assert [e["payload"] for e in stored] == [{"notiz": "Rechnunggnp.exe geprüft ok"}]
+    assert "Rechnunggnp.exe geprüft ok" in shown
+    assert not set(shown) & {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
