@@ -22,7 +22,6 @@ from cycle.service import (
     portal_handlers,
 )
 from cycle.service import commands as c
-from cycle.service.maintenance import publish_anchor
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
 
@@ -68,10 +67,9 @@ class MessageBus:
             db.upgrade(self.app.engine)
         with UnitOfWork(self.app, principal.actor) as uow:
             outcome = handler(command, uow, principal)
-        if isinstance(command, c.Tick):
-            if command.deliver:
-                outcome = maintenance.deliver_after_tick(self.app, outcome, uow.now)
-            publish_anchor(self.app, uow.now)  # after the commit and the delivery's marks
+        # the unit of work has published the audit head (SPEC §9); delivery publishes its own
+        if isinstance(command, c.Tick) and command.deliver:
+            outcome = maintenance.deliver_after_tick(self.app, outcome, uow.now)
         return outcome
 
 
