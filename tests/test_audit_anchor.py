@@ -73,15 +73,22 @@ def test_an_untouched_database_verifies_against_its_anchors(
 ) -> None:
     _history(zyklus)
     lines = (workspace / "var" / "audit-anker.txt").read_text().splitlines()
-    assert len(lines) == 2
     with _db(workspace) as db:
-        count, digest = db.execute("SELECT count, hash FROM audit_head").fetchone()
-        hashes = [h for (h,) in db.execute("SELECT hash FROM audit")]
+        count, digest, mark, mark_hash, seal = db.execute(
+            "SELECT count, hash, published_count, published_hash, published_seal FROM audit_head"
+        ).fetchone()
+        hashes = dict(db.execute("SELECT id, hash FROM audit"))
+    counts = [int(line.split()[1]) for line in lines]
+    assert counts == sorted(set(counts))  # one line per change of the head, never backwards
+    assert len(lines) >= 5  # init, tick, schedule, waive, tick: every command, not only ticks
+    assert all(hashes[int(n)] == h for _, n, h in (line.split() for line in lines))
     assert lines[-1].split()[1:] == [str(count), digest]
-    assert all(h.startswith("hmac:") for h in hashes)
+    assert (mark, mark_hash) == (count, digest) and seal.startswith("hmac:")
+    assert all(h.startswith("hmac:") for h in hashes.values())
     code, text = _verify(zyklus, workspace)
     assert code == 0, text
-    assert f"{count} Einträge, Hash-Kette intakt, 2 Anker geprüft" in text
+    n = len(lines)
+    assert f"{count} Einträge, Hash-Kette intakt, {n} Anker der Ankerdatei und {n} aus" in text
     assert "Warnung" not in text
 
 
@@ -127,8 +134,22 @@ def test_a_deleted_tail_with_a_rewritten_head_is_found_by_the_anchor(
         db.execute("UPDATE audit_head SET count = ?, hash = ?", (last - 3, keep))
     code, text = _verify(zyklus, workspace)
     assert code == 1
-    assert f"Eintrag {last} fehlt, das Protokoll endet bei Eintrag {last - 3}" in text
-    assert "Einträge wurden gelöscht" in text
+    assert f"Veröffentlicht war bereits Eintrag {last} (Kopfzeile)" in text
+    assert f"das Protokoll endet bei Eintrag {last - 3}: Einträge wurden gelöscht" in text
+    with _db(workspace) as db:  # the mark lowered as well, with a seal made up without the key
+        db.execute(
+            "UPDATE audit_head SET published_count = ?, published_hash = ?", (last - 3, keep)
+        )
+    code, text = _verify(zyklus, workspace)
+    assert code == 1 and "Siegel passt nicht" in text
+    with _db(workspace) as db:  # the mark removed: the anchor file still reaches the old end
+        db.execute("UPDATE audit_head SET published_count = NULL, published_seal = NULL")
+    code, text = _verify(zyklus, workspace)
+    assert code == 1 and "nennt keinen veröffentlichten Stand" in text
+    with _db(workspace) as db:
+        db.execute("UPDATE audit_head SET published_count = ?, published_seal = ?", (last, "x"))
+    code, text = _verify(zyklus, workspace)
+    assert code == 1 and "Siegel passt nicht" in text
 
 
 def test_a_deleted_tail_without_the_head_is_named(
@@ -177,10 +198,11 @@ def test_an_edited_entry_with_the_chain_rehashed_without_the_key_is_found(
     code, text = _verify(zyklus, workspace)
     assert code == 1
     assert "Eintrag 5" in text and "ohne Schlüssel gehasht, obwohl ab Eintrag 1" in text
-    _rehash(workspace, 1)  # the whole chain in plain SHA-256: only the anchors know better
+    _rehash(workspace, 1)  # the whole chain in plain SHA-256: the key is configured
     code, text = _verify(zyklus, workspace)
     assert code == 1
-    assert "nicht mehr den veröffentlichten Hash" in text and "umgeschrieben" in text
+    assert "nur mit SHA-256 gebildet (ohne Schlüssel), obwohl $ZYKLUS_AUDIT_KEY gesetzt" in text
+    assert "ohne Schlüssel neu berechnet" in text
 
 
 def test_a_status_changed_without_an_audit_entry_is_found(
@@ -274,6 +296,8 @@ def test_a_simulation_never_writes_into_the_real_anchor_file(
     zyklus: Run, workspace: Path, keyed: None
 ) -> None:
     assert zyklus("init", now="2026-01-05T07:00").code == 0
+    anchor = workspace / "var" / "audit-anker.txt"
+    before = anchor.read_bytes()
     result = zyklus("simulate", "--from", "2026-01-05", "--to", "2026-01-20", now="2026-01-05")
     assert result.code == 0, result.err
-    assert not (workspace / "var" / "audit-anker.txt").exists()
+    assert anchor.read_bytes() == before

@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 from cycle.bootstrap import App
 from cycle.mail import compose, recipients
 from cycle.mail.outbox import FailedHook, SqlOutbox
+from cycle.persistence.anchors import publish_or_refuse
 from cycle.persistence.tables import Notification, OutboxMessage
 from notifications.delivery import MAYBE_ARRIVED, DeliveryReport, drain, send_deadline
 from notifications.message import parse_address
@@ -155,4 +156,7 @@ def deliver(
             deferred=report.deferred + notice.deferred,
         )
 
-    return asyncio.run(run())
+    report = asyncio.run(run())
+    # the marks wrote audit entries in their own transactions: publish the head (SPEC §9)
+    publish_or_refuse(app.engine, app.settings.anchor_path, now)
+    return report

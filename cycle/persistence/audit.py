@@ -34,6 +34,7 @@ from cycle.errors import Problem, UsageError
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from cycle.persistence.anchors import AnchorFile
     from cycle.persistence.tables import AuditHead
 
 # SQLModel and the tables are imported where they are used: the composition root imports this
@@ -124,6 +125,21 @@ def digest(prev_hash: str, fields: dict[str, Any], secret: bytes | None) -> str:
     return KEYED + hmac.new(secret, data, hashlib.sha256).hexdigest()
 
 
+def seal(count: int, head_hash: str, secret: bytes | None) -> str:
+    """The seal of a published head (``audit_head.published_*``): keyed like the entries.
+
+    Its own domain (``veroeffentlicht|…``), so no entry hash and no line of the anchor file
+    can stand in for it.
+    """
+    data = f"veroeffentlicht|{count}|{head_hash}".encode()
+    if secret is None:
+        return hashlib.sha256(data).hexdigest()
+    return KEYED + hmac.new(secret, data, hashlib.sha256).hexdigest()
+
+
+APPENDED = "zyklus.audit_appended"  # ``session.info`` flag: this transaction wrote entries
+
+
 def append(session: Session, now: datetime, actor: str, changes: Iterable[Change]) -> int:
     """Append entries in the caller's transaction; returns how many were written.
 
@@ -173,6 +189,7 @@ def append(session: Session, now: datetime, actor: str, changes: Iterable[Change
         loaded = session.identity_map.get(session.identity_key(AuditHead, 1))
         if loaded is not None:
             session.expire(loaded)
+        session.info[APPENDED] = True  # the unit of work publishes the head after its commit
     return len(rows)
 
 
@@ -198,11 +215,15 @@ class Verification:
     needs_key: bool = False  # keyed entries, but no key to check them (a config problem)
 
 
-def verify(session: Session, anchors: Iterable[Anchor] = ()) -> Verification:
-    """The chain, the head row, the scheme order and the published ``anchors`` (first problem)."""
+def verify(
+    session: Session, anchors: Iterable[Anchor] = (), anchor_file: AnchorFile | None = None
+) -> Verification:
+    """The chain, the head row, the scheme order and the published ``anchors`` (first problem);
+    with ``anchor_file`` (the configured one) also the sealed mark of the last published anchor
+    and the file itself."""
     from cycle.persistence.audit_check import verify_chain
 
-    return verify_chain(session, key_of(session), tuple(anchors))
+    return verify_chain(session, key_of(session), tuple(anchors), anchor_file)
 
 
 def head_of(session: Session) -> AuditHead | None:

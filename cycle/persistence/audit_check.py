@@ -1,8 +1,11 @@
 """Verifying the audit log (SPEC §9): chain, head row, hashing scheme, published anchors.
 
-Reads the log in one pass and reports the *first* problem in German, naming the entry. What a
-check cannot detect is said as a warning: without a key, someone with write access can re-hash
-an edited chain; without anchors, a deleted tail with a rewritten head row goes unnoticed.
+Reads the log in one pass and reports the *first* problem in German, naming the entry. With the
+configured anchor file (``zyklus audit verify``) it also checks the head row's sealed mark of the
+last published anchor and the file itself (``cycle.persistence.audit_marks``). What a check
+cannot detect is said as a warning: without a key, someone with write access can re-hash an
+edited chain; without a copy of the anchors elsewhere (``--anchor``), someone who can write the
+database and the anchor file and kept an old head row can roll both back together.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from contextlib import closing
 
 from sqlmodel import Session, col, select
 
+from cycle.persistence.anchors import AnchorFile
 from cycle.persistence.audit import (
     GENESIS,
     Anchor,
@@ -22,7 +26,8 @@ from cycle.persistence.audit import (
     head_of,
     is_keyed,
 )
-from cycle.persistence.tables import AuditEntry
+from cycle.persistence.audit_marks import Finding, Scan, published_problem, short
+from cycle.persistence.tables import AuditEntry, AuditHead
 
 NO_KEY = (
     "${name} ist nicht gesetzt: die Hash-Kette ist nur mit SHA-256 gebildet und erkennt "
@@ -30,15 +35,25 @@ NO_KEY = (
 )
 
 
-def verify_chain(session: Session, key: ChainKey, anchors: tuple[Anchor, ...]) -> Verification:
-    prev, count, keyed_from = GENESIS, 0, 0
-    wanted = {a.count for a in anchors if a.count is not None}
-    bare = {a.hash for a in anchors if a.count is None}
-    at_count: dict[int, str] = {}
-    seen: set[str] = set()
+def verify_chain(
+    session: Session,
+    key: ChainKey,
+    anchors: tuple[Anchor, ...],
+    anchor_file: AnchorFile | None = None,
+) -> Verification:
+    head = head_of(session)
+    local = anchor_file.anchors if anchor_file is not None else ()
+    checked = anchors + local
+    wanted = {a.count for a in checked if a.count is not None}
+    if head is not None and head.published_count:
+        wanted.add(head.published_count)
+    bare = {a.hash for a in checked if a.count is None}
+    scan = Scan()
+    prev = GENESIS
     query = select(AuditEntry).order_by(col(AuditEntry.id)).execution_options(yield_per=2000)
     with closing(session.exec(query)) as entries:  # an early return closes the cursor
         for entry in entries:
+            count = scan.count
             expected = count + 1
             if entry.id != expected:
                 return Verification(
@@ -58,12 +73,12 @@ def verify_chain(session: Session, key: ChainKey, anchors: tuple[Anchor, ...]) -
                     "Protokoll nicht geprüft werden.",
                     needs_key=True,
                 )
-            if not keyed and keyed_from:
+            if not keyed and scan.keyed_from:
                 return Verification(
                     False,
                     count,
                     f"Eintrag {entry.id} ({entry.action}) ist ohne Schlüssel gehasht, obwohl ab "
-                    f"Eintrag {keyed_from} mit Schlüssel gesichert wird: das Protokoll wurde "
+                    f"Eintrag {scan.keyed_from} mit Schlüssel gesichert wird: das Protokoll wurde "
                     "nachträglich neu berechnet.",
                 )
             change = Change(
@@ -79,21 +94,28 @@ def verify_chain(session: Session, key: ChainKey, anchors: tuple[Anchor, ...]) -
                 return Verification(
                     False, count, f"Eintrag {entry.id} ({entry.action}) wurde verändert."
                 )
-            if keyed and not keyed_from:
-                keyed_from = entry.id
+            if keyed and not scan.keyed_from:
+                scan.keyed_from = entry.id
             if entry.id in wanted:
-                at_count[entry.id] = entry.hash
+                scan.at_count[entry.id] = entry.hash
             if bare:
-                seen.add(entry.hash)
-            prev, count = entry.hash, expected
-    problem = _head_problem(session, count, prev) or _anchor_problem(anchors, count, at_count, seen)
+                scan.seen.add(entry.hash)
+            prev, scan.count = entry.hash, expected
+    count = scan.count
+    problem = _head_problem(head, count, prev)
+    finding = Finding()
+    if problem is None and anchor_file is not None:
+        finding = published_problem(head, key, scan, anchor_file)
+        problem = finding.problem
+    problem = problem or _anchor_problem(checked, count, scan)
     if problem:
-        return Verification(False, count, problem)
-    return Verification(True, count, warnings=_warnings(key, count, keyed_from, anchors))
+        return Verification(False, count, problem, needs_key=finding.needs_key)
+    local_only = anchor_file is not None
+    warnings = _warnings(key, count, scan.keyed_from, anchors, local_only) + finding.warnings
+    return Verification(True, count, warnings=warnings)
 
 
-def _head_problem(session: Session, count: int, last: str) -> str | None:
-    head = head_of(session)
+def _head_problem(head: AuditHead | None, count: int, last: str) -> str | None:
     if head is None:
         if count == 0:
             return None
@@ -105,22 +127,20 @@ def _head_problem(session: Session, count: int, last: str) -> str | None:
         return f"Eintrag {count + 1} bis {head.count} fehlen (Ende des Protokolls wurde gelöscht)."
     if head.count != count or head.hash != last:
         return (
-            f"Die Kopfzeile des Protokolls nennt Eintrag {head.count} ({_short(head.hash)}), "
-            f"der letzte Eintrag ist Nr. {count} ({_short(last)}): Kopfzeile oder Ende des "
+            f"Die Kopfzeile des Protokolls nennt Eintrag {head.count} ({short(head.hash)}), "
+            f"der letzte Eintrag ist Nr. {count} ({short(last)}): Kopfzeile oder Ende des "
             "Protokolls wurden verändert."
         )
     return None
 
 
-def _anchor_problem(
-    anchors: tuple[Anchor, ...], count: int, at_count: dict[int, str], seen: set[str]
-) -> str | None:
+def _anchor_problem(anchors: tuple[Anchor, ...], count: int, scan: Scan) -> str | None:
     for anchor in anchors:
         where = f" ({anchor.label})" if anchor.label else ""
         if anchor.count is None:
-            if anchor.hash not in seen:
+            if anchor.hash not in scan.seen:
                 return (
-                    f"Der veröffentlichte Anker {_short(anchor.hash)}{where} kommt im Protokoll "
+                    f"Der veröffentlichte Anker {short(anchor.hash)}{where} kommt im Protokoll "
                     "nicht mehr vor: es wurde gekürzt oder umgeschrieben."
                 )
         elif anchor.count > count:
@@ -128,16 +148,16 @@ def _anchor_problem(
                 f"Veröffentlichter Anker{where}: Eintrag {anchor.count} fehlt, das Protokoll endet "
                 f"bei Eintrag {count}: Einträge wurden gelöscht."
             )
-        elif anchor.count and at_count.get(anchor.count) != anchor.hash:
+        elif anchor.count and scan.at_count.get(anchor.count) != anchor.hash:
             return (
                 f"Eintrag {anchor.count} hat nicht mehr den veröffentlichten Hash "
-                f"{_short(anchor.hash)}{where}: das Protokoll wurde umgeschrieben."
+                f"{short(anchor.hash)}{where}: das Protokoll wurde umgeschrieben."
             )
     return None
 
 
 def _warnings(
-    key: ChainKey, count: int, keyed_from: int, anchors: tuple[Anchor, ...]
+    key: ChainKey, count: int, keyed_from: int, anchors: tuple[Anchor, ...], local_only: bool
 ) -> tuple[str, ...]:
     notes = []
     if key.secret is None:
@@ -148,13 +168,15 @@ def _warnings(
             f"Einträge 1 bis {last_plain} stammen aus der Zeit vor dem Schlüssel "
             "(nur SHA-256); ihr Schutz gegen Umschreiben sind die veröffentlichten Anker."
         )
-    if not anchors:
+    if not anchors and not local_only:
         notes.append(
-            "Ohne --anchor wird nicht geprüft, ob das Ende des Protokolls gelöscht oder "
+            "Ohne Anker wird nicht geprüft, ob das Ende des Protokolls gelöscht oder "
             "umgeschrieben wurde."
         )
+    elif not anchors:
+        notes.append(
+            "Geprüft wurde die Ankerdatei auf diesem Rechner. Wer Datenbank und Ankerdatei "
+            "zugleich ändern kann, fällt erst beim Vergleich mit einer Kopie anderswo auf: "
+            "--anchor KOPIE oder der Hash aus der Wochenübersicht."
+        )
     return tuple(notes)
-
-
-def _short(value: str) -> str:
-    return value[:21] + "…" if len(value) > 24 else value

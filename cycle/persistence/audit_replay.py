@@ -1,32 +1,36 @@
-"""Replaying the audit log to the stage states (SPEC §9): a status changed without an entry.
+"""Replaying the audit log to the stage states (SPEC §9): a stage changed without an entry.
 
-Every stage status is set by an audited step: ``zyklus_eroeffnet`` opens a cycle with all its
-stages ``offen``; each stage event (including ``uebernahme``, ``korrigieren`` and ``extend``)
-records ``before → after`` with pairing, year and stage. Replaying those in log order must give
-exactly the statuses in ``stage_state``. Entries of other kinds (notifications, notes, master
-data) carry no ``before`` or no stage and do not move a status.
+Every change of a stage's ``status``, ``due``, ``done_on`` and ``facts`` is made by an audited
+step (``cycle.persistence.replay_rules`` says which entry does what). Replaying the log in order
+must give exactly what ``stage_state`` holds; the first stage that differs is named with the
+column (or the fact's path, e.g. ``einreichung.sha256``), the stored and the replayed value.
 """
 
 from __future__ import annotations
 
-import json
 from contextlib import closing
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from cycle.persistence.replay_rules import Entry, Key, Replayed, apply, difference
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 
-Key = tuple[str, int, str]
+CHANGED = "ohne Protokolleintrag geändert"
 
 
-def replayed(session: Session) -> tuple[dict[Key, str], set[tuple[str, int]]]:
-    """The status of each (pairing, year, stage) the log leads to, and the cycles it opened."""
-    states: dict[Key, str] = {}
+def replayed(session: Session, tz: ZoneInfo) -> tuple[dict[Key, Replayed], set[tuple[str, int]]]:
+    """The state of each (pairing, year, stage) the log leads to, and the cycles it opened."""
+    states: dict[Key, Replayed] = {}
     opened: set[tuple[str, int]] = set()
     query = (
         select(
             col(AuditEntry.action),
+            col(AuditEntry.at),
+            col(AuditEntry.actor),
             col(AuditEntry.pairing_id),
             col(AuditEntry.year),
             col(AuditEntry.stage_id),
@@ -34,28 +38,27 @@ def replayed(session: Session) -> tuple[dict[Key, str], set[tuple[str, int]]]:
             col(AuditEntry.after),
             col(AuditEntry.payload),
         )
-        .where(col(AuditEntry.pairing_id).is_not(None))
         .where(col(AuditEntry.year).is_not(None))
         .order_by(col(AuditEntry.id))
         .execution_options(yield_per=5000)
     )
-    for action, pairing, year, stage, before, after, payload in session.execute(query):
-        if action == "zyklus_eroeffnet" and stage is None:
-            opened.add((pairing, year))
-            stufen = json.loads(payload).get("stufen", {})
-            for stage_id in stufen if isinstance(stufen, dict) else ():
-                states[(pairing, year, stage_id)] = "offen"
-        elif stage is not None and before is not None and after is not None:
-            states[(pairing, year, stage)] = after
+    for row in session.execute(query):
+        apply(states, opened, Entry(*row), tz)
     return states, opened
 
 
-def state_problem(session: Session) -> str | None:
-    """The first stage whose stored status differs from the replayed one (German), or ``None``."""
-    states, opened = replayed(session)
+def state_problem(session: Session, tz: ZoneInfo) -> str | None:
+    """The first stage whose stored columns differ from the replayed ones (German), or ``None``."""
+    states, opened = replayed(session, tz)
     query = (
         select(
-            col(Cycle.pairing_id), col(Cycle.year), col(StageState.stage_id), col(StageState.status)
+            col(Cycle.pairing_id),
+            col(Cycle.year),
+            col(StageState.stage_id),
+            col(StageState.status),
+            col(StageState.due),
+            col(StageState.done_on),
+            col(StageState.facts),
         )
         .join(StageState, col(StageState.cycle_id) == col(Cycle.id))
         .order_by(col(Cycle.year), col(Cycle.pairing_id), col(StageState.position))
@@ -63,26 +66,64 @@ def state_problem(session: Session) -> str | None:
     )
     stored: set[Key] = set()
     with closing(session.execute(query)) as rows:  # an early return closes the cursor
-        for pairing, year, stage, status in rows:
+        for pairing, year, stage, status, due, done_on, facts in rows:
             key = (pairing, year, stage)
             stored.add(key)
-            expected = states.get(key, "offen" if (pairing, year) in opened else None)
+            where = f"{pairing} {year} · {stage}"
+            expected = states.get(key)
+            if expected is None and (pairing, year) in opened:
+                expected = Replayed("offen", None)
             if expected is None:
                 return (
-                    f"{pairing} {year} · {stage}: die Stufe steht mit Status „{status}“ in der "
-                    "Datenbank, aber kein Protokolleintrag hat ihren Zyklus eröffnet."
+                    f"{where}: die Stufe steht mit Status „{status}“ in der Datenbank, aber kein "
+                    "Protokolleintrag hat ihren Zyklus eröffnet."
                 )
-            if expected != status:
-                return (
-                    f"{pairing} {year} · {stage}: Status in der Datenbank „{status}“, "
-                    f"laut Protokoll „{expected}“ — der Status wurde ohne Protokolleintrag "
-                    "geändert."
-                )
+            problem = _compare(where, expected, status, due, done_on, facts)
+            if problem:
+                return problem
     missing = sorted(k for k in states if k not in stored)
     if missing:
         pairing, year, stage = missing[0]
         return (
-            f"{pairing} {year} · {stage}: laut Protokoll „{states[missing[0]]}“, in der "
+            f"{pairing} {year} · {stage}: laut Protokoll „{states[missing[0]].status}“, in der "
             "Datenbank fehlt die Stufe."
         )
     return None
+
+
+def _compare(
+    where: str, expected: Replayed, status: str, due: date, done_on: date | None, facts: Any
+) -> str | None:
+    if expected.status != status:
+        return (
+            f"{where}: Status in der Datenbank „{status}“, laut Protokoll „{expected.status}“ — "
+            f"der Status wurde {CHANGED}."
+        )
+    if expected.due is not None and expected.due != due:
+        return (
+            f"{where}: Frist in der Datenbank {_german(due)}, laut Protokoll "
+            f"{_german(expected.due)} — die Frist wurde {CHANGED}."
+        )
+    if expected.done_on != done_on:
+        return (
+            f"{where}: „erledigt am“ in der Datenbank {_german(done_on)}, laut Protokoll "
+            f"{_german(expected.done_on)} — das Datum wurde {CHANGED}."
+        )
+    path, found, wanted = difference(facts if isinstance(facts, dict) else {}, expected.facts)
+    if path:
+        return (
+            f"{where}: Angabe „{path}“ in der Datenbank {_shown(found)}, laut Protokoll "
+            f"{_shown(wanted)} — die Angabe wurde {CHANGED}."
+        )
+    return None
+
+
+def _german(day: date | None) -> str:
+    return f"{day:%d.%m.%Y}" if day is not None else "(leer)"
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "(leer)"
+    text = str(value)
+    return f"„{text[:80]}…“" if len(text) > 80 else f"„{text}“"

@@ -112,12 +112,19 @@ class AuditEntry(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """One row: the count and hash of the newest audit entry. Doubles as the append lock."""
+    """One row: the count and hash of the newest audit entry. Doubles as the append lock.
+
+    ``published_*`` is the newest head confirmed in the anchor file (SPEC §9), sealed with the
+    audit key so that someone with write access cannot lower it to match a shortened file.
+    """
 
     __tablename__ = "audit_head"
     id: int = Field(default=1, primary_key=True)
     count: int = 0
     hash: str
+    published_count: int | None = None
+    published_hash: str | None = None
+    published_seal: str | None = None
 
 
 class Notification(SQLModel, table=True):

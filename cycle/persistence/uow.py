@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from cycle.clock import local_date
+from cycle.persistence.audit import APPENDED
 
 if TYPE_CHECKING:
     from cycle.bootstrap import App
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 class UnitOfWork:
     session: Session
     now: datetime
+    confirm_anchor: bool = False  # publish the head after the commit even without new entries
 
     def __init__(self, app: App, actor: str = "zyklus", now: datetime | None = None) -> None:
         """``now`` is given only by callers that already hold the instant (a delivery pass)."""
@@ -48,13 +50,29 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        committed = False
         try:
             if exc_type is None:
                 self.session.commit()
+                committed = True
             else:
                 self.session.rollback()
         finally:
+            wrote = bool(self.session.info.pop(APPENDED, False))
             self.session.close()
+        if committed and (wrote or self.confirm_anchor):
+            self.publish_anchor()
+
+    def publish_anchor(self) -> None:
+        """Append the committed audit head to the anchor file (SPEC §9), after the commit.
+
+        Every unit of work that wrote audit entries does this — commands through the bus, the
+        web application's and the portal's own writes (logins, links); ``confirm_anchor`` asks
+        for it without entries (``init`` after an upgrade or a new key).
+        """
+        from cycle.persistence.anchors import publish_or_refuse
+
+        publish_or_refuse(self.app.engine, self.app.settings.anchor_path, self.now)
 
     @property
     def settings(self) -> Settings:

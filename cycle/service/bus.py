@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
 from cycle.service import maintenance, permissions, registry
-from cycle.service.maintenance import publish_anchor
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
 from cycle.text import clean
@@ -53,8 +52,7 @@ class MessageBus:
             db.upgrade(self.app.engine)
         with UnitOfWork(self.app, principal.actor) as uow:
             outcome = handler(command, uow, principal)
-        if isinstance(command, c.Tick):
-            if command.deliver:
-                outcome = maintenance.deliver_after_tick(self.app, outcome, uow.now)
-            publish_anchor(self.app, uow.now)  # after the commit and the delivery's marks
+        # the unit of work has published the audit head (SPEC §9); delivery publishes its own
+        if isinstance(command, c.Tick) and command.deliver:
+            outcome = maintenance.deliver_after_tick(self.app, outcome, uow.now)
         return outcome

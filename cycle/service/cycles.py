@@ -99,22 +99,41 @@ def open_cycles(
 
 
 def refresh_due_dates(
-    session: Session, settings: Settings, cal: WorkingCalendar, now: datetime
+    session: Session, settings: Settings, cal: WorkingCalendar, now: datetime, actor: str = "zyklus"
 ) -> int:
-    """Re-derive non-extended due dates after a change of the stage list or the calendar."""
+    """Re-derive non-extended due dates after a change of the stage list or the calendar.
+
+    One audit entry per year and stage that moved (``fristen_neu_berechnet``, naming the
+    pairings), so that the replay of the log reaches the stored due dates (SPEC §9).
+    """
     years = session.execute(select(col(Cycle.year)).distinct()).scalars().all()
     changed = 0
     for year in years:
         cycle_ids = select(col(Cycle.id)).where(col(Cycle.year) == year)
         for stage in settings.stages:
             due = default_due(stage, year, settings, cal)
-            result = session.execute(
-                update(StageState)
-                .where(col(StageState.cycle_id).in_(cycle_ids))
-                .where(col(StageState.stage_id) == stage.id)
-                .where(col(StageState.extended_until).is_(None))
-                .where(col(StageState.due) != due)
-                .values(due=due, updated_at=now)
+            moving = (
+                col(StageState.cycle_id).in_(cycle_ids),
+                col(StageState.stage_id) == stage.id,
+                col(StageState.extended_until).is_(None),
+                col(StageState.due) != due,
             )
-            changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            pairings = sorted(
+                session.execute(
+                    select(col(Cycle.pairing_id))
+                    .join(StageState, col(StageState.cycle_id) == col(Cycle.id))
+                    .where(*moving)
+                ).scalars()
+            )
+            if not pairings:
+                continue
+            session.execute(update(StageState).where(*moving).values(due=due, updated_at=now))
+            changed += len(pairings)
+            payload = {"frist": due.isoformat(), "partnerschaften": pairings}
+            audit.record(
+                session,
+                now,
+                actor,
+                audit.Change("fristen_neu_berechnet", None, year, stage.id, payload=payload),
+            )
     return changed

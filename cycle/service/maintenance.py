@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from cycle.errors import Problem, Refused, UsageError
+from cycle.errors import Problem, Refused
 from cycle.persistence import audit
 from cycle.persistence.tables import OutboxMessage
 from cycle.persistence.uow import UnitOfWork
@@ -37,8 +37,9 @@ OUTBOX_STATUS_LABELS = {
 
 def sync_master_data(_cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principal) -> Outcome:
     session, settings, now = uow.session, uow.settings, uow.now
+    uow.confirm_anchor = True  # after an upgrade or a new key: record the head as published
     changed = masterdata.sync(session, settings, now, principal.actor)
-    refreshed = cycles.refresh_due_dates(session, settings, uow.calendar, now)
+    refreshed = cycles.refresh_due_dates(session, settings, uow.calendar, now, principal.actor)
     year = uow.today.year
     opened = cycles.open_cycles(session, settings, uow.calendar, year, now, principal.actor)
     return Outcome(
@@ -60,31 +61,6 @@ def tick(cmd: c.Tick, uow: UnitOfWork, _principal: Principal) -> Outcome:
 def deliver_after_tick(app: App, outcome: Outcome, now: datetime) -> Outcome:
     report = ticks.deliver_into(app, outcome.data["report"], now)
     return replace(outcome, data={**outcome.data, "report": report})
-
-
-def publish_anchor(app: App, now: datetime) -> None:
-    """Append the audit head to the anchor file (SPEC §9); a file that cannot be written is a
-    configuration problem the operator must see, after the tick's work has been committed."""
-    from cycle.persistence import anchors
-    from cycle.persistence.uow import reading
-
-    with reading(app.engine) as session:
-        head = audit.head_of(session)
-    if head is None:
-        return
-    path = app.settings.anchor_path
-    try:
-        anchors.publish(path, now, head.count, head.hash)
-    except OSError as exc:
-        raise UsageError(
-            Problem(
-                None,
-                "ankerdatei",
-                f"Ankerdatei {path} ist nicht beschreibbar ({type(exc).__name__}); der "
-                "Durchlauf ist gespeichert, der Protokollstand aber nicht veröffentlicht "
-                "([audit] anchor_file).",
-            )
-        ) from None
 
 
 def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> Outcome:

@@ -59,7 +59,7 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer, documents: bool = True) -> T
     _lock(session)
     if not masterdata.is_current(session, settings):
         masterdata.sync(session, settings, now, actor)
-        cycles.refresh_due_dates(session, settings, cal, now)
+        cycles.refresh_due_dates(session, settings, cal, now, actor)
     report.opened = len(cycles.open_cycles(session, settings, cal, uow.today.year, now, actor))
     points = due.deadline_points(session, settings, cal, now)
     points += due.meeting_points(session, settings, cal, now)

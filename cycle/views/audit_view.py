@@ -145,27 +145,32 @@ def listing(
 
 
 def verify(app: App, anchor: str | None = None) -> int:
-    """Chain, head row, published anchors and the replayed stage states (SPEC §9).
+    """Chain, head row, the anchor file and its sealed mark, anchors given with ``--anchor``
+    and the replayed stage states (SPEC §9).
 
     Exit 0 intact, 1 naming the first problem; keyed entries without the key are a usage error.
-    Warnings (no key, entries from before the key, no anchor given) go to stderr.
+    Warnings (no key, entries from before the key, no copy of the anchors) go to stderr.
     """
     from cycle.persistence import anchors, audit_replay
 
     published = anchors.read(anchor) if anchor else []
+    local = anchors.read_file(app.settings.anchor_path)
     with reading(app.engine) as session:
-        result = audit.verify(session, published)
-        states = audit_replay.state_problem(session) if result.ok else None
+        result = audit.verify(session, published, local)
+        states = audit_replay.state_problem(session, app.calendar.timezone) if result.ok else None
     for warning in result.warnings:
         print(f"Warnung: {warning}", file=sys.stderr)
     if result.needs_key:
         raise UsageError(Problem(None, "protokollschluessel_fehlt", result.problem or ""))
     problem = result.problem or states
     if problem is None:
-        checked = f", {len(published)} Anker geprüft" if published else ""
+        checked = f"{len(local.anchors)} Anker der Ankerdatei"
+        if published:
+            checked += f" und {len(published)} aus --anchor"
         print(
-            f"Protokoll unverändert: {result.entries} Einträge, Hash-Kette intakt{checked}, "
-            "Stufenstatus stimmen mit dem Protokoll überein."
+            f"Protokoll unverändert: {result.entries} Einträge, Hash-Kette intakt, {checked} "
+            "geprüft, Stufen (Status, Frist, Erledigt am, Fakten) stimmen mit dem Protokoll "
+            "überein."
         )
         return 0
     print(f"Protokoll beschädigt: {problem}")

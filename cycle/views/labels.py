@@ -18,6 +18,7 @@ ACTION_LABELS: dict[str, str] = {
     "uebernahme": "von Vorgängerin übernommen",
     "notiz": "Notiz",
     "zyklus_eroeffnet": "Zyklus eröffnet",
+    "fristen_neu_berechnet": "Fristen neu berechnet",
     "zyklus_beendet": "Zyklus beendet",
     "zyklus_storniert": "Zyklus storniert",
     "partnerschaft_beendet": "Partnerschaft beendet",

@@ -54,15 +54,15 @@ def build(app: App, pairing: str, year: int) -> dict[str, bytes]:
     from cycle.persistence import audit_replay
     from cycle.persistence.uow import reading
 
+    tz = app.calendar.timezone
     with reading(app.engine) as session:
         rows = stage_rows(session, pairing, year)
-        states = audit_replay.state_problem(session) if chain.ok else None
+        states = audit_replay.state_problem(session, tz) if chain.ok else None
     files: dict[str, bytes] = {}
     evidence = _evidence(app, rows, entries)
     for sha, (name, data) in evidence.items():
         files[_evidence_path(sha, name)] = data
     files.update(_submissions(app, pairing, year, rows))
-    tz = app.calendar.timezone
     entries_json = [
         {
             "id": e.id,
