@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cycle.config.values import is_email
-from cycle.mail import compose
+from cycle.mail import compose, links
 from cycle.persistence import audit, portal_store
 from cycle.persistence.portal_store import Access
 from cycle.persistence.uow import UnitOfWork, reading
@@ -94,12 +95,13 @@ def _send_link(w: Web, email: str, client: str) -> None:
     with UnitOfWork(w.app) as uow:
         if not portal_store.allow_request(uow.session, email, client, uow.now):
             return
-        token = portal_store.mint(uow.session, w.settings, email, portal_store.LOGIN, uow.now)
-        if token is not None:
-            _enqueue(uow, w, email, token, uow.now)
+        if portal_store.contact_pairings(w.settings, email):
+            _enqueue(uow, w, email, uow.now)
 
 
-def _enqueue(uow: UnitOfWork, w: Web, email: str, token: str, now: datetime) -> None:
+def _enqueue(uow: UnitOfWork, w: Web, email: str, now: datetime) -> None:
+    """The mail with the new link: stored with a placeholder, the link minted at delivery
+    (``cycle.mail.links``), so the Postausgang never shows a live one."""
     settings, address = w.settings, portal_store.normal(email)
     names = [
         c.name
@@ -110,12 +112,12 @@ def _enqueue(uow: UnitOfWork, w: Web, email: str, token: str, now: datetime) -> 
     k = settings.koordinierungsstelle
     context = {
         "name": names[0] if names else "",
-        "link": portal_store.url_of(settings, f"anmelden/{token}"),
+        "link": links.PLACEHOLDER,
         "link_days": settings.portal.link_days,
         "koordinierungsstelle": {"name": k.name, "email": k.email},
     }
     draft = compose.Draft(
-        key=f"portal-link/{address}/{portal_store.digest(token)[:16]}",
+        key=f"portal-link/{address}/{secrets.token_hex(8)}",
         kind=compose.PORTAL_LINK,
         level=0,
         send_at=now,
