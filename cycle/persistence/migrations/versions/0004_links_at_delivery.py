@@ -14,12 +14,13 @@ Create Date: 2026-12-02
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
+from cycle.clock import SystemClock
 
 revision: str = "0004_links_at_delivery"
 down_revision: str | None = "0003_portal"
@@ -54,7 +55,7 @@ def _scrub(connection: sa.Connection) -> None:
         sa.column("used_at", sqlmodel.sql.sqltypes.UTCDateTime()),
         sa.column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime()),
     )
-    now = datetime.now(UTC)  # a migration has no application clock
+    now = SystemClock().now()  # a migration gets no application clock (``--now``)
     last = 0
     while True:
         rows = connection.execute(
