@@ -5,7 +5,9 @@ Mails are read back from the Maildir; each task links the web page where the ste
 
 from __future__ import annotations
 
+import json
 import mailbox
+import re
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -81,3 +83,35 @@ def test_a_kenntnisnahme_not_done_after_five_working_days_is_reminded_once(
     assert checked("acknowledge", *P, now="2027-06-10T10:00").code == 0
     assert checked("tick", now="2027-06-24T09:00").code == 0
     assert len(_subjects(workspace, "Erinnerung: Zum Vorgang")) == 1
+
+
+def test_redoing_a_sign_off_after_correcting_it_twice_on_one_day_mails_each_time(
+    checked: Run, workspace: Path
+):
+    """Issue 18 item 7, the click path: zur Kenntnis nehmen, Eintrag korrigieren (twice: back to
+    geprüft, then to eingereicht), prüfen and zur Kenntnis nehmen again — all on one day. Each
+    check and each acknowledge raises its own task mail (the key names the audit entry)."""
+    day = "2027-06-03T09:"
+    steps = [
+        ("acknowledge",),
+        ("correct", "--reopen", "--reason", "Versehen"),
+        ("acknowledge",),
+        ("correct", "--reopen", "--reason", "Versehen"),
+        ("correct", "--reopen", "--reason", "Versehen"),
+        ("check",),
+        ("acknowledge",),
+        ("correct", "--reopen", "--reason", "Versehen"),
+        ("acknowledge",),
+    ]
+    for minute, (event, *rest) in enumerate(steps, start=10):
+        done = checked(event, *P, *rest, now=f"{day}{minute}")
+        assert done.code == 0, (event, done.out, done.err)
+        assert "Traceback" not in done.err and "INSERT" not in done.err
+    assert checked("tick", now="2027-06-03T10:00").code == 0
+    # four acknowledgements → four "Zum Vorgang"; the check of 02.06. and the one redone → two
+    assert len(_subjects(workspace, "Zum Vorgang: Verwendungsnachweis 2026 Kaltenmoor")) == 4
+    assert len(_subjects(workspace, "Zur Kenntnisnahme: Verwendungsnachweis 2026")) == 2
+    listing = checked("outbox", "--format", "json", now="2027-06-03T10:01")
+    keys = [k for m in json.loads(listing.out)["messages"] for k in m["keys"] if "/aufgabe/" in k]
+    assert len(keys) == len(set(keys)) == 6
+    assert all(re.search(r"/aufgabe/[13]/eintrag-\d+$", k) for k in keys)

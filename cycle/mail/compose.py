@@ -23,7 +23,8 @@ from sqlmodel import Session
 
 from cycle.config.settings import Settings, StageSpec
 from cycle.documents import leitfaden_pdf
-from cycle.persistence import audit, portal_store
+from cycle.mail import links
+from cycle.persistence import audit
 from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.text import strip_bidi
 from notifications.message import (
@@ -37,7 +38,7 @@ from notifications.message import (
 from notifications.render import Rendered, Renderer
 
 T = TypeVar("T")
-PORTAL_LINK = "portal-link"  # a requested portal link: it carries its own link, no footer
+PORTAL_LINK = "portal-link"  # a requested portal link: the link is its body, no footer
 CHUNK = 1_000  # messages (and drafts) rendered and inserted per statement
 
 
@@ -167,13 +168,7 @@ def store(
     if members:
         domain = domain_of(parse_address(settings.mail.sender).addr_spec)
         for chunk in _chunks(members):
-            # Every mail to a pairing's contacts carries their personal portal link (SPEC §14).
-            to = [() if g[0].kind == PORTAL_LINK else g[0].to for g in chunk]
-            footers = portal_store.mail_footers(session, settings, to, now)
-            rows = [
-                _message(group, settings, renderer, now, domain, subject_of, footer)
-                for group, footer in zip(chunk, footers, strict=True)
-            ]
+            rows = [_message(group, settings, renderer, now, domain, subject_of) for group in chunk]
             ids = _insert_messages(connection, rows)
             message_of.update(
                 (d.key, i) for group, i in zip(chunk, ids, strict=True) for d in group
@@ -258,7 +253,6 @@ def _message(
     now: datetime,
     domain: str,
     subject_of: dict[str, str],
-    footer: tuple[str, str] = ("", ""),
 ) -> dict[str, Any]:
     parts = [m.content() for m in members]
     subject_of.update((m.key, part.subject) for m, part in zip(members, parts, strict=True))
@@ -273,6 +267,10 @@ def _message(
         later = member.deferred_attachments() if member.deferred_attachments else ()
         for attachment in (*member.attachments, *later):
             attachments.setdefault((attachment.filename, attachment.data), attachment)
+    # Every mail that reaches a pairing's contact says how to get into the portal; a personal
+    # link only as a placeholder, minted at delivery (SPEC §14, ``cycle.mail.links``).
+    first = members[0]
+    footer = ("", "") if first.kind == PORTAL_LINK else links.footer(settings, first.to, first.cc)
     email = OutgoingEmail(
         sender=settings.mail.sender,
         to=members[0].to,
@@ -291,7 +289,7 @@ def _message(
         "kind": kind,
         "to": ", ".join([*email.to, *email.cc]),
         "subject": email.subject,
-        "payload": to_payload(email),
+        "payload": links.mark(to_payload(email), settings),
         "status": "pending",
         "next_attempt_at": min(m.send_at for m in members),
         "created_at": now,

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from cycle.bootstrap import App
-from cycle.mail import compose, recipients
+from cycle.mail import compose, links, recipients
 from cycle.mail.outbox import FailedHook, SqlOutbox
 from cycle.persistence.anchors import publish_or_refuse
 from cycle.persistence.tables import Notification, OutboxMessage
@@ -129,7 +129,11 @@ def deliver(
 ) -> DeliveryReport:
     transport = transport or make_transport(app)
     outbox = SqlOutbox(
-        app.engine, owner(), _failure_notice(app, renderer), send_deadline(transport)
+        app.engine,
+        owner(),
+        _failure_notice(app, renderer),
+        send_deadline(transport),
+        finish=links.Minter(app.settings),
     )
     envelope = parse_address(app.settings.mail.sender).addr_spec
     mail = app.settings.mail

@@ -25,16 +25,26 @@ if TYPE_CHECKING:
 
 
 def on_stage_event(
-    session: Session, app: App, target: Target, stage: StageSpec, event: str, now: datetime
+    session: Session,
+    app: App,
+    target: Target,
+    stage: StageSpec,
+    event: str,
+    now: datetime,
+    entry: int | None = None,
 ) -> int:
-    """Enqueue the notifications of one stage event; returns how many were queued."""
+    """Enqueue the notifications of one stage event; returns how many were queued.
+
+    ``entry`` is the number of the event's audit entry: a sign-off task's key names it, so an
+    event undone (``correct --reopen``) and done again on the same day mails again.
+    """
     if event == "schedule":
         draft = _invitation(app, target, stage, now)
     elif event == "waive" and _upcoming(target, now):
         reason = str(target.row.facts.get("entfallen_grund") or "Die Stufe entfällt.")
         draft = _cancellation(app, target, stage, now, reason)
     elif event in SIGN_OFF_TASKS:
-        draft = sign_off_task(app, target, stage, SIGN_OFF_TASKS[event], now)
+        draft = sign_off_task(app, target, stage, SIGN_OFF_TASKS[event], now, entry=entry)
     elif event == "submit":
         draft = _receipt(app, target, stage, now)
     else:
@@ -48,11 +58,23 @@ SIGN_OFF_TASKS = {"check": 1, "acknowledge": 3}
 
 
 def sign_off_task(
-    app: App, target: Target, stage: StageSpec, level: int, now: datetime, since: date | None = None
+    app: App,
+    target: Target,
+    stage: StageSpec,
+    level: int,
+    now: datetime,
+    since: date | None = None,
+    entry: int | None = None,
 ) -> Draft:
-    """The task mail of a sign-off step (odd level) or its reminder (even level)."""
+    """The task mail of a sign-off step (odd level) or its reminder (even level).
+
+    The task mail's key ends in ``/eintrag-<entry>`` (the audit entry of the ``check`` or
+    ``acknowledge``): the day alone is not unique once a step is reopened and done again.
+    """
     day = app.today(now)
     base = _base(app, target, stage, "aufgabe", since or day, level, now)
+    if entry is not None:
+        base = replace(base, key=f"{base.key}/eintrag-{entry}")
     context = compose.stage_context(
         app.settings, target.pairing.id, target.cycle.year, stage, target.row.due, day
     )

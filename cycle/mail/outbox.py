@@ -86,7 +86,7 @@ from cycle.persistence import audit
 from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.persistence.uow import transaction
 from notifications.delivery import Pending, later
-from notifications.message import from_payload
+from notifications.message import OutgoingEmail, from_payload
 
 log = logging.getLogger("zyklus.zustellung")
 
@@ -101,6 +101,10 @@ ACTIVE = ("pending", "ungewiss")
 # Called inside ``report_failures``' transaction to store one ``zustellfehler`` notice.
 # Arguments: the session, the rows that finally failed (or had refused recipients), now.
 FailedHook = Callable[[Session, list[OutboxMessage], datetime], None]
+# Called inside the claim's transaction for each claimed message: the message as it goes to the
+# transport (``cycle.mail.links.Minter``: the personal portal link minted and filled in).
+# Arguments: the connection, the outbox id, the stored payload, the stored message, now.
+Finisher = Callable[[Connection, int, Mapping[str, Any], OutgoingEmail, datetime], OutgoingEmail]
 
 
 def lease_for(send_deadline: timedelta) -> timedelta:
@@ -115,8 +119,10 @@ class SqlOutbox:
         owner: str,
         on_failed: FailedHook | None = None,
         send_deadline: timedelta = DEFAULT_SEND_DEADLINE,
+        finish: Finisher | None = None,
     ) -> None:
         self.engine, self.owner, self.on_failed = engine, owner, on_failed
+        self.finish = finish
         self.lease = lease_for(send_deadline)
         self._postgres = engine.dialect.name == "postgresql"
 
@@ -134,9 +140,12 @@ class SqlOutbox:
                         continue  # another process got there first
                     payload, attempts, created_at, status, handed = row
                     ungewiss = status == "ungewiss"
+                    email = from_payload(payload)
+                    if self.finish is not None:
+                        email = self.finish(connection, message_id, payload, email, now)
                     pending = Pending(
                         message_id,
-                        from_payload(payload),
+                        email,
                         attempts,
                         created_at,
                         ungewiss=ungewiss,

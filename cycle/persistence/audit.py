@@ -143,6 +143,16 @@ APPENDED = "zyklus.audit_appended"  # ``session.info`` flag: this transaction wr
 def append(session: Session, now: datetime, actor: str, changes: Iterable[Change]) -> int:
     """Append entries in the caller's transaction; returns how many were written.
 
+    See ``_append``.
+    """
+    return _append(session, now, actor, changes)[0]
+
+
+def _append(
+    session: Session, now: datetime, actor: str, changes: Iterable[Change]
+) -> tuple[int, int]:
+    """Append entries; returns how many were written and the number (id) of the last entry.
+
     Core statements on the session's connection: the head row read for update (created at the
     first entry), the entries in one ``executemany``, the head written back. An ``AuditHead``
     the session has loaded is expired, so it reads the new head.
@@ -190,11 +200,12 @@ def append(session: Session, now: datetime, actor: str, changes: Iterable[Change
         if loaded is not None:
             session.expire(loaded)
         session.info[APPENDED] = True  # the unit of work publishes the head after its commit
-    return len(rows)
+    return len(rows), count
 
 
-def record(session: Session, now: datetime, actor: str, change: Change) -> None:
-    append(session, now, actor, [change])
+def record(session: Session, now: datetime, actor: str, change: Change) -> int:
+    """Append one entry; returns its number (``AuditEntry.id``), e.g. for idempotency keys."""
+    return _append(session, now, actor, [change])[1]
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,11 @@ Access is always the intersection of what was stored with the *current* master d
 pairing) loses that access as soon as a process runs with the new config — at the latest at the
 next ``init`` — without touching the rows.
 
-Reusing links: a raw token is never stored, so a link cannot be recovered for a later mail.
-``link_for`` therefore mints at most one login link per contact and *transaction*: every mail
-a tick pass composes for the contact (bundled or not) carries the same link, and a new pass (in
-practice: a new day) mints a new one. Each link is valid ``link_days`` and works once; older
-unused links stay valid until they expire, are used, or are revoked. (The mail text itself, with
-the link, is kept in the outbox until delivered — see README "Portal".)
+Links in mails are minted as a message is delivered, never when it is composed
+(``mint_for_message``, called by ``cycle.mail.links`` from the outbox claim): the stored mail
+holds a placeholder, so no one who can read the outbox ever sees a live link. Each link is
+valid ``link_days`` and works once; older unused links of other mails stay valid until they
+expire, are used, or are revoked; a retried message revokes the link of its earlier attempt.
 
 This module sits in the persistence layer because the mail pipeline, which may not import an
 interface, puts links into mails; the portal's routes use it too.
@@ -22,28 +21,26 @@ interface, puts links into mails; the portal's routes use it too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html import escape
 from typing import Any
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import Connection, Insert, Update, bindparam, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from cycle.config.settings import Settings
 from cycle.persistence.tables import PortalRequest, PortalSession, PortalToken
-from notifications.message import split_address
 
 LOGIN, FEED = "login", "feed"
 REQUEST_WINDOW = timedelta(hours=1)
 MAX_REQUESTS_PER_ADDRESS = 3
 MAX_REQUESTS_PER_CLIENT = 10
 PRUNE_AFTER = timedelta(days=30)
-_CACHE = "portal_links"
 
 
 @dataclass(frozen=True)
@@ -136,29 +133,41 @@ def mint(
     return token
 
 
-def links_for(
-    session: Session, settings: Settings, emails: Iterable[str], now: datetime
-) -> dict[str, str]:
-    """The login links of the contacts among ``emails`` (by normalised address), one per
-    contact and transaction: minted together, reused for every later mail of the transaction.
+def mint_for_message(
+    connection: Connection, settings: Settings, outbox_id: int, email: str, now: datetime
+) -> str | None:
+    """The login link of outbox message ``outbox_id`` for the contact ``email``, minted as the
+    message is handed to the transport (in the claim's transaction).
+
+    Every earlier unused link of the same message is revoked first: a message sent again (a
+    retry, or a claim after a crash) carries a new link, and the one of the attempt before stops
+    working. ``None`` when ``email`` is no contact of any pairing now.
     """
-    cache: dict[str, str] = session.info.setdefault(_CACHE, {})
-    wanted = {normal(e) for e in emails} & _contacts(settings).keys()
-    rows = []
-    for address in sorted(wanted - cache.keys()):
-        token, row = _row(settings, address, LOGIN, now)
-        cache[address] = url_of(settings, f"anmelden/{token}")
-        rows.append(row)
-    _insert(session, rows)
-    return {address: cache[address] for address in wanted}
+    address = normal(email)
+    if not contact_pairings(settings, address):
+        return None
+    connection.execute(_revoke_of_message(), {"b_outbox_id": outbox_id, "v_revoked_at": now})
+    token, row = _row(settings, address, LOGIN, now)
+    connection.execute(_insert_statement(), {**row, "outbox_id": outbox_id})
+    return url_of(settings, f"anmelden/{token}")
 
 
-def link_for(session: Session, settings: Settings, email: str, now: datetime) -> str | None:
-    """The contact's login link ``<base_url>/portal/anmelden/<token>``; one per transaction.
+@functools.cache
+def _revoke_of_message() -> Update:
+    table = PortalToken.__table__  # type: ignore[attr-defined]
+    c = table.c
+    return (
+        update(table)
+        .where(c.outbox_id == bindparam("b_outbox_id"))
+        .where(c.used_at.is_(None))
+        .where(c.revoked_at.is_(None))
+        .values(revoked_at=bindparam("v_revoked_at", type_=c.revoked_at.type))
+    )
 
-    ``None`` when ``email`` is no contact of any pairing (no link goes to other addresses).
-    """
-    return links_for(session, settings, [email], now).get(normal(email))
+
+@functools.cache
+def _insert_statement() -> Insert:
+    return insert(PortalToken.__table__)  # type: ignore[attr-defined]
 
 
 def _login_token(session: Session, token: str, now: datetime) -> PortalToken | None:
@@ -303,54 +312,3 @@ def allow_request(session: Session, email: str, client: str, now: datetime) -> b
         allowed = allowed and int(seen) < limit
     session.add_all([PortalRequest(key=key, at=now) for key, _ in keys])
     return allowed
-
-
-def mail_footers(
-    session: Session, settings: Settings, recipients: Sequence[Sequence[str]], now: datetime
-) -> list[tuple[str, str]]:
-    """For each mail's ``To`` addresses: the portal links of the pairing contacts among them,
-    as (text, HTML) to append to the mail; ``("", "")`` when no recipient is a contact (mails
-    to the Koordinierungsstelle, the Leitung …). The links of all mails are minted at once.
-
-    The text starts with a newline: appended to a rendered body (which ends with one), it
-    leaves one blank line; the HTML is a paragraph (or list) for the end of ``<body>``.
-    A mail to several contacts (a tandem) lists one link per person, each named.
-    """
-    parsed = [[split_address(a) for a in to] for to in recipients]
-    links = links_for(session, settings, (e for mail in parsed for _, e in mail if e), now)
-    intro = (
-        "Ihre Fristen, den Jahresbericht, den Verwendungsnachweis und Ihre Termine finden Sie im "
-        f"Träger-Portal. Persönlicher Link (gültig {settings.portal.link_days} Tage, einmal "
-        "verwendbar, bitte nicht weitergeben):"
-    )
-    footers = []
-    for mail in parsed:
-        found = [
-            (name or email, links[normal(email)]) for name, email in mail if normal(email) in links
-        ]
-        footers.append(_footer(intro, found))
-    return footers
-
-
-def mail_footer(
-    session: Session, settings: Settings, to: Sequence[str], now: datetime
-) -> tuple[str, str]:
-    """``mail_footers`` for one mail."""
-    return mail_footers(session, settings, [to], now)[0]
-
-
-def _footer(intro: str, links: list[tuple[str, str]]) -> tuple[str, str]:
-    if not links:
-        return "", ""
-    if len(links) == 1:
-        url = links[0][1]
-        return (
-            f"\n{intro}\n{url}\n",
-            f'<p>{escape(intro)}<br><a href="{escape(url)}">{escape(url)}</a></p>',
-        )
-    intro = intro.replace("Persönlicher Link", "Persönliche Links, je Person")
-    text = f"\n{intro}\n" + "".join(f"{name}: {url}\n" for name, url in links)
-    items = "".join(
-        f'<li>{escape(name)}: <a href="{escape(url)}">{escape(url)}</a></li>' for name, url in links
-    )
-    return text, f"<p>{escape(intro)}</p><ul>{items}</ul>"

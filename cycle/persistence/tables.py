@@ -233,7 +233,8 @@ class PortalToken(SQLModel, table=True):
 
     ``purpose`` is ``login`` (single use, expires after ``[portal] link_days``) or ``feed``
     (no expiry; ends when revoked). ``pairings`` are the contact's pairings when it was minted;
-    every use intersects them with the current master data.
+    every use intersects them with the current master data. ``outbox_id``: the message a login
+    link was minted for as it was delivered (a retry revokes the earlier link of the message).
     """
 
     __tablename__ = "portal_token"
@@ -246,6 +247,7 @@ class PortalToken(SQLModel, table=True):
     expires_at: datetime | None = None
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+    outbox_id: int | None = Field(default=None, index=True)
 
 
 class PortalSession(SQLModel, table=True):

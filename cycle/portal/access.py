@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cycle.config.values import is_email
-from cycle.mail import compose
+from cycle.mail import compose, links
 from cycle.persistence import audit, portal_store
 from cycle.persistence.portal_store import Access
 from cycle.persistence.uow import UnitOfWork, reading
@@ -99,16 +100,18 @@ def _send_link(w: Web, email: str, client: str) -> None:
     with UnitOfWork(w.app) as uow:
         if not portal_store.allow_request(uow.session, email, client, uow.now):
             return
-        token = portal_store.mint(uow.session, w.settings, email, portal_store.LOGIN, uow.now)
+        known = bool(portal_store.contact_pairings(w.settings, email))
         savepoint = uow.session.begin_nested()
-        _enqueue(uow, w, email, token or new_token(), uow.now)
-        if token is None:
-            savepoint.rollback()
-        else:
+        _enqueue(uow, w, email, uow.now)
+        if known:
             savepoint.commit()
+        else:
+            savepoint.rollback()
 
 
-def _enqueue(uow: UnitOfWork, w: Web, email: str, token: str, now: datetime) -> None:
+def _enqueue(uow: UnitOfWork, w: Web, email: str, now: datetime) -> None:
+    """The mail with the new link: stored with a placeholder, the link minted at delivery
+    (``cycle.mail.links``), so the Postausgang never shows a live one."""
     settings, address = w.settings, portal_store.normal(email)
     names = [
         c.name
@@ -119,12 +122,12 @@ def _enqueue(uow: UnitOfWork, w: Web, email: str, token: str, now: datetime) -> 
     k = settings.koordinierungsstelle
     context = {
         "name": names[0] if names else "",
-        "link": portal_store.url_of(settings, f"anmelden/{token}"),
+        "link": links.PLACEHOLDER,
         "link_days": settings.portal.link_days,
         "koordinierungsstelle": {"name": k.name, "email": k.email},
     }
     draft = compose.Draft(
-        key=f"portal-link/{address}/{portal_store.digest(token)[:16]}",
+        key=f"portal-link/{address}/{secrets.token_hex(8)}",
         kind=compose.PORTAL_LINK,
         level=0,
         send_at=now,

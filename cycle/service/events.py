@@ -216,7 +216,7 @@ def _apply(
         payload["am"] = spec.on
     if spec.note:
         payload["notiz"] = spec.note
-    audit.record(
+    entry = audit.record(
         uow.session,
         uow.now,
         principal.actor,
@@ -224,7 +224,7 @@ def _apply(
             spec.event, target.pairing.id, spec.year, stage.id, before, new_status, payload
         ),
     )
-    queued = notify.on_stage_event(uow.session, uow.app, target, stage, spec.event, uow.now)
+    queued = notify.on_stage_event(uow.session, uow.app, target, stage, spec.event, uow.now, entry)
     return StageChange(
         pairing=target.pairing.id,
         year=spec.year,

@@ -320,8 +320,8 @@ def test_revocation_ends_the_open_session_the_links_and_the_feed(site: Site, cli
     assert client.get("/portal/").status_code == 200
     assert httpx.get(site.url + feed).status_code == 200
     out = site.ok("portal", "revoke", BOCKELSBERG.upper())
-    # two links: the one minted here and the one in the invitation to the Auswertungsgespräch
-    assert "2 Links, 1 Sitzungen, 1 Kalenderadressen" in out
+    # one link: the one minted here (the invitation is shared: it names the portal, no link)
+    assert "1 Links, 1 Sitzungen, 1 Kalenderadressen" in out
     after = client.get("/portal/")
     assert after.status_code == 303
     assert after.headers["location"].startswith("/portal/neuer-link")
@@ -339,21 +339,22 @@ def test_unknown_portal_paths_and_tokens_answer_404_without_data(site: Site, cli
     assert httpx.get(f"{site.url}/portal/kalender/{login}.ics").status_code == 404
 
 
-def test_mails_to_contacts_carry_their_link_and_other_mails_none(site: Site):
+def test_a_shared_invitation_names_the_portal_and_carries_no_personal_link(site: Site):
     from cycle.persistence.tables import OutboxMessage
 
     app = app_of(site)
     with reading(app.engine) as session:
         messages = list(session.exec(select(OutboxMessage)))
     app.close()
-    invitations = {m.to: m.payload["text"] for m in messages if m.kind == "einladung"}
-    [kaltenmoor] = [text for to, text in invitations.items() if KALTENMOOR in to]
-    assert kaltenmoor.count("/portal/anmelden/") == 1  # the contact's; none for Leitung or KS
-    assert "Persönlicher Link (gültig 14 Tage" in kaltenmoor
-    [token] = re.findall(r"/portal/anmelden/([A-Za-z0-9_-]+)", kaltenmoor)
-    assert _token_row(site, token).email == KALTENMOOR
-    [other] = [text for to, text in invitations.items() if BOCKELSBERG in to]
-    assert other.count("/portal/anmelden/") == 1 and token not in other
+    invitations = {m.to: m.payload for m in messages if m.kind == "einladung"}
+    assert len(invitations) == 2
+    for to, payload in invitations.items():
+        assert len(to.split(", ")) > 1  # the contact, the Leitung and the Koordinierungsstelle
+        stored = f"{payload['text']}{payload['html']}"
+        assert "/portal/anmelden/" not in stored and "[persönlicher Zugangslink]" not in stored
+        assert "Ihren eigenen Link erhalten Sie" in payload["text"]
+        assert "http://127.0.0.1:8000/portal/\n" in payload["text"]
+        assert "zugangslink" not in payload
 
 
 def test_a_proposal_with_bidi_controls_is_stored_and_shown_without_them(

@@ -16,6 +16,7 @@ from sqlmodel import select
 from cycle.bootstrap import App, bootstrap
 from cycle.config.settings import Settings, VerwendungsnachweisRules
 from cycle.documents import parse, parse_and_validate
+from cycle.mail import links
 from cycle.persistence import portal_store
 from cycle.persistence.tables import PortalToken
 from cycle.persistence.uow import transaction
@@ -67,25 +68,46 @@ def test_a_contact_removed_from_the_master_data_loses_links_sessions_and_feeds(a
 def test_only_the_hash_is_stored_and_links_are_minted_only_for_contacts(app: App):
     now = app.now()
     with transaction(app.engine) as session:
-        first = portal_store.link_for(session, app.settings, KALTENMOOR, now)
-        again = portal_store.link_for(session, app.settings, KALTENMOOR.upper(), now)
-        other = portal_store.link_for(session, app.settings, BOCKELSBERG, now)
-        leitung = portal_store.link_for(
-            session, app.settings, "s.behrens@awo-lueneburg.example.org", now
-        )
+        connection = session.connection()
+
+        def mint(address: str, outbox_id: int) -> str | None:
+            return portal_store.mint_for_message(connection, app.settings, outbox_id, address, now)
+
+        first = mint(KALTENMOOR, 1)
+        other = mint(BOCKELSBERG, 2)
+        leitung = mint("s.behrens@awo-lueneburg.example.org", 3)
+        upper = mint(KALTENMOOR.upper(), 4)
     with transaction(app.engine) as session:
-        later = portal_store.link_for(session, app.settings, KALTENMOOR, now)
         rows = list(session.exec(select(PortalToken)))
-    assert first == again  # one link per contact and transaction (one tick pass)
-    assert later != first and other != first
+    assert len({first, other, upper}) == 3  # a new link for every message
     assert leitung is None  # the Träger's Leitung is in the master data, but no pairing contact
     assert first is not None and first.startswith("http://127.0.0.1:8000/portal/anmelden/")
     token = first.rsplit("/", 1)[1]
     assert len(token) >= 43  # 32 random bytes, base64url
     assert {r.token_hash for r in rows} >= {portal_store.digest(token)}
     assert all(token not in (r.token_hash, r.email) for r in rows)
+    assert {(r.outbox_id, r.email) for r in rows} == {
+        (1, KALTENMOOR),
+        (2, BOCKELSBERG),
+        (4, KALTENMOOR),
+    }
     expires = {r.expires_at - r.created_at for r in rows}
     assert expires == {timedelta(days=14)}
+
+
+def test_a_message_minted_again_revokes_its_earlier_unused_link(app: App):
+    now = app.now()
+    with transaction(app.engine) as session:
+        connection = session.connection()
+        first = portal_store.mint_for_message(connection, app.settings, 7, KALTENMOOR, now)
+        second = portal_store.mint_for_message(connection, app.settings, 7, KALTENMOOR, now)
+        beside = portal_store.mint_for_message(connection, app.settings, 8, KALTENMOOR, now)
+    assert first and second and beside
+    with transaction(app.engine) as session:
+        assert portal_store.peek(session, app.settings, first.rsplit("/", 1)[1], now) is None
+        for url in (second, beside):  # the other message's link is left alone
+            found = portal_store.peek(session, app.settings, url.rsplit("/", 1)[1], now)
+            assert found is not None and found.email == KALTENMOOR
 
 
 def test_the_session_cookie_is_secure_when_base_url_is_https(app: App):
@@ -196,28 +218,34 @@ def test_empty_rows_are_dropped_and_blank_amounts_are_missing():
     assert "personal[1].name" not in fields
 
 
-def test_the_mail_footer_names_one_link_per_contact_and_none_for_others(app: App):
-    now = app.now()
+def test_only_a_mail_to_exactly_one_contact_without_cc_gets_the_personal_placeholder(
+    app: App,
+):
     kontakt = f"Lena Hoffmann <{KALTENMOOR}>"
     tandem = (
         "Julia Brandt <j.brandt@stadt-lueneburg.example.org>",
         "Paul Wendt <p.wendt@lebensraum-diakonie.example.org>",
     )
     leitung = "Sabine Behrens <s.behrens@awo-lueneburg.example.org>"
-    with transaction(app.engine) as session:
-        one = portal_store.mail_footer(session, app.settings, (kontakt, leitung), now)
-        two = portal_store.mail_footer(session, app.settings, tandem, now)
-        none = portal_store.mail_footer(session, app.settings, (leitung,), now)
-        again = portal_store.mail_footer(session, app.settings, (kontakt,), now)
-    assert none == ("", "")
-    assert one[0].count("/portal/anmelden/") == 1 and "gültig 14 Tage" in one[0]
-    assert again == one  # the same link in every mail of one pass
-    assert "Julia Brandt: http://127.0.0.1:8000/portal/anmelden/" in two[0]
-    assert "Paul Wendt: http://127.0.0.1:8000/portal/anmelden/" in two[0]
-    assert two[1].count("<li>") == 2
+    koordination = "Koordinierungsstelle <stadtteilarbeit@stadt-lueneburg.example.org>"
+    settings = app.settings
+    own = links.footer(settings, (kontakt,), ())
+    assert links.PLACEHOLDER in own[0] and "gültig 14 Tage" in own[0]
+    assert f'<a href="{links.PLACEHOLDER}">' in own[1]
+    shared = [
+        links.footer(settings, (kontakt, leitung), ()),
+        links.footer(settings, tandem, ()),
+        links.footer(settings, (kontakt,), (koordination,)),
+        links.footer(settings, (leitung,), (kontakt,)),
+    ]
+    for text, html in shared:
+        assert links.PLACEHOLDER not in text + html and "/anmelden" not in text + html
+        assert "http://127.0.0.1:8000/portal/\n" in text and "keinen persönlichen Link" in text
+    assert links.footer(settings, (leitung,), ()) == ("", "")
+    assert links.footer(settings, (koordination,), (leitung,)) == ("", "")
 
 
-def test_migration_0003_creates_exactly_the_portal_tables_of_the_models(app: App):
+def test_the_migrations_create_exactly_the_portal_tables_of_the_models(app: App):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
