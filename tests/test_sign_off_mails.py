@@ -98,7 +98,7 @@ def test_redoing_a_sign_off_after_correcting_it_twice_on_one_day_mails_each_time
         ("acknowledge",),
         ("correct", "--reopen", "--reason", "Versehen"),
         ("correct", "--reopen", "--reason", "Versehen"),
-        ("check",),
+        ("check", "--by", "K. Koordinator"),  # four eyes: not the submitter
         ("acknowledge",),
         ("correct", "--reopen", "--reason", "Versehen"),
         ("acknowledge",),

@@ -79,7 +79,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     s.ok(
         "submit", "hanseviertel", "2026", "verwendungsnachweis", str(VN_OK), now="2027-05-25T09:00"
     )
-    s.ok("check", "hanseviertel", "2026", "verwendungsnachweis", now="2027-05-25T09:05")
+    check = ("check", "hanseviertel", "2026", "verwendungsnachweis", "--by", "K. Koordinator")
+    s.ok(*check, now="2027-05-25T09:05")  # four eyes: not the submitter
     s.now = "2027-05-25T09:10"
     with running(s):
         client = httpx.Client(base_url=s.url, follow_redirects=False, timeout=30)

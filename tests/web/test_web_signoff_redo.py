@@ -24,7 +24,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     for stage in ("auftaktgespraech", "fachtag", "auswertungsgespraech", "jahresbericht"):
         s.ok("waive", "kaltenmoor", "2026", stage, "--reason", "Test")
     s.ok("submit", "kaltenmoor", "2026", "verwendungsnachweis", str(VN_OK), now="2027-06-01T09:00")
-    s.ok("check", "kaltenmoor", "2026", "verwendungsnachweis", now="2027-06-02T09:00")
+    check = ("check", "kaltenmoor", "2026", "verwendungsnachweis", "--by", "K. Koordinator")
+    s.ok(*check, now="2027-06-02T09:00")  # four eyes: not the submitter
     s.now = "2027-06-03T09:00"
     with running(s):
         yield s
