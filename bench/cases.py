@@ -85,7 +85,7 @@ def init(ws: Workspace, rows: list[Row]) -> None:
 def ticks(ws: Workspace, rows: list[Row], repeats: int = 5) -> None:
     """Digest-only tick, steady-state tick (median of ``repeats``), everything-due tick."""
     app = ws.app
-    elapsed, report = timed(lambda: tick.enqueue(app, app.renderer, QUIET))
+    elapsed, report = timed(lambda: tick.enqueue(app.context, QUIET))
     rows.append(
         Row(
             "tick, weekly digest due (10.02.)",
@@ -95,9 +95,7 @@ def ticks(ws: Workspace, rows: list[Row], repeats: int = 5) -> None:
         )
     )
     reports: list[tick.TickReport] = []
-    steady, times = median_of(
-        repeats, lambda: reports.append(tick.enqueue(app, app.renderer, QUIET))
-    )
+    steady, times = median_of(repeats, lambda: reports.append(tick.enqueue(app.context, QUIET)))
     enqueued = sum(r.enqueued for r in reports)
     rows.append(
         Row(
@@ -107,7 +105,7 @@ def ticks(ws: Workspace, rows: list[Row], repeats: int = 5) -> None:
             f"median of {repeats} (min {min(times):.4f} s), {enqueued} enqueued",
         )
     )
-    elapsed, report = timed(lambda: tick.enqueue(app, app.renderer, REMINDERS))
+    elapsed, report = timed(lambda: tick.enqueue(app.context, REMINDERS))
     rows.append(
         Row(
             "tick, everything due (03.03.)",
@@ -181,7 +179,7 @@ def delivery(ws: Workspace, rows: list[Row]) -> None:
     app = ws.app
     with Sink() as sink:
         transport = SmtpTransport(HOST, sink.port, "none", timeout=30)
-        elapsed, report = timed(lambda: deliver(app, app.renderer, REMINDERS, transport))
+        elapsed, report = timed(lambda: deliver(app.delivery, REMINDERS, transport))
     note = (
         f"{report.sent:,} sent, {sink.messages:,} received ({sink.bytes / 1e6:.1f} MB) over "
         f"{transport.connections} connection(s); {rate(report.sent, elapsed, 'messages')}"

@@ -156,8 +156,8 @@ def _child(step: str, folder: Path, pairings: int) -> None:
     ws = cases.open_existing(folder, pairings)
     try:
         before = _peak_mb()
-        tick.enqueue(ws.app, ws.app.renderer, cases.QUIET)
-        elapsed, report = timed(lambda: tick.enqueue(ws.app, ws.app.renderer, cases.REMINDERS))
+        tick.enqueue(ws.app.context, cases.QUIET)
+        elapsed, report = timed(lambda: tick.enqueue(ws.app.context, cases.REMINDERS))
     finally:
         ws.app.close()
     peak = _peak_mb()

@@ -1,6 +1,11 @@
-"""The composition root: settings, engine, clock and calendar for one command.
+"""The composition root: settings, clock and environment, and every adapter built from them.
 
-Nothing here runs at import; ``bootstrap()`` builds the adapters a command needs.
+``bootstrap()`` reads the config and makes an ``App``; the App builds the engine (with the audit
+key bound), the renderer, the mail and service contexts, the delivery (transport factory, clock,
+anchor publisher) and the bus on first use, and injects each where it is needed. Nothing here
+runs at import. Only the entry points (``cycle/cli``, ``cycle/web``, ``cycle/portal``,
+``cycle/runtime``, ``cycle/simulation``, ``bench``, ``soak``) import this module; the service
+layer and everything below it are handed what they need (an import-linter contract).
 """
 
 from __future__ import annotations
@@ -24,8 +29,12 @@ from workflows.calendar import WorkingCalendar
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from cycle.mail.context import MailContext
+    from cycle.mail.deliver import Delivery
     from cycle.service.bus import MessageBus
+    from cycle.service.context import ServiceContext
     from notifications.render import Renderer
+    from notifications.transport_base import Transport
 
 
 MIN_KEY_LENGTH = 16
@@ -33,6 +42,10 @@ MIN_KEY_LENGTH = 16
 
 @dataclass
 class App:
+    """What an entry point holds: the settings, the clock and the environment, and the adapters
+    built from them on first use — the engine (its audit key bound), the renderer, the contexts
+    the service layer and the mail pipeline are given, the delivery and the bus."""
+
     settings: Settings
     clock: Clock
     environ: Mapping[str, str]
@@ -42,9 +55,10 @@ class App:
         from cycle.persistence import audit
         from cycle.persistence.db import make_engine
 
-        engine = _engine_or_usage_error(make_engine, self.settings.database_url)
-        audit.use_key(engine, audit.ChainKey(self.settings.audit.key_env, self.audit_key))
-        return engine
+        key = audit.ChainKey(self.settings.audit.key_env, self.audit_key)
+        return _engine_or_usage_error(
+            lambda url: make_engine(url, audit.engine_options(key)), self.settings.database_url
+        )
 
     @property
     def audit_key(self) -> bytes | None:
@@ -59,15 +73,62 @@ class App:
         return Renderer(self.settings.mail.templates)
 
     @cached_property
+    def calendar(self) -> WorkingCalendar:
+        return self.settings.calendar.working_calendar()
+
+    @cached_property
+    def mail(self) -> MailContext:
+        from cycle.mail.context import MailContext
+
+        return MailContext(self.settings, self.calendar, self.renderer)
+
+    @cached_property
+    def context(self) -> ServiceContext:
+        from cycle.service.context import ServiceContext
+
+        return ServiceContext(self.engine, self.clock, self.mail)
+
+    @cached_property
+    def delivery(self) -> Delivery:
+        from cycle.mail.deliver import Delivery
+
+        return Delivery(
+            self.engine, self.mail, self.clock.now, self.make_transport, self.publish_anchor
+        )
+
+    @cached_property
     def bus(self) -> MessageBus:
         """The service layer's entry point: ``app.bus.handle(command, principal)``."""
         from cycle.service.bus import MessageBus
 
-        return MessageBus(self)
+        return MessageBus(self.context, self.delivery)
 
-    @cached_property
-    def calendar(self) -> WorkingCalendar:
-        return self.settings.calendar.working_calendar()
+    def make_transport(self) -> Transport:
+        """A new transport of ``[mail] transport``; the SMTP password from the environment."""
+        mail = self.settings.mail
+        if mail.transport == "maildir":
+            from notifications.transports import MaildirTransport
+
+            return MaildirTransport(mail.maildir)
+        from notifications.smtp import SmtpTransport
+
+        smtp = mail.smtp
+        password = self.environ.get(smtp.password_env) if smtp.password_env else None
+        return SmtpTransport(
+            smtp.host,
+            smtp.port,
+            smtp.security,  # type: ignore[arg-type]
+            smtp.username,
+            password,
+            smtp.timeout_seconds,
+            data_timeout=smtp.data_timeout_seconds,
+        )
+
+    def publish_anchor(self, now: datetime) -> None:
+        """Append the committed audit head to the anchor file (SPEC §9)."""
+        from cycle.persistence.anchors import publish_or_refuse
+
+        publish_or_refuse(self.engine, self.settings.anchor_path, now)
 
     def now(self) -> datetime:
         return self.clock.now()

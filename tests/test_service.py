@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cycle.bootstrap import App, bootstrap
-from cycle.mail.deliver import make_transport
 from cycle.mail.outbox import SqlOutbox
 from cycle.runtime import scheduler as wiring
 from cycle.runtime import service
@@ -206,7 +205,7 @@ def test_two_drains_racing_on_one_database_send_every_message_exactly_once(
         try:
             sender = parse_address(app.settings.mail.sender).addr_spec
             report = asyncio.run(
-                drain(SqlOutbox(app.engine, name), make_transport(app), sender, now, batch_size=1)
+                drain(SqlOutbox(app.engine, name), app.make_transport(), sender, now, batch_size=1)
             )
             sent.append(report.sent)
         finally:

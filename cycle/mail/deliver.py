@@ -15,49 +15,41 @@ import hashlib
 import os
 import secrets
 import socket
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from cycle.bootstrap import App
 from cycle.mail import compose, links, recipients
+from cycle.mail.context import MailContext
 from cycle.mail.outbox import FailedHook, SqlOutbox
-from cycle.persistence.anchors import publish_or_refuse
 from cycle.persistence.tables import Notification, OutboxMessage
 from notifications.delivery import MAYBE_ARRIVED, DeliveryReport, drain, send_deadline
 from notifications.message import parse_address
-from notifications.render import Renderer
 from notifications.transport_base import Transport
 
 
-def make_transport(app: App) -> Transport:
-    mail = app.settings.mail
-    if mail.transport == "maildir":
-        from notifications.transports import MaildirTransport
+@dataclass(frozen=True)
+class Delivery:
+    """What a drain needs, injected by the composition root: the engine (each claim and mark is
+    its own transaction), the mail context, the clock (claims and marks read the instant), a
+    transport factory (SMTP or Maildir, its password from the environment) and the anchor
+    publisher (the marks write audit entries)."""
 
-        return MaildirTransport(mail.maildir)
-    from notifications.smtp import SmtpTransport
-
-    smtp = mail.smtp
-    password = app.environ.get(smtp.password_env) if smtp.password_env else None
-    return SmtpTransport(
-        smtp.host,
-        smtp.port,
-        smtp.security,  # type: ignore[arg-type]
-        smtp.username,
-        password,
-        smtp.timeout_seconds,
-        data_timeout=smtp.data_timeout_seconds,
-    )
+    engine: Engine
+    mail: MailContext
+    clock: Callable[[], datetime]
+    transport: Callable[[], Transport]
+    publish_anchor: Callable[[datetime], None]
 
 
-def _failure_notice(app: App, renderer: Renderer) -> FailedHook:
+def _failure_notice(ctx: MailContext) -> FailedHook:
     def on_failed(session: Session, rows: list[OutboxMessage], now: datetime) -> None:
-        k = app.settings.koordinierungsstelle
+        k = ctx.settings.koordinierungsstelle
         failures = [_failure(row) for row in rows]
-        rendered = renderer.render(
+        rendered = ctx.renderer.render(
             "zustellfehler",
             {
                 "failed": failures[0],
@@ -73,13 +65,13 @@ def _failure_notice(app: App, renderer: Renderer) -> FailedHook:
                     kind="zustellfehler",
                     level=0,
                     send_at=now,
-                    to=recipients.koordinierungsstelle(app.settings),
+                    to=recipients.koordinierungsstelle(ctx.settings),
                     rendered=rendered,
                     bundle=False,
                 )
             ],
-            app.settings,
-            renderer,
+            ctx.settings,
+            ctx.renderer,
             now,
         )
 
@@ -124,19 +116,19 @@ def owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def deliver(
-    app: App, renderer: Renderer, now: datetime, transport: Transport | None = None
-) -> DeliveryReport:
-    transport = transport or make_transport(app)
+def deliver(d: Delivery, now: datetime, transport: Transport | None = None) -> DeliveryReport:
+    """Drain the outbox at ``now`` over ``transport`` (default: a new one from the factory)."""
+    transport = transport or d.transport()
+    settings = d.mail.settings
     outbox = SqlOutbox(
-        app.engine,
+        d.engine,
         owner(),
-        _failure_notice(app, renderer),
+        _failure_notice(d.mail),
         send_deadline(transport),
-        finish=links.Minter(app.settings),
+        finish=links.Minter(settings),
     )
-    envelope = parse_address(app.settings.mail.sender).addr_spec
-    mail = app.settings.mail
+    envelope = parse_address(settings.mail.sender).addr_spec
+    mail = settings.mail
 
     async def run() -> DeliveryReport:
         report = await drain(
@@ -146,13 +138,13 @@ def deliver(
             now,
             mail.max_attempts,
             mail.retry_base_seconds,
-            clock=app.now,
+            clock=d.clock,
             ungewiss_wait=timedelta(minutes=mail.ungewiss_wartezeit_minuten),
         )
-        if outbox.report_failures(max(now, app.now())) == 0:
+        if outbox.report_failures(max(now, d.clock())) == 0:
             return report
         # the notice goes out in this drain too (it cannot fail into a further notice)
-        notice = await drain(outbox, transport, envelope, now, clock=app.now)
+        notice = await drain(outbox, transport, envelope, now, clock=d.clock)
         return replace(
             report,
             sent=report.sent + notice.sent,
@@ -162,5 +154,5 @@ def deliver(
 
     report = asyncio.run(run())
     # the marks wrote audit entries in their own transactions: publish the head (SPEC §9)
-    publish_or_refuse(app.engine, app.settings.anchor_path, now)
+    d.publish_anchor(now)
     return report

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from cycle.bootstrap import App
 from cycle.mail import recipients
 from cycle.mail.compose import Draft, file_attachment, point_key, stage_context
+from cycle.mail.context import MailContext
 from cycle.mail.due import DuePoint, Sent
 from cycle.views.meeting_replies import Proposal
 from cycle.views.overview import CycleRow
@@ -39,7 +39,7 @@ Skeleton = Callable[[str, int], bytes]
 
 
 def for_point(
-    app: App,
+    ctx: MailContext,
     renderer: Renderer,
     due: DuePoint,
     now: datetime,
@@ -53,13 +53,13 @@ def for_point(
     of all pairings are bundled into one message. A reminder of the Jahresbericht carries the
     pairing's prefilled skeleton (``skeleton``), built only when the draft is stored.
     """
-    settings, point = app.settings, due.point
+    settings, point = ctx.settings, due.point
     stage = settings.stage(due.stage_id)
     assert stage is not None  # due.py only yields configured stages
     pairing = settings.pairings[due.pairing_id]
     to, cc = recipients.for_kind(point.kind, point.level, pairing, stage, settings)
     if not due.send:
-        return [_point_draft(app, due, to, cc)]
+        return [_point_draft(ctx, due, to, cc)]
     attachments: tuple[Attachment, ...] = ()
     if (
         due.meeting_at is None
@@ -80,13 +80,13 @@ def for_point(
     people = recipients.per_person(point.kind, to)
     found = []
     for index, person in enumerate(people):
-        draft = _point_draft(app, due, person, cc)
+        draft = _point_draft(ctx, due, person, cc)
         if index:
             draft = replace(draft, key=f"{draft.key}/{recipients.person_key(person[0])}")
         # Rendered when stored, chunk by chunk (compose.store): never every mail of a pass at
         # once.
         also = _others(people, index)
-        render = partial(_render, app, renderer, due, now, sent, names, also=also)
+        render = partial(_render, ctx, renderer, due, now, sent, names, also=also)
         found.append(
             replace(draft, deferred=render, attachments=attachments, deferred_attachments=later)
         )
@@ -101,7 +101,7 @@ def _others(people: list[tuple[str, ...]], index: int) -> tuple[str, ...]:
 
 
 def _render(
-    app: App,
+    ctx: MailContext,
     renderer: Renderer,
     due: DuePoint,
     now: datetime,
@@ -110,10 +110,10 @@ def _render(
     role: str | None = None,
     also: tuple[str, ...] = (),
 ) -> Rendered:
-    settings, point = app.settings, due.point
+    settings, point = ctx.settings, due.point
     stage = settings.stage(due.stage_id)
     assert stage is not None  # due.py only yields configured stages
-    today = app.today(now)
+    today = ctx.today(now)
     # For meeting reminders the anchor is the meeting day; otherwise the effective due date.
     context = stage_context(settings, due.pairing_id, due.year, stage, point.anchor, today)
     context["level"] = point.level
@@ -138,27 +138,29 @@ def _render(
 
 
 def copies_for_point(
-    app: App, renderer: Renderer, due: DuePoint, now: datetime, sent: Sequence[Sent] = ()
+    ctx: MailContext, renderer: Renderer, due: DuePoint, now: datetime, sent: Sequence[Sent] = ()
 ) -> list[Draft]:
     """Each extra copy of a point's notification for other people (a later escalation: the
     Träger's Leitung gets its own, so the Stabsstellenleitung's message can list every Träger)."""
     if not due.send:
         return []
-    settings, point = app.settings, due.point
+    settings, point = ctx.settings, due.point
     stage = settings.stage(due.stage_id)
     assert stage is not None
     pairing = settings.pairings[due.pairing_id]
     found = []
     for role, to in recipients.copies(point.kind, point.level, pairing, stage, settings):
-        render = partial(_render, app, renderer, due, now, sent, [], role)
-        draft = _point_draft(app, due, to, ())
+        render = partial(_render, ctx, renderer, due, now, sent, [], role)
+        draft = _point_draft(ctx, due, to, ())
         found.append(replace(draft, key=f"{draft.key}/kopie-{role}", deferred=render))
     return found
 
 
-def _point_draft(app: App, due: DuePoint, to: tuple[str, ...], cc: tuple[str, ...]) -> Draft:
+def _point_draft(
+    ctx: MailContext, due: DuePoint, to: tuple[str, ...], cc: tuple[str, ...]
+) -> Draft:
     """The notification row of a due point, not yet rendered (skipped points stay so)."""
-    settings, point = app.settings, due.point
+    settings, point = ctx.settings, due.point
     pairing = settings.pairings[due.pairing_id]
     return Draft(
         key=point_key(
@@ -168,7 +170,7 @@ def _point_draft(app: App, due: DuePoint, to: tuple[str, ...], cc: tuple[str, ..
         level=point.level,
         to=to,
         cc=cc,
-        send_at=send_instant(point, settings.calendar.send_time, app.calendar),
+        send_at=send_instant(point, settings.calendar.send_time, ctx.calendar),
         cycle_id=due.cycle_id,
         pairing_id=due.pairing_id,
         year=due.year,
@@ -179,14 +181,14 @@ def _point_draft(app: App, due: DuePoint, to: tuple[str, ...], cc: tuple[str, ..
     )
 
 
-def digest_week(app: App, now: datetime) -> tuple[str, date] | None:
+def digest_week(ctx: MailContext, now: datetime) -> tuple[str, date] | None:
     """The ISO week label and day of the weekly overview due at ``now``, if any."""
-    digest = app.settings.policy.digest
+    digest = ctx.settings.policy.digest
     if digest is None:
         return None
-    today = app.today(now)
+    today = ctx.today(now)
     day = today - timedelta(days=today.weekday() - digest)
-    if day > today or app.calendar.at(day, app.settings.calendar.send_time) > now:
+    if day > today or ctx.calendar.at(day, ctx.settings.calendar.send_time) > now:
         return None
     iso = day.isocalendar()
     return f"{iso.year}-W{iso.week:02d}", day
@@ -199,7 +201,7 @@ DIGEST_ROWS = 40
 
 
 def weekly_overview(
-    app: App,
+    ctx: MailContext,
     renderer: Renderer,
     rows: list[CycleRow],
     now: datetime,
@@ -209,8 +211,8 @@ def weekly_overview(
     proposals: Sequence[Proposal] = (),
 ) -> Draft:
     """The weekly overview; ``head`` (count, hash) of the audit log is printed as an anchor."""
-    today = app.today(now)
-    names = {s.id: s.name for s in app.settings.stages}
+    today = ctx.today(now)
+    names = {s.id: s.name for s in ctx.settings.stages}
     listed: list[dict[str, Any]] = []
     for row in rows:
         for cell in row.stages.values():
@@ -230,8 +232,8 @@ def weekly_overview(
                     }
                 )
     listed.sort(key=lambda r: (-int(r["overdue_days"]), r["due"], r["pairing"]))
-    k = app.settings.koordinierungsstelle
-    base = app.settings.web.base_url.rstrip("/")
+    k = ctx.settings.koordinierungsstelle
+    base = ctx.settings.web.base_url.rstrip("/")
     context = {
         "week": week,
         "rows": listed[:DIGEST_ROWS],  # a page, not a dump: the rest is on the Übersicht
@@ -241,10 +243,10 @@ def weekly_overview(
         # Dates Träger contacts proposed in the portal during the last week (SPEC §14)
         "vorschlaege": [
             {
-                "stadtteil": app.settings.stadtteile[
-                    app.settings.pairings[p.pairing].stadtteil
+                "stadtteil": ctx.settings.stadtteile[
+                    ctx.settings.pairings[p.pairing].stadtteil
                 ].name
-                if p.pairing in app.settings.pairings
+                if p.pairing in ctx.settings.pairings
                 else p.pairing,
                 "stage": names.get(p.stage_id, p.stage_id),
                 "email": p.email,
@@ -267,8 +269,8 @@ def weekly_overview(
         key=f"wochenuebersicht/{week}",
         kind="wochenuebersicht",
         level=0,
-        send_at=app.calendar.at(day, app.settings.calendar.send_time),
-        to=recipients.for_kind(WOCHENUEBERSICHT, 0, None, None, app.settings)[0],
+        send_at=ctx.calendar.at(day, ctx.settings.calendar.send_time),
+        to=recipients.for_kind(WOCHENUEBERSICHT, 0, None, None, ctx.settings)[0],
         rendered=renderer.render("wochenuebersicht", context),
         bundle=False,
     )

@@ -19,14 +19,14 @@ from notifications import ics
 from notifications.message import Attachment, parse_address
 
 if TYPE_CHECKING:
-    from cycle.bootstrap import App
     from cycle.config.settings import StageSpec
+    from cycle.mail.context import MailContext
     from cycle.persistence.target import Target
 
 
 def on_stage_event(
     session: Session,
-    app: App,
+    ctx: MailContext,
     target: Target,
     stage: StageSpec,
     event: str,
@@ -39,17 +39,17 @@ def on_stage_event(
     event undone (``correct --reopen``) and done again on the same day mails again.
     """
     if event == "schedule":
-        draft = _invitation(app, target, stage, now)
+        draft = _invitation(ctx, target, stage, now)
     elif event == "waive" and _upcoming(target, now):
         reason = str(target.row.facts.get("entfallen_grund") or "Die Stufe entfällt.")
-        draft = _cancellation(app, target, stage, now, reason)
+        draft = _cancellation(ctx, target, stage, now, reason)
     elif event in SIGN_OFF_TASKS:
-        draft = sign_off_task(app, target, stage, SIGN_OFF_TASKS[event], now, entry=entry)
+        draft = sign_off_task(ctx, target, stage, SIGN_OFF_TASKS[event], now, entry=entry)
     elif event == "submit":
-        draft = _receipt(app, target, stage, now)
+        draft = _receipt(ctx, target, stage, now)
     else:
         return 0
-    return len(compose.store(session, [draft], app.settings, app.renderer, now))
+    return len(compose.store(session, [draft], ctx.settings, ctx.renderer, now))
 
 
 # The sign-off step that follows an event: ``check`` → Kenntnisnahme (level 1), ``acknowledge`` →
@@ -58,7 +58,7 @@ SIGN_OFF_TASKS = {"check": 1, "acknowledge": 3}
 
 
 def sign_off_task(
-    app: App,
+    ctx: MailContext,
     target: Target,
     stage: StageSpec,
     level: int,
@@ -71,21 +71,21 @@ def sign_off_task(
     The task mail's key ends in ``/eintrag-<entry>`` (the audit entry of the ``check`` or
     ``acknowledge``): the day alone is not unique once a step is reopened and done again.
     """
-    day = app.today(now)
-    base = _base(app, target, stage, "aufgabe", since or day, level, now)
+    day = ctx.today(now)
+    base = _base(ctx, target, stage, "aufgabe", since or day, level, now)
     if entry is not None:
         base = replace(base, key=f"{base.key}/eintrag-{entry}")
     context = compose.stage_context(
-        app.settings, target.pairing.id, target.cycle.year, stage, target.row.due, day
+        ctx.settings, target.pairing.id, target.cycle.year, stage, target.row.due, day
     )
     year = target.cycle.year
     context.update(
         level=level,
         seit=since or day,
-        link=f"{app.settings.web.base_url.rstrip('/')}/zyklus/{target.pairing.id}/{year}/"
+        link=f"{ctx.settings.web.base_url.rstrip('/')}/zyklus/{target.pairing.id}/{year}/"
         "verwendungsnachweis",
     )
-    return replace(base, rendered=app.renderer.render("aufgabe", context))
+    return replace(base, rendered=ctx.renderer.render("aufgabe", context))
 
 
 def _upcoming(target: Target, now: datetime) -> bool:
@@ -95,7 +95,7 @@ def _upcoming(target: Target, now: datetime) -> bool:
 
 def meeting_moved(
     session: Session,
-    app: App,
+    ctx: MailContext,
     old: Target,
     new: Target | None,
     stage: StageSpec,
@@ -106,37 +106,45 @@ def meeting_moved(
     participants get a cancellation, the successor's an invitation. Returns the count queued."""
     drafts = []
     if _upcoming(old, now):
-        drafts.append(_cancellation(app, old, stage, now, reason))
+        drafts.append(_cancellation(ctx, old, stage, now, reason))
     if new is not None and _upcoming(new, now):
-        drafts.append(_invitation(app, new, stage, now))
-    return len(compose.store(session, drafts, app.settings, app.renderer, now))
+        drafts.append(_invitation(ctx, new, stage, now))
+    return len(compose.store(session, drafts, ctx.settings, ctx.renderer, now))
 
 
-def _cancellation(app: App, target: Target, stage: StageSpec, now: datetime, reason: str) -> Draft:
+def _cancellation(
+    ctx: MailContext, target: Target, stage: StageSpec, now: datetime, reason: str
+) -> Draft:
     """``absage``: METHOD:CANCEL with the invitation's UID and a higher SEQUENCE."""
-    row, settings = target.row, app.settings
+    row, settings = target.row, ctx.settings
     assert row.scheduled_at is not None
-    start = row.scheduled_at.astimezone(app.calendar.timezone)
+    start = row.scheduled_at.astimezone(ctx.calendar.timezone)
     row.sequence += 1  # the cancellation replaces the invitation in the calendar
     level = row.sequence
-    base = _base(app, target, stage, "absage", start.date(), level, now)
+    base = _base(ctx, target, stage, "absage", start.date(), level, now)
     context = compose.stage_context(
-        settings, target.pairing.id, target.cycle.year, stage, row.due, app.today(now)
+        settings, target.pairing.id, target.cycle.year, stage, row.due, ctx.today(now)
     )
     context.update(level=level, meeting={"start": start, "location": row.location}, grund=reason)
     cancel = _calendar_file(
-        app, target, stage, base, start, level, f"abgesagt: {reason}", now, "CANCEL"
+        ctx, target, stage, base, start, level, f"abgesagt: {reason}", now, "CANCEL"
     )
     attachments = (Attachment("absage.ics", "text/calendar; method=CANCEL", cancel),)
     context["attachments"] = [a.filename for a in attachments]
-    return replace(base, rendered=app.renderer.render("absage", context), attachments=attachments)
+    return replace(base, rendered=ctx.renderer.render("absage", context), attachments=attachments)
 
 
 def _base(
-    app: App, target: Target, stage: StageSpec, kind: str, anchor: date, level: int, now: datetime
+    ctx: MailContext,
+    target: Target,
+    stage: StageSpec,
+    kind: str,
+    anchor: date,
+    level: int,
+    now: datetime,
 ) -> Draft:
-    pairing = app.settings.pairings[target.pairing.id]
-    to, cc = recipients.for_kind(kind, level, pairing, stage, app.settings)
+    pairing = ctx.settings.pairings[target.pairing.id]
+    to, cc = recipients.for_kind(kind, level, pairing, stage, ctx.settings)
     year = target.cycle.year
     return Draft(
         key=compose.point_key(pairing.id, year, stage.id, anchor, kind, level),
@@ -151,24 +159,24 @@ def _base(
         stage_id=stage.id,
         anchor=anchor,
         bundle=False,
-        stadtteil=app.settings.stadtteile[pairing.stadtteil].name,
+        stadtteil=ctx.settings.stadtteile[pairing.stadtteil].name,
     )
 
 
-def _invitation(app: App, target: Target, stage: StageSpec, now: datetime) -> Draft:
-    row, settings = target.row, app.settings
+def _invitation(ctx: MailContext, target: Target, stage: StageSpec, now: datetime) -> Draft:
+    row, settings = target.row, ctx.settings
     assert row.scheduled_at is not None
-    start = row.scheduled_at.astimezone(app.calendar.timezone)
+    start = row.scheduled_at.astimezone(ctx.calendar.timezone)
     level = row.sequence
-    base = _base(app, target, stage, "einladung", start.date(), level, now)
+    base = _base(ctx, target, stage, "einladung", start.date(), level, now)
     context = compose.stage_context(
-        settings, target.pairing.id, target.cycle.year, stage, row.due, app.today(now)
+        settings, target.pairing.id, target.cycle.year, stage, row.due, ctx.today(now)
     )
     context.update(
         level=level, meeting={"start": start, "location": row.location}, verschoben=level > 0
     )
     invite = _calendar_file(
-        app, target, stage, base, start, level, str(context["traeger"]["name"]), now, "REQUEST"
+        ctx, target, stage, base, start, level, str(context["traeger"]["name"]), now, "REQUEST"
     )
     attachments = (
         Attachment("einladung.ics", "text/calendar; method=REQUEST", invite),
@@ -176,12 +184,12 @@ def _invitation(app: App, target: Target, stage: StageSpec, now: datetime) -> Dr
     )
     context["attachments"] = [a.filename for a in attachments]
     return replace(
-        base, rendered=app.renderer.render("einladung", context), attachments=attachments
+        base, rendered=ctx.renderer.render("einladung", context), attachments=attachments
     )
 
 
 def _calendar_file(
-    app: App,
+    ctx: MailContext,
     target: Target,
     stage: StageSpec,
     draft: Draft,
@@ -192,7 +200,7 @@ def _calendar_file(
     method: str,
 ) -> bytes:
     """The meeting as iCalendar for the draft's recipients: REQUEST (invite) or CANCEL."""
-    settings, year = app.settings, target.cycle.year
+    settings, year = ctx.settings, target.cycle.year
     k = settings.koordinierungsstelle
     attendees = [
         (a.display_name or a.addr_spec, a.addr_spec)
@@ -213,13 +221,13 @@ def _calendar_file(
     )
 
 
-def _receipt(app: App, target: Target, stage: StageSpec, now: datetime) -> Draft:
+def _receipt(ctx: MailContext, target: Target, stage: StageSpec, now: datetime) -> Draft:
     row = target.row
     level = int(row.facts.get("einreichungen", 1))
-    day = app.today(now)
-    base = _base(app, target, stage, "eingangsbestaetigung", row.due, level, now)
+    day = ctx.today(now)
+    base = _base(ctx, target, stage, "eingangsbestaetigung", row.due, level, now)
     context = compose.stage_context(
-        app.settings, target.pairing.id, target.cycle.year, stage, row.due, day
+        ctx.settings, target.pairing.id, target.cycle.year, stage, row.due, day
     )
     context["level"] = level
-    return replace(base, rendered=app.renderer.render("eingangsbestaetigung", context))
+    return replace(base, rendered=ctx.renderer.render("eingangsbestaetigung", context))

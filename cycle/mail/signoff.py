@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from cycle.bootstrap import App
 from cycle.clock import local_date
 from cycle.mail import notify
 from cycle.mail.compose import Draft, point_key
+from cycle.mail.context import MailContext
 from cycle.persistence.tables import Cycle, Notification, PairingRow, StageState
 from cycle.persistence.target import Target
 from workflows.deadlines import after_working_days
@@ -26,8 +26,8 @@ from workflows.stages import StageType
 WAITING = {"geprueft": 2, "zur_kenntnis_genommen": 4}
 
 
-def reminders(session: Session, app: App, now: datetime) -> list[Draft]:
-    settings, cal = app.settings, app.calendar
+def reminders(session: Session, ctx: MailContext, now: datetime) -> list[Draft]:
+    settings, cal = ctx.settings, ctx.calendar
     proof = [s.id for s in settings.stages if s.type is StageType.PROOF_OF_FUNDS]
     if not proof:
         return []
@@ -64,5 +64,5 @@ def reminders(session: Session, app: App, now: datetime) -> list[Draft]:
         if key in known or stage is None:
             continue
         target = Target(pairing, cycle, row, {row.stage_id: row})
-        drafts.append(notify.sign_off_task(app, target, stage, level, now, since))
+        drafts.append(notify.sign_off_task(ctx, target, stage, level, now, since))
     return drafts

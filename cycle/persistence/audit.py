@@ -11,8 +11,9 @@ HMAC-SHA-256 with the key from ``[audit] key_env`` (``hmac:`` + 64 hex digits). 
 anyone with write access can re-hash an edited chain; with it they cannot. The scheme may change
 only from plain to keyed, never back: a plain entry after a keyed one is reported as tampering
 (an attacker without the key would have to re-hash in plain), and a process without the key
-refuses to append to a keyed chain. The key is bound to the engine (``use_key``) by the
-composition root, so every session on that engine signs with it.
+refuses to append to a keyed chain. The key travels with the engine: the composition root makes
+the engine with the execution option ``AUDIT_KEY`` (``engine_options``), so every session on
+that engine signs and verifies with it — no registry of engines or keys.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, insert
 
@@ -34,11 +34,10 @@ from cycle.errors import Problem, UsageError
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from cycle.persistence.anchors import AnchorFile
     from cycle.persistence.tables import AuditHead
 
-# SQLModel and the tables are imported where they are used: the composition root imports this
-# module for ``use_key`` on every command, and a read-only ``zyklus status`` needs neither.
+# SQLModel and the tables are imported where they are used: a read-only ``zyklus status`` needs
+# neither.
 
 GENESIS = "0" * 64
 KEYED = "hmac:"
@@ -52,18 +51,21 @@ class ChainKey:
     secret: bytes | None
 
 
-_KEYS: WeakKeyDictionary[Engine, ChainKey] = WeakKeyDictionary()
+AUDIT_KEY = "zyklus_audit_key"  # the engine's execution option that carries the ``ChainKey``
+NO_KEY = ChainKey("ZYKLUS_AUDIT_KEY", None)
 
 
-def use_key(engine: Engine, key: ChainKey) -> None:
-    """Sign every entry appended through ``engine`` with ``key`` (composition root only)."""
-    _KEYS[engine] = key
+def engine_options(key: ChainKey) -> dict[str, object]:
+    """The execution options that bind ``key`` to an engine (composition root only)."""
+    return {AUDIT_KEY: key}
 
 
 def key_of(session: Session) -> ChainKey:
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    return _KEYS.get(engine, ChainKey("ZYKLUS_AUDIT_KEY", None))
+    key = engine.get_execution_options().get(AUDIT_KEY, NO_KEY)
+    assert isinstance(key, ChainKey)
+    return key
 
 
 def is_keyed(digest: str) -> bool:
@@ -224,17 +226,6 @@ class Verification:
     problem: str | None = None  # German, names the first broken entry
     warnings: tuple[str, ...] = ()  # German: what the check cannot detect
     needs_key: bool = False  # keyed entries, but no key to check them (a config problem)
-
-
-def verify(
-    session: Session, anchors: Iterable[Anchor] = (), anchor_file: AnchorFile | None = None
-) -> Verification:
-    """The chain, the head row, the scheme order and the published ``anchors`` (first problem);
-    with ``anchor_file`` (the configured one) also the sealed mark of the last published anchor
-    and the file itself."""
-    from cycle.persistence.audit_check import verify_chain
-
-    return verify_chain(session, key_of(session), tuple(anchors), anchor_file)
 
 
 def head_of(session: Session) -> AuditHead | None:

@@ -10,6 +10,7 @@ database and the anchor file and kept an old head row can roll both back togethe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import closing
 
 from sqlmodel import Session, col, select
@@ -25,6 +26,7 @@ from cycle.persistence.audit import (
     fields_of,
     head_of,
     is_keyed,
+    key_of,
 )
 from cycle.persistence.audit_marks import Finding, Scan, published_problem, short
 from cycle.persistence.tables import AuditEntry, AuditHead
@@ -33,6 +35,15 @@ NO_KEY = (
     "${name} ist nicht gesetzt: die Hash-Kette ist nur mit SHA-256 gebildet und erkennt "
     "versehentliche Änderungen, keine absichtlichen (siehe docs/operations.md)."
 )
+
+
+def verify(
+    session: Session, anchors: Iterable[Anchor] = (), anchor_file: AnchorFile | None = None
+) -> Verification:
+    """The chain, the head row, the scheme order and the published ``anchors`` (first problem);
+    with ``anchor_file`` (the configured one) also the sealed mark of the last published anchor
+    and the file itself."""
+    return verify_chain(session, key_of(session), tuple(anchors), anchor_file)
 
 
 def verify_chain(

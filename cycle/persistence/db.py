@@ -6,6 +6,7 @@ takes the write lock at BEGIN and waits ``busy_timeout`` for it (LIBRARY_NOTES).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0005_links_at_delivery"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, options: Mapping[str, object] | None = None) -> Engine:
+    """The engine for ``url``; ``options`` are its execution options (the audit key)."""
     parsed = make_url(url)
+    execution = dict(options or {})
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, execution_options=execution)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, execution_options=execution)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -24,9 +24,10 @@ from cycle.config.values import is_email
 from cycle.mail import compose, links
 from cycle.persistence import audit, portal_store
 from cycle.persistence.portal_store import Access
-from cycle.persistence.uow import UnitOfWork, reading
+from cycle.persistence.uow import reading
 from cycle.portal.pages import COOKIE, COOKIE_PATH, principal, public_form, render
-from cycle.web.pages import Web, text, web
+from cycle.service.uow import UnitOfWork
+from cycle.web.pages import Web, text, web, writing
 from cycle.web.security import CSRF_COOKIE, new_token
 
 GONE = 410  # one status for every link that does not (or no longer) work
@@ -49,7 +50,7 @@ def invalid(request: Request) -> Response:
 
 
 def _exchange(w: Web, token: str) -> tuple[str, Access] | None:
-    with UnitOfWork(w.app) as uow:
+    with writing(w) as uow:
         opened = portal_store.exchange(
             uow.session, w.settings, token, uow.now, w.settings.web.session_minutes
         )
@@ -97,7 +98,7 @@ def _send_link(w: Web, email: str, client: str) -> None:
     address is known: the mail is built and stored by the same path for an unknown address
     too, in a savepoint that is then rolled back (nothing of it stays).
     """
-    with UnitOfWork(w.app) as uow:
+    with writing(w) as uow:
         if not portal_store.allow_request(uow.session, email, client, uow.now):
             return
         known = bool(portal_store.contact_pairings(w.settings, email))
@@ -155,7 +156,7 @@ async def request_link(request: Request, form: FormData) -> Response:
 
 
 def _close(w: Web, cookie: str) -> None:
-    with UnitOfWork(w.app) as uow:
+    with writing(w) as uow:
         access = portal_store.session_access(uow.session, w.settings, cookie, uow.now)
         portal_store.close_session(uow.session, cookie, uow.now)
         if access is not None:

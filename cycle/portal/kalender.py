@@ -17,10 +17,10 @@ from starlette.routing import Route
 from cycle.bootstrap import App
 from cycle.persistence import audit, portal_store
 from cycle.persistence.portal_store import Access
-from cycle.persistence.uow import UnitOfWork, reading
+from cycle.persistence.uow import reading
 from cycle.portal.pages import form, page, principal, render
 from cycle.views.calendar_export import load_entries
-from cycle.web.pages import Web, web
+from cycle.web.pages import Web, web, writing
 from notifications import ics
 from notifications.ics import CalendarEntry
 
@@ -30,7 +30,7 @@ async def show(request: Request, _access: Access) -> Response:
 
 
 def _new_feed(w: Web, access: Access) -> str | None:
-    with UnitOfWork(w.app) as uow:
+    with writing(w) as uow:
         token = portal_store.new_feed(uow.session, w.settings, access.email, uow.now)
         audit.record(
             uow.session, uow.now, principal(access).actor, audit.Change("portal_kalender_neu")

@@ -64,7 +64,7 @@ def drain_job(app: App) -> DeliveryReport | None:
 
     now = app.now()
     try:
-        result = deliver(app, app.renderer, now)
+        result = deliver(app.delivery, now)
     except Exception as exc:
         log.error("Zustellung %s fehlgeschlagen: %s: %s", _stamp(app), type(exc).__name__, exc)
         return None

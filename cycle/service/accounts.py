@@ -29,10 +29,10 @@ from cycle.config.values import is_email
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit
 from cycle.persistence.tables import LoginAttempt, UserRow, WebSession
-from cycle.persistence.uow import UnitOfWork
 from cycle.service.commands import AddUser, ChangePassword, DisableUser
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import ROLE_LABELS, Principal, Role
+from cycle.service.uow import UnitOfWork
 
 MIN_PASSWORD = 12
 STAFF_ROLES = tuple(r for r in Role if r is not Role.TRAEGER)

@@ -2,33 +2,33 @@
 
 The bus checks the permission table (SPEC §15) before anything runs, opens one unit of work,
 calls the command's handler and commits — or rolls everything back when the handler refuses.
-The CLI, ``simulate``'s scenario events, the web application and the portal all call it; it is
-built once per process in the composition root (``App.bus``).
+Then it runs what the unit of work collected for after the commit (``uow.events``: publish the
+audit head, deliver after a tick). The CLI, ``simulate``'s scenario events, the web application
+and the portal all call it; the composition root (``cycle/bootstrap.py``) builds it once per
+process with its dependencies: the service context and the delivery.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cycle.persistence.uow import UnitOfWork
-from cycle.service import commands as c
+from cycle.mail.deliver import Delivery
 from cycle.service import maintenance, permissions, registry
+from cycle.service.context import ServiceContext
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
+from cycle.service.uow import AuditAppended, DeliveryDue, UnitOfWork
 from cycle.text import clean
 
-if TYPE_CHECKING:
-    from cycle.bootstrap import App
-
 Handler = Callable[[Any, UnitOfWork, Principal], Outcome]
+Preparation = Callable[[ServiceContext], None]
 
 
-def _resolve(reference: str) -> Handler:
+def _resolve(reference: str) -> Any:
     module, name = reference.split(":")
-    handler: Handler = getattr(import_module(f"cycle.service.{module}"), name)
-    return handler
+    return getattr(import_module(f"cycle.service.{module}"), name)
 
 
 def handlers() -> dict[type, Handler]:
@@ -36,23 +36,38 @@ def handlers() -> dict[type, Handler]:
     return {event.command: _resolve(event.handler) for event in registry.EVENTS}
 
 
+def preparations() -> dict[type, Preparation]:
+    """What runs before a command's unit of work opens (``init``: the schema upgrade)."""
+    return {e.command: _resolve(e.before) for e in registry.EVENTS if e.before}
+
+
 class MessageBus:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, context: ServiceContext, delivery: Delivery) -> None:
+        self.context = context
+        self.delivery = delivery
         self.handlers = handlers()
+        self.preparations = preparations()
+        self.after_commit: dict[type, Callable[[Any, Outcome], Outcome]] = {
+            AuditAppended: self._publish,
+            DeliveryDue: self._deliver,
+        }
 
     def handle(self, command: object, principal: Principal) -> Outcome:
         permissions.require(principal, command)
         # No bidi controls in any free text or actor name, whichever interface built them.
         command, principal = clean(command), clean(principal)
         handler = self.handlers[type(command)]
-        if isinstance(command, c.SyncMasterData):
-            from cycle.persistence import db
-
-            db.upgrade(self.app.engine)
-        with UnitOfWork(self.app, principal.actor) as uow:
+        if prepare := self.preparations.get(type(command)):
+            prepare(self.context)
+        with UnitOfWork(self.context, principal.actor) as uow:
             outcome = handler(command, uow, principal)
-        # the unit of work has published the audit head (SPEC §9); delivery publishes its own
-        if isinstance(command, c.Tick) and command.deliver:
-            outcome = maintenance.deliver_after_tick(self.app, outcome, uow.now)
+        for event in uow.events:
+            outcome = self.after_commit[type(event)](event, outcome)
         return outcome
+
+    def _publish(self, event: AuditAppended, outcome: Outcome) -> Outcome:
+        self.delivery.publish_anchor(event.now)
+        return outcome
+
+    def _deliver(self, event: DeliveryDue, outcome: Outcome) -> Outcome:
+        return maintenance.deliver_after_tick(self.delivery, outcome, event.now)

@@ -12,9 +12,9 @@ from sqlmodel import col, select
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence.tables import AuditEntry
 from cycle.persistence.target import Target
-from cycle.persistence.uow import UnitOfWork
 from cycle.service.events import ALL, pairing_ids, resolve_stage
 from cycle.service.principal import Principal
+from cycle.service.uow import UnitOfWork
 from workflows.stages import StageType
 from workflows.windows import Outside, stage_window
 

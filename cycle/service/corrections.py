@@ -11,12 +11,12 @@ from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit
 from cycle.persistence.tables import Cycle, Notification, StageState
 from cycle.persistence.target import Target
-from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
 from cycle.service.checks import not_future, require_meeting, require_reason, single_pairing
 from cycle.service.events import EventSpec, fire_event, resolve_stage
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
+from cycle.service.uow import UnitOfWork
 from workflows.stages import OFFEN
 
 

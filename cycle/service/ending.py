@@ -16,12 +16,12 @@ from cycle.mail import notify
 from cycle.persistence import audit
 from cycle.persistence.tables import Cycle, PairingRow, StageState
 from cycle.persistence.target import Target
-from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
 from cycle.service.cycles import open_cycles
 from cycle.service.events import out_of_scope
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
+from cycle.service.uow import UnitOfWork
 from workflows.machine import StageView, TransitionRefused, fire
 from workflows.stages import OFFEN, StageType, is_done
 
@@ -170,7 +170,7 @@ def _hand_over_running(
             reason = f"Die Partnerschaft {cmd.pairing} endet; {cmd.successor} übernimmt."
             old_target = Target(pairing, cycle, row, rows)
             notify.meeting_moved(
-                session, uow.app, old_target, taken.get(sid), stage, uow.now, reason
+                session, uow.mail, old_target, taken.get(sid), stage, uow.now, reason
             )
         handed = {
             "uebergeben_an": cmd.successor,
@@ -234,7 +234,9 @@ def _tell_participants(
             f"; {cmd.successor} übernimmt." if cmd.successor else "."
         )
         old = Target(pairing, cycle, row, rows)
-        notify.meeting_moved(uow.session, uow.app, old, taken.get(stage_id), stage, uow.now, reason)
+        notify.meeting_moved(
+            uow.session, uow.mail, old, taken.get(stage_id), stage, uow.now, reason
+        )
 
 
 def _hand_over(

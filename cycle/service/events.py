@@ -22,10 +22,10 @@ from cycle.mail import notify
 from cycle.persistence import audit
 from cycle.persistence.tables import Cycle, PairingRow, StageState
 from cycle.persistence.target import Target
-from cycle.persistence.uow import UnitOfWork
 from cycle.service.cycles import open_cycles
 from cycle.service.outcomes import StageChange
 from cycle.service.principal import Principal
+from cycle.service.uow import UnitOfWork
 from workflows.machine import StageView, TransitionRefused, fire
 from workflows.stages import is_done
 from workflows.status import open_prerequisites
@@ -224,7 +224,7 @@ def _apply(
             spec.event, target.pairing.id, spec.year, stage.id, before, new_status, payload
         ),
     )
-    queued = notify.on_stage_event(uow.session, uow.app, target, stage, spec.event, uow.now, entry)
+    queued = notify.on_stage_event(uow.session, uow.mail, target, stage, spec.event, uow.now, entry)
     return StageChange(
         pairing=target.pairing.id,
         year=spec.year,

@@ -13,7 +13,6 @@ from typing import Any
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import evidence
 from cycle.persistence.target import Target
-from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
 from cycle.service import submissions
 from cycle.service.checks import (
@@ -27,6 +26,7 @@ from cycle.service.checks import (
 from cycle.service.events import ALL, EventSpec, fire_event, pairing_ids, resolve_stage
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
+from cycle.service.uow import UnitOfWork
 from workflows.stages import StageType
 
 SUBMITTABLE = (StageType.REPORT, StageType.PROOF_OF_FUNDS)

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
 from cycle.errors import Problem, Refused
-from cycle.persistence import audit
+from cycle.mail.deliver import Delivery
+from cycle.persistence import audit, db
 from cycle.persistence.tables import OutboxMessage
-from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
 from cycle.service import cycles, masterdata
 from cycle.service import tick as ticks
+from cycle.service.context import ServiceContext
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
-
-if TYPE_CHECKING:
-    from cycle.bootstrap import App
+from cycle.service.uow import DeliveryDue, UnitOfWork
 
 OUTBOX_STATUS_LABELS = {
     "pending": "ausstehend",
@@ -33,6 +31,11 @@ OUTBOX_STATUS_LABELS = {
     "sent": "gesendet",
     "failed": "fehlgeschlagen",
 }
+
+
+def upgrade_schema(context: ServiceContext) -> None:
+    """Before ``init``'s unit of work: create or upgrade the schema (Alembic)."""
+    db.upgrade(context.engine)
 
 
 def sync_master_data(_cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principal) -> Outcome:
@@ -54,12 +57,15 @@ def sync_master_data(_cmd: c.SyncMasterData, uow: UnitOfWork, principal: Princip
 
 
 def tick(cmd: c.Tick, uow: UnitOfWork, _principal: Principal) -> Outcome:
-    report = ticks.enqueue_in(uow, uow.app.renderer, documents=cmd.documents)
+    report = ticks.enqueue_in(uow, uow.mail.renderer, documents=cmd.documents)
+    if cmd.deliver:
+        uow.collect(DeliveryDue(uow.now))
     return Outcome(data={"report": report})
 
 
-def deliver_after_tick(app: App, outcome: Outcome, now: datetime) -> Outcome:
-    report = ticks.deliver_into(app, outcome.data["report"], now)
+def deliver_after_tick(delivery: Delivery, outcome: Outcome, now: datetime) -> Outcome:
+    """After the tick's commit: drain the outbox; its counts go into the tick's report."""
+    report = ticks.deliver_into(delivery, outcome.data["report"], now)
     return replace(outcome, data={**outcome.data, "report": report})
 
 

@@ -16,12 +16,12 @@ from sqlmodel import col, select
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit, portal_store
 from cycle.persistence.tables import Cycle, MeetingReply, StageState
-from cycle.persistence.uow import UnitOfWork
 from cycle.service import commands as c
 from cycle.service.checks import MEETINGS, single_pairing
 from cycle.service.events import resolve_stage
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
+from cycle.service.uow import UnitOfWork
 from workflows.stages import StageType, is_done
 
 MAX_PROPOSALS = 3

@@ -92,6 +92,7 @@ class Event:
     target: Target = Target.NONE
     fields: tuple[Field, ...] = ()
     surfaces: frozenset[Surface] = frozenset()
+    before: str = ""  # "module:function" run with the service context before the unit of work
     exclusive: tuple[str, ...] = ()  # exactly one of these fields must be given (``correct``)
     exclusive_label: str = ""  # the web form's question for the choice among them
     pairing_help: str = "Partnerschaft (Kennung)"
@@ -397,7 +398,14 @@ EVENTS: tuple[Event, ...] = (
     Event(
         "retry-outbox", c.RetryOutbox, "maintenance:retry_outbox", _K, "Nachrichten erneut senden"
     ),
-    Event("init", c.SyncMasterData, "maintenance:sync_master_data", _K, "Stammdaten übernehmen"),
+    Event(
+        "init",
+        c.SyncMasterData,
+        "maintenance:sync_master_data",
+        _K,
+        "Stammdaten übernehmen",
+        before="maintenance:upgrade_schema",  # the migrations take their own transactions
+    ),
     Event("tick", c.Tick, "maintenance:tick", _K, "Durchläufe starten"),
     Event("user-add", c.AddUser, "accounts:add_user", _K, "Benutzer anlegen"),
     Event(

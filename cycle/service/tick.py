@@ -11,13 +11,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from cycle.bootstrap import App
 from cycle.documents import skeleton_docx
 from cycle.mail import compose, drafts, due, signoff
 from cycle.mail.compose import Draft
+from cycle.mail.context import MailContext
+from cycle.mail.deliver import Delivery, deliver
 from cycle.persistence.tables import AuditHead, Notification
-from cycle.persistence.uow import UnitOfWork
 from cycle.service import cycles, masterdata
+from cycle.service.context import ServiceContext
+from cycle.service.uow import UnitOfWork
 from cycle.views import overview
 from cycle.views.meeting_replies import proposals_since
 from cycle.views.reports import skeleton_data
@@ -63,9 +65,9 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer, documents: bool = True) -> T
     report.opened = len(cycles.open_cycles(session, settings, cal, uow.today.year, now, actor))
     points = due.deadline_points(session, settings, cal, now)
     points += due.meeting_points(session, settings, cal, now)
-    app = uow.app
+    ctx = uow.mail
     history = due.sent_before(session, [p for p in points if p.send])
-    tz = app.calendar.timezone
+    tz = ctx.calendar.timezone
 
     def skeleton(pairing: str, year: int) -> bytes:  # built when the reminder is stored
         return skeleton_docx(skeleton_data(session, settings, tz, pairing, year))
@@ -73,13 +75,13 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer, documents: bool = True) -> T
     batch: list[Draft] = []
     for p in points:
         sent = history.get((p.cycle_id, p.stage_id), [])
-        batch += drafts.for_point(app, renderer, p, now, sent, skeleton if documents else None)
+        batch += drafts.for_point(ctx, renderer, p, now, sent, skeleton if documents else None)
     for p in points:
         batch += drafts.copies_for_point(
-            app, renderer, p, now, history.get((p.cycle_id, p.stage_id), [])
+            ctx, renderer, p, now, history.get((p.cycle_id, p.stage_id), [])
         )
-    batch += signoff.reminders(session, app, now)
-    digest = _digest(session, app, renderer, now)
+    batch += signoff.reminders(session, ctx, now)
+    digest = _digest(session, ctx, renderer, now)
     if digest is not None:
         batch.append(digest)
     queued = compose.store(session, batch, settings, renderer, now, actor)
@@ -89,39 +91,37 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer, documents: bool = True) -> T
     return report
 
 
-def enqueue(app: App, renderer: Renderer, now: datetime, actor: str = "zyklus") -> TickReport:
+def enqueue(context: ServiceContext, now: datetime, actor: str = "zyklus") -> TickReport:
     """One enqueue pass in its own unit of work at ``now`` (the benchmark's entry point)."""
-    with UnitOfWork(app, actor, now) as uow:
-        return enqueue_in(uow, renderer)
+    with UnitOfWork(context, actor, now) as uow:
+        return enqueue_in(uow, context.mail.renderer)
 
 
-def _digest(session: Session, app: App, renderer: Renderer, now: datetime) -> Draft | None:
-    due_week = drafts.digest_week(app, now)
+def _digest(session: Session, ctx: MailContext, renderer: Renderer, now: datetime) -> Draft | None:
+    due_week = drafts.digest_week(ctx, now)
     if due_week is None:
         return None
     week, day = due_week
     key = f"wochenuebersicht/{week}"
     if session.exec(select(col(Notification.id)).where(col(Notification.key) == key)).first():
         return None
-    today = app.today(now)
-    rows = overview.load(session, app.settings, today.year, today)
+    today = ctx.today(now)
+    rows = overview.load(session, ctx.settings, today.year, today)
     rows += [
         r
-        for r in overview.load(session, app.settings, today.year - 1, today)
+        for r in overview.load(session, ctx.settings, today.year - 1, today)
         if r.state not in (ABGESCHLOSSEN, BEENDET)
     ]
     head = session.get(AuditHead, 1)  # a head already in the chain: a published anchor
     anchor = (head.count, head.hash) if head is not None and head.count else None
     proposals = proposals_since(session, now - timedelta(days=7))
-    return drafts.weekly_overview(app, renderer, rows, now, week, day, anchor, proposals)
+    return drafts.weekly_overview(ctx, renderer, rows, now, week, day, anchor, proposals)
 
 
 def deliver_into(
-    app: App, report: TickReport, now: datetime, transport: Transport | None = None
+    delivery: Delivery, report: TickReport, now: datetime, transport: Transport | None = None
 ) -> TickReport:
     """Drain the outbox after the pass has committed; the counts go into ``report``."""
-    from cycle.mail.deliver import deliver as run_delivery
-
-    result = run_delivery(app, app.renderer, now, transport)
+    result = deliver(delivery, now, transport)
     report.sent, report.failed, report.deferred = result.sent, result.failed, result.deferred
     return report

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from cycle.bootstrap import App
 from cycle.errors import Problem, Refused, UsageError
-from cycle.persistence import audit
+from cycle.persistence import audit, audit_check
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.persistence.uow import reading
 from cycle.views.exports import Cell, emit, local
@@ -156,7 +156,7 @@ def verify(app: App, anchor: str | None = None) -> int:
     published = anchors.read(anchor) if anchor else []
     local = anchors.read_file(app.settings.anchor_path)
     with reading(app.engine) as session:
-        result = audit.verify(session, published, local)
+        result = audit_check.verify(session, published, local)
         states = audit_replay.state_problem(session, app.calendar.timezone) if result.ok else None
     for warning in result.warnings:
         print(f"Warnung: {warning}", file=sys.stderr)
@@ -252,7 +252,7 @@ def completion_record(
                 .order_by(col(AuditEntry.id))
             )
         )
-        chain = audit.verify(session)
+        chain = audit_check.verify(session)
     return _record(app, pairing, year, cycle, rows, entries, chain), entries, chain
 
 

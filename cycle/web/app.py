@@ -29,8 +29,8 @@ from cycle.web.failures import LastResort, bad_parameter, configure_logging, log
 from cycle.web.group import ROUTES as GROUP_ROUTES
 from cycle.web.pages import Web, environment, problem_page
 from cycle.web.params import BadParameter
+from cycle.web.secret import secret_of
 from cycle.web.security import BodyLimit, Secret, SecurityHeaders
-from cycle.web.server import secret_of
 from cycle.web.sessions import RequireLogin
 from cycle.web.vn import ROUTES as VN_ROUTES
 

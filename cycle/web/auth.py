@@ -8,9 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cycle.persistence.uow import UnitOfWork
 from cycle.service import accounts
-from cycle.web.pages import post, render, text, web
+from cycle.web.pages import post, render, text, web, writing
 from cycle.web.security import CSRF_COOKIE, SESSION_COOKIE, new_token
 
 
@@ -30,7 +29,7 @@ async def login(request: Request, form: FormData) -> Response:
     address = request.client.host if request.client else "unbekannt"
 
     def check() -> tuple[accounts.User | None, str | None]:
-        with UnitOfWork(w.app) as uow:
+        with writing(w) as uow:
             found = accounts.authenticate(uow, login_name, password, address)
             token = (
                 accounts.open_session(uow, found, w.settings.web.session_minutes) if found else None
@@ -63,7 +62,7 @@ async def logout(request: Request, _form: FormData) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
 
     def close() -> None:
-        with UnitOfWork(w.app) as uow:
+        with writing(w) as uow:
             accounts.close_session(uow, token)
 
     await run_in_threadpool(close)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cycle.errors import UserError
-from cycle.persistence import audit
+from cycle.persistence import audit, audit_check
 from cycle.persistence.tables import AuditEntry
 from cycle.persistence.uow import reading
 from cycle.views.audit_view import completion_record
@@ -37,7 +37,7 @@ async def page(request: Request) -> Response:
         if actor:
             query = query.where(col(AuditEntry.actor) == actor)
         with reading(w.app.engine) as session:
-            return list(session.exec(query)), audit.verify(session)
+            return list(session.exec(query)), audit_check.verify(session)
 
     entries, chain = await run_in_threadpool(load)
     record: dict[str, Any] | None = None

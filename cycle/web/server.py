@@ -17,23 +17,10 @@ import asyncio
 from typing import Any
 
 from cycle.bootstrap import App
-from cycle.errors import UsageError
 
 HEADER_TIMEOUT_S = 10.0
 KEEP_ALIVE_S = 5.0
 MAX_HEADER_BYTES = 16 * 1024
-
-
-def secret_of(app: App) -> str:
-    name = app.settings.web.secret_env
-    value = app.environ.get(name, "").strip()
-    if len(value) < 16:
-        raise UsageError(
-            f"Die Webanwendung braucht einen geheimen Schlüssel in ${name} "
-            f"(mindestens 16 Zeichen; [web] secret_env), z. B.: "
-            f'export {name}="$(python3 -c "import secrets; print(secrets.token_urlsafe(32))")"'
-        )
-    return value
 
 
 def timed_protocol(header_timeout_s: float) -> type[asyncio.Protocol]:
@@ -86,6 +73,7 @@ def serve(app: App, host: str | None, port: int | None) -> int:
     import uvicorn
 
     from cycle.web.app import create_app
+    from cycle.web.secret import secret_of
 
     secret_of(app)
     web = app.settings.web

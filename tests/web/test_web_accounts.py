@@ -15,9 +15,10 @@ from openpyxl import load_workbook
 from sqlmodel import SQLModel
 
 from cycle.bootstrap import bootstrap
-from cycle.persistence.uow import UnitOfWork, reading
+from cycle.persistence.uow import reading
 from cycle.service import accounts
 from cycle.service import commands as c
+from cycle.service.uow import UnitOfWork
 from cycle.web import exports
 from tests.conftest import Run
 
@@ -107,7 +108,7 @@ def test_a_session_ends_after_session_minutes(zyklus: Run, workspace: Path):
 
         command = c.AddUser("kim", "lesend", "Kim", PASSWORD)
         app.bus.handle(command, Principal.operator("test"))
-        with UnitOfWork(app) as uow:
+        with UnitOfWork(app.context) as uow:
             user = accounts.authenticate(uow, "kim", PASSWORD, "127.0.0.1")
             assert user is not None
             token = accounts.open_session(uow, user, 480)
