@@ -18,13 +18,18 @@ import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from statistics import median
 
 from bench import cases, fixtures
 from bench.table import Row, timed
 from cycle.clock import BERLIN
+from cycle.documents import docx_render, docx_shapes, jahresbericht
 from cycle.mail.compose import stage_context
 from cycle.mail.drafts import VARYING
+from cycle.persistence.uow import reading
 from cycle.service import tick
+from cycle.views.reports import skeleton_data
+from notifications.shapes import Shapes
 
 EVERYTHING = "tick, everything due"
 
@@ -68,6 +73,43 @@ def floor(ws: cases.Workspace, rows: list[Row]) -> None:
     ratio = f"; tick = {tick_rate / floor_rate:.2f} × floor" if tick_rate else ""
     note = f"renderer + one executemany, {count:,} mails; {floor_rate:,.0f} mails/s{ratio}"
     rows.append(Row("tick floor (same run)", ws.pairings, elapsed, note))
+
+
+def skeletons(ws: cases.Workspace, rows: list[Row], sample: int = 200, rounds: int = 3) -> None:
+    """The Jahresbericht DOCX a report reminder attaches, for ``sample`` pairings: built once per
+    shape and filled in (``docx_shaped``, a fresh cache per round) against python-docx for each
+    pairing, alternating, median of ``rounds`` each; the note extrapolates to every pairing."""
+    app = ws.app
+    with reading(app.engine) as session:
+        data = [
+            skeleton_data(session, app.settings, app.calendar.timezone, pairing, 2026)
+            for pairing in list(app.settings.pairings)[:sample]
+        ]
+    docs = [(jahresbericht.title(d), jahresbericht.skeleton(d)) for d in data]
+
+    def shaped() -> None:
+        shapes: Shapes[docx_shapes.Parts, bytes] = Shapes(kept=64)
+        for title, blocks in docs:
+            docx_shapes.docx_shaped(title, blocks, shapes)
+
+    def full() -> None:
+        for title, blocks in docs:
+            docx_render.docx(title, blocks)
+
+    times: dict[str, list[float]] = {"shaped": [], "full": []}
+    for round_ in range(rounds):
+        for name, call in sorted([("shaped", shaped), ("full", full)], reverse=round_ % 2 == 1):
+            times[name].append(timed(call)[0])
+    each = {name: median(t) / len(docs) for name, t in times.items()}
+    note = (
+        f"{len(docs)} pairings, median of {rounds}: {each['shaped'] * 1e3:.1f} ms each once per "
+        f"shape, {each['full'] * 1e3:.1f} ms built one by one "
+        f"({each['full'] / each['shaped']:.1f} ×); "
+        f"all {ws.pairings:,}: ~{each['shaped'] * ws.pairings:,.0f} s against "
+        f"~{each['full'] * ws.pairings:,.0f} s"
+    )
+    seconds = median(times["shaped"])
+    rows.append(Row(f"Jahresbericht DOCX skeletons (of {ws.pairings:,})", len(docs), seconds, note))
 
 
 def _noop() -> None:  # the job APScheduler would run (never runs here: paused)

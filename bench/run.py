@@ -1,6 +1,7 @@
 """``make bench``: measure tick, simulate, status, delivery and start-up; print one Markdown table.
 
-    python -m bench.run [--quick] [--sizes 1000,10000,100000] [--write-readme]
+    python -m bench.run [--quick] [--sizes 1000,10000,100000] [--cases ticks,delivery]
+                        [--write-readme]
 
 Progress goes to stderr, the table to stdout. With ``--write-readme`` the table also replaces the
 block between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` in README.md (if both markers
@@ -33,6 +34,7 @@ ORDER = (
     "tick floor",
     "APScheduler",
     "peak RSS",
+    "Jahresbericht DOCX",
     "tick, weekly",
     "simulate",
     "status --format",
@@ -56,10 +58,38 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+CASES = (
+    "startup",
+    "ticks",
+    "floor",
+    "apscheduler",
+    "skeletons",
+    "status",
+    "web",
+    "delivery",
+    "simulate",
+    "rss",
+)
+
+
+def _cases(text: str) -> frozenset[str]:
+    chosen = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(chosen - set(CASES))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown cases {unknown}; choose from {', '.join(CASES)}")
+    return chosen
+
+
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the 100,000-pairing size")
     parser.add_argument("--sizes", type=_sizes, help="pairing counts, e.g. 1000,10000")
+    parser.add_argument(
+        "--cases",
+        type=_cases,
+        default=frozenset(CASES),
+        help="only these (comma-separated; init always runs): " + ", ".join(CASES),
+    )
     parser.add_argument("--write-readme", action="store_true", help="update README.md's block")
     return parser.parse_args(argv)
 
@@ -75,18 +105,24 @@ def _step(label: str, call: Callable[[], None]) -> None:
     _progress(f"{label}: done in {time.perf_counter() - started:.1f} s")
 
 
-def _one_size(ws: cases.Workspace, rows: list[Row], status: bool, delivery: bool) -> None:
+def _one_size(
+    ws: cases.Workspace, rows: list[Row], only: frozenset[str], status: bool, delivery: bool
+) -> None:
     size = f"{ws.pairings:,}"
     _step(f"init {size}", lambda: cases.init(ws, rows))
-    _step(f"ticks {size}", lambda: cases.ticks(ws, rows))
-    _step(f"tick floor {size}", lambda: hot.floor(ws, rows))
-    if status:
+    if only & {"ticks", "delivery"}:  # the delivery drains what the everything-due tick stored
+        _step(f"ticks {size}", lambda: cases.ticks(ws, rows))
+    if "floor" in only:
+        _step(f"tick floor {size}", lambda: hot.floor(ws, rows))
+    if status and "apscheduler" in only:
         _step(f"APScheduler {size}", lambda: hot.apscheduler(ws, rows))
-    if status:
+    if status and "skeletons" in only:
+        _step(f"Jahresbericht skeletons {size}", lambda: hot.skeletons(ws, rows))
+    if status and "status" in only:
         _step(f"status {size}", lambda: cases.status_json(ws, rows))
-    if ws.pairings <= WEB_MAX:
+    if ws.pairings <= WEB_MAX and "web" in only:
         _step(f"web {size}", lambda: _web(ws, rows))
-    if delivery:
+    if delivery and "delivery" in only:
         _step(f"delivery {size}", lambda: cases.delivery(ws, rows))
 
 
@@ -98,22 +134,28 @@ def _web(ws: cases.Workspace, rows: list[Row]) -> None:
             web.concurrent(server, ws.pairings, rows)
 
 
-def measure(sizes: Sequence[int], folder: Path) -> list[Row]:
+def measure(
+    sizes: Sequence[int], folder: Path, only: frozenset[str] = frozenset(CASES)
+) -> list[Row]:
     rows: list[Row] = []
     small = min(sizes)
     status_at = 10_000 if 10_000 in sizes else max(sizes)
-    _step("zyklus --help start-up", lambda: cases.startup(rows))
-    _step("zyklus status start-up", lambda: hot.startup(folder / "startup", rows))
-    for size in sizes:
+    if "startup" in only:
+        _step("zyklus --help start-up", lambda: cases.startup(rows))
+        _step("zyklus status start-up", lambda: hot.startup(folder / "startup", rows))
+    per_size = only - {"startup", "simulate", "rss"}
+    for size in sizes if per_size else ():
         _progress(f"generating and loading {size:,} pairings …")
         ws = cases.create(folder / f"n{size}", size, rows)
         try:
-            _one_size(ws, rows, status=size == status_at, delivery=size == small)
+            _one_size(ws, rows, per_size, status=size == status_at, delivery=size == small)
         finally:
             ws.app.close()
-    _step(f"simulate {small:,}", lambda: cases.simulate_year(folder / "sim", small, rows))
+    if "simulate" in only:
+        _step(f"simulate {small:,}", lambda: cases.simulate_year(folder / "sim", small, rows))
     big = max(sizes)
-    _step(f"peak RSS {big:,}", lambda: hot.peak_rss(folder / "rss", big, rows))
+    if "rss" in only:
+        _step(f"peak RSS {big:,}", lambda: hot.peak_rss(folder / "rss", big, rows))
     return sorted(rows, key=_order)
 
 
@@ -138,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         del os.environ[name]  # e.g. $ZYKLUS_DATABASE_URL must not redirect the bench database
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zyklus-bench-") as folder:
-        rows = measure(sizes, Path(folder))
+        rows = measure(sizes, Path(folder), args.cases)
     block = markdown(rows) + "\n\n" + caption(time.perf_counter() - started)
     print(block)
     if args.write_readme:

@@ -50,6 +50,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from notifications.filters import FILTERS
+from notifications.shapes import Holes, Shapes, Unshapeable
 
 KINDS = (
     "erinnerung",
@@ -121,7 +122,7 @@ class Renderer:
         self._env.filters.update(FILTERS)
         self._override_dir = override_dir
         self._overridden: dict[str, bool] = {}
-        self._shapes: dict[tuple[str, str], Rendered] = {}
+        self.shapes: Shapes[Rendered, Rendered] = Shapes(kept=512)
 
     def render(self, kind: str, context: Mapping[str, Any]) -> Rendered:
         """Render the triplet of ``kind`` with ``context`` (see the module docstring)."""
@@ -137,29 +138,25 @@ class Renderer:
 
         ``varying`` names (dotted paths) the plain-text values that differ from mail to mail
         (names, ids, links; a list's items each). They are replaced by placeholders, the
-        template is rendered once per remaining context and cached, and each mail fills in its
-        own values (escaped in HTML, as autoescaping would). The first mail of each shape is
-        also rendered in full and compared: a template that treats a value other than by
-        printing it (a filter, a test) falls back to full rendering for that shape. Templates
-        overridden by the deployment are always rendered in full.
+        template is rendered once per remaining context (``notifications.shapes``), and each
+        mail fills in its own values (escaped in HTML, as autoescaping would). The first mail of
+        each shape is also rendered in full and compared: a template that treats a value other
+        than by printing it (a filter, a test) falls back to full rendering for that shape.
+        Templates overridden by the deployment are always rendered in full.
         """
         if not self._shapeable(kind):
             return self.render(kind, context)
-        shaped, values = _placeholders(context, varying)
-        if shaped is None:
+        holes = Holes()
+        try:
+            shaped = _placeholders(context, varying, holes)
+        except Unshapeable:
             return self.render(kind, context)
-        key = (kind, repr(shaped))
-        cached = self._shapes.get(key)
-        if cached is not None:
-            return (
-                _fill(cached, values) if cached is not _UNSHAPEABLE else self.render(kind, context)
-            )
-        full = self.render(kind, context)
-        template = self.render(kind, shaped)
-        if len(self._shapes) >= _SHAPES_KEPT:
-            self._shapes.clear()
-        self._shapes[key] = template if _fill(template, values) == full else _UNSHAPEABLE
-        return full
+        return self.shapes.build(
+            f"{kind}\x00{shaped!r}",
+            full=lambda: self.render(kind, context),
+            template=lambda: self.render(kind, shaped),
+            fill=lambda template: _fill(template, holes),
+        )
 
     def _shapeable(self, kind: str) -> bool:
         if self._override_dir is None:
@@ -230,66 +227,50 @@ class Renderer:
         return _tidy(full), _tidy(raw)
 
 
-# A placeholder is SUB, its number, SUB: no template, filter or whitespace rule touches it.
-_MARK = "\x1a"
-_PLACEHOLDER = re.compile(_MARK + r"(\d+)" + _MARK)
-_SHAPES_KEPT = 512
-_UNSHAPEABLE = Rendered("", "", "")
-
-
 def _placeholders(
-    context: Mapping[str, Any], varying: Sequence[str]
-) -> tuple[dict[str, Any] | None, list[str]]:
-    """A copy of ``context`` with the values at ``varying`` replaced by placeholders, and the
-    values in placeholder order; ``None`` when a value cannot stand in a placeholder (one that
-    whitespace rules would change, or one holding a placeholder mark)."""
+    context: Mapping[str, Any], varying: Sequence[str], holes: Holes
+) -> dict[str, Any]:
+    """A copy of ``context`` with the values at ``varying`` replaced by placeholders. Raises
+    ``Unshapeable`` for a value whitespace rules would change (a line break, double spaces)."""
     shaped: dict[str, Any] = dict(context)
-    values: list[str] = []
 
     def hole(value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        if value != " ".join(value.split()) or _MARK in value:
-            raise ValueError(value)
-        values.append(value)
-        return f"{_MARK}{len(values) - 1}{_MARK}"
+        if value != " ".join(value.split()):
+            raise Unshapeable(value)
+        return holes.hole(value)
 
-    try:
-        for path in varying:
-            *parents, leaf = path.split(".")
-            node = shaped
-            for name in parents:
-                inner = node.get(name)
-                if not isinstance(inner, dict):
-                    break
-                node[name] = inner = dict(inner)
-                node = inner
-            else:
-                if leaf in node:
-                    value = node[leaf]
-                    if isinstance(value, list | tuple):
-                        node[leaf] = [hole(v) for v in value]
-                    else:
-                        node[leaf] = hole(value)
-    except ValueError:
-        return None, []
-    return shaped, values
+    for path in varying:
+        *parents, leaf = path.split(".")
+        node = shaped
+        for name in parents:
+            inner = node.get(name)
+            if not isinstance(inner, dict):
+                break
+            node[name] = inner = dict(inner)
+            node = inner
+        else:
+            if leaf in node:
+                value = node[leaf]
+                if isinstance(value, list | tuple):
+                    node[leaf] = [hole(v) for v in value]
+                else:
+                    node[leaf] = hole(value)
+    return shaped
 
 
-def _fill(template: Rendered, values: list[str]) -> Rendered:
-    """The placeholders of ``template`` replaced by ``values`` (HTML-escaped in the HTML)."""
-
-    def text(part: str) -> str:
-        return _PLACEHOLDER.sub(lambda m: values[int(m[1])], part)
+def _fill(template: Rendered, holes: Holes) -> Rendered:
+    """The placeholders of ``template`` replaced by their values (HTML-escaped in the HTML)."""
 
     def html(part: str) -> str:
-        return _PLACEHOLDER.sub(lambda m: str(escape(values[int(m[1])])), part)
+        return holes.fill(part, lambda value: str(escape(value)))
 
     return Rendered(
-        text(template.subject),
-        text(template.text),
+        holes.fill(template.subject),
+        holes.fill(template.text),
         html(template.html),
-        text(template.text_section),
+        holes.fill(template.text_section),
         html(template.html_section),
     )
 

@@ -12,7 +12,6 @@ trailing spaces) make a document that is built in full.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import replace
@@ -30,55 +29,44 @@ from cycle.documents.blocks import (
 )
 from cycle.documents.docx_render import docx
 from cycle.text import clean
+from notifications.shapes import OPEN, Holes, Shapes, Unshapeable
 
-_OPEN, _CLOSE = "\u2045", "\u2046"  # ⁅n⁆: brackets no German text uses
-_HOLE = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
-_KEPT = 64  # shapes kept per process
+_MARK = OPEN.encode()
 Parts = list[tuple[zipfile.ZipInfo, bytes]]
-_UNSHAPEABLE: Parts = []
-_shapes: dict[str, Parts] = {}
+SHAPES: Shapes[Parts, bytes] = Shapes(kept=64)  # the skeletons of one process (a tick)
 
 
-class _Unshapeable(Exception):
-    """A text that cannot stand in a placeholder."""
-
-
-def docx_shaped(title: str, blocks: Sequence[Block]) -> bytes:
+def docx_shaped(
+    title: str, blocks: Sequence[Block], shapes: Shapes[Parts, bytes] = SHAPES
+) -> bytes:
     """``docx_render.docx(title, blocks)``, built once per shape and filled in."""
     title, blocks = clean(title), clean(blocks)  # no bidi controls (``cycle.text``)
+    holes = Holes()
     try:
-        values: list[str] = []
-        shaped_title = _hole(title, values)
-        shaped = tuple(_shape(block, values) for block in blocks)
-    except _Unshapeable:
+        shaped_title = _hole(title, holes)
+        shaped = tuple(_shape(block, holes) for block in blocks)
+    except Unshapeable:
         return docx(title, blocks)
-    key = repr((shaped_title, shaped))
-    template = _shapes.get(key)
-    if template is None:
-        full = docx(title, blocks)
-        template = _parts(docx(shaped_title, shaped))
-        same = [p for _, p in _fill(template, values)] == [p for _, p in _parts(full)]
-        if len(_shapes) >= _KEPT:
-            _shapes.clear()
-        _shapes[key] = template if same else _UNSHAPEABLE
-        return full
-    if template is _UNSHAPEABLE:
-        return docx(title, blocks)
-    return _zip(_fill(template, values))
+    return shapes.build(
+        repr((shaped_title, shaped)),
+        full=lambda: docx(title, blocks),
+        template=lambda: _parts(docx(shaped_title, shaped)),
+        fill=lambda template: _zip(_fill(template, holes)),
+        same=lambda filled, full: _contents(filled) == _contents(full),
+    )
 
 
-def _hole(text: str, values: list[str]) -> str:
+def _hole(text: str, holes: Holes) -> str:
     if not text:
         return text
-    if text != text.strip() or _OPEN in text or any(ord(c) < 32 for c in text):
-        raise _Unshapeable(text)
-    values.append(text)
-    return f"{_OPEN}{len(values) - 1}{_CLOSE}"
+    if text != text.strip() or any(ord(c) < 32 for c in text):
+        raise Unshapeable(text)
+    return holes.hole(text)
 
 
-def _shape(block: Block, values: list[str]) -> Block:
+def _shape(block: Block, holes: Holes) -> Block:
     def hole(text: str) -> str:
-        return _hole(text, values)
+        return _hole(text, holes)
 
     if isinstance(block, Heading):
         return replace(block, text=hole(block.text))
@@ -101,8 +89,8 @@ def _shape(block: Block, values: list[str]) -> Block:
     if isinstance(block, SignatureLines):
         return replace(block, captions=tuple(hole(c) for c in block.captions))
     if isinstance(block, Letterhead):  # joined with line breaks
-        raise _Unshapeable("letterhead")
-    raise _Unshapeable(type(block).__name__)
+        raise Unshapeable("letterhead")
+    raise Unshapeable(type(block).__name__)
 
 
 def _parts(data: bytes) -> Parts:
@@ -110,14 +98,16 @@ def _parts(data: bytes) -> Parts:
         return [(info, archive.read(info)) for info in archive.infolist()]
 
 
-def _fill(template: Parts, values: list[str]) -> Parts:
+def _contents(data: bytes) -> list[bytes]:
+    return [part for _, part in _parts(data)]
+
+
+def _fill(template: Parts, holes: Holes) -> Parts:
     """The parts with each placeholder replaced by its value, escaped as XML text."""
-    marker = _OPEN.encode()
     filled = []
     for info, data in template:
-        if marker in data:
-            text = _HOLE.sub(lambda m: escape(values[int(m[1])]), data.decode("utf-8"))
-            data = text.encode("utf-8")
+        if _MARK in data:
+            data = holes.fill(data.decode("utf-8"), escape).encode("utf-8")
         filled.append((info, data))
     return filled
 
