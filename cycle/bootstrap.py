@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from cycle.clock import Clock, FixedClock, SystemClock, local_date, parse_instant
 from cycle.config.settings import Settings
 from cycle.errors import UsageError
+from cycle.views.context import ViewContext
 from workflows.calendar import WorkingCalendar
 
 if TYPE_CHECKING:
@@ -148,6 +149,10 @@ class App:
     @property
     def var_dir(self) -> Path:
         return self.settings.var_dir
+
+    def view_context(self) -> ViewContext:
+        """What the read models in ``cycle/views`` read from, with ``now`` read once here."""
+        return ViewContext(self.engine, self.settings, self.calendar, self.now())
 
 
 def _engine_or_usage_error(make: Callable[[str], Engine], url: str) -> Engine:

@@ -61,8 +61,8 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
 def _status(app: App, args: argparse.Namespace) -> int:
     from cycle.cli import status_table as status_view
     from cycle.cli.lookup import master_id
+    from cycle.cli.output import use_colour
     from cycle.views import overview
-    from cycle.views.formats import use_colour
 
     traeger = master_id(args.traeger, app.settings.traeger, "traeger", "Träger")
     stadtteil = master_id(args.stadtteil, app.settings.stadtteile, "stadtteil", "Stadtteil")
@@ -78,10 +78,12 @@ def _status(app: App, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(overview.json_text(rows, now, year, tz))
     elif args.format in ("csv", "xlsx"):
-        from cycle.views.exports import emit
+        from cycle.cli.output import sheet
+        from cycle.views.exports import Sheet
 
         body = status_view.csv_rows(rows, app.settings, tz)
-        return emit(status_view.CSV_HEADERS, body, args.format, args.output, f"status-{year}")
+        table = Sheet(status_view.CSV_HEADERS, body, f"status-{year}")
+        return sheet(table, args.format, args.output)
     else:
         print(f"Qualitätszyklus {year} · Stand {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr")
         if not rows:
@@ -139,7 +141,7 @@ def cmd_run(app: App, _args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(app: App, args: argparse.Namespace) -> int:
-    from cycle.views import outbox_view
+    from cycle.cli import listings
 
     if args.action == "retry":
         if (args.id is None) == (not args.failed):
@@ -147,7 +149,7 @@ def cmd_outbox(app: App, args: argparse.Namespace) -> int:
         return _retry(app, args)
     if args.id is not None or args.failed:
         raise UsageError("ID und --failed gibt es nur bei „outbox retry“.")
-    return outbox_view.listing(app, args.status, args.format, args.output)
+    return listings.outbox(app, args)
 
 
 def _retry(app: App, args: argparse.Namespace) -> int:
@@ -175,41 +177,21 @@ def cmd_simulate(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_audit(app: App, args: argparse.Namespace) -> int:
-    from cycle.views import audit_view
+    from cycle.cli import listings
 
-    if args.action == "verify":
-        return audit_view.verify(app, args.anchor)
-    if args.anchor:
-        raise UsageError("--anchor gilt nur für „zyklus audit verify“.")
-    return audit_view.listing(app, args.pairing, args.year, args.format, args.output)
+    return listings.audit(app, args)
 
 
 def cmd_report(app: App, args: argparse.Namespace) -> int:
-    from cycle.views import audit_view
+    from cycle.cli import documents
 
-    if args.report == "abschluss":
-        return audit_view.abschluss(app, args.pairing, args.year, args.format)
-    from cycle.views import reports
-
-    if args.report == "jahresbericht":
-        return reports.jahresbericht(app, args.pairing, args.year, args.format, args.output)
-    if args.report == "verwendungsnachweis":
-        return reports.verwendungsnachweis(app, args.pairing, args.year, args.format, args.output)
-    if args.report == "buendelung":
-        return reports.buendelung(app, args.year, args.handlungsfeld, args.output, args.format)
-    if args.report == "pruefakte":
-        from cycle.views import pruefakte
-
-        return pruefakte.write(app, args.pairing, args.year, args.output)
-    raise UsageError(f"unbekannter Bericht {args.report}")
+    return documents.report(app, args)
 
 
 def cmd_calendar(app: App, args: argparse.Namespace) -> int:
-    from cycle.views import calendar_export
+    from cycle.cli import listings
 
-    if bool(args.pairing) == bool(args.all):
-        raise UsageError("calendar: entweder PAIRING oder --all angeben.")
-    return calendar_export.run(app, None if args.all else args.pairing, args.year, args.output)
+    return listings.calendar(app, args)
 
 
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {

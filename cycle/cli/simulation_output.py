@@ -6,9 +6,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from cycle.bootstrap import App
+from cycle.cli.output import sheet
 from cycle.simulation import scenario
 from cycle.simulation.simulate import simulate
-from cycle.views.exports import Cell, emit
+from cycle.views.exports import Cell, Sheet
 from cycle.views.formats import table, to_json
 from cycle.views.wording import anzahl
 
@@ -46,7 +47,7 @@ def run(app: App, start: date, end: date, scenario_file: Path | None, fmt: str) 
             ]
             for r in rows
         ]
-        return emit(CSV_HEADERS, body, "csv", None, "vorschau")
+        return sheet(Sheet(CSV_HEADERS, body, "vorschau"), "csv", None)
     else:
         print(
             table(

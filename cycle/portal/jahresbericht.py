@@ -67,8 +67,8 @@ async def skeleton(request: Request, access: Access) -> Response:
     view = await _cycle(request, access)
     if view is None:
         return not_found(request)
-    app = web(request).app
-    data = await run_in_threadpool(jahresbericht_data, app, view.pairing.id, view.year)
+    ctx = web(request).app.view_context()
+    data = await run_in_threadpool(jahresbericht_data, ctx, view.pairing.id, view.year)
     name = f"jahresbericht-{view.pairing.id}-{view.year}.docx"
     return Response(skeleton_docx(data), media_type=DOCX, headers=download_headers(name))
 

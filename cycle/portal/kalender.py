@@ -46,8 +46,9 @@ async def create(request: Request, access: Access, _form: FormData) -> Response:
 def entries(app: App, access: Access) -> list[CalendarEntry]:
     """Every deadline and meeting of the contact's pairings (each UID once)."""
     found: dict[str, CalendarEntry] = {}
+    ctx = app.view_context()
     for pairing in sorted(access.pairings):
-        for entry in load_entries(app, pairing, None):
+        for entry in load_entries(ctx, pairing, None):
             found.setdefault(entry.uid, entry)
     return list(found.values())
 

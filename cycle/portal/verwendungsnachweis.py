@@ -111,7 +111,7 @@ def _page(
 def _stored_form(request: Request, view: cycles.CycleView) -> vn_form.VnForm | None:
     """The last submission as form values (a returned proof is corrected, not retyped)."""
     try:
-        doc = submitted_proof(web(request).app, view.pairing.id, view.year)
+        doc = submitted_proof(web(request).app.view_context(), view.pairing.id, view.year)
     except UserError:
         return None
     return vn_form.from_document(doc.nachweis)
@@ -163,9 +163,9 @@ async def pdf(request: Request, access: Access) -> Response:
     view = await _cycle(request, access)
     if view is None:
         return not_found(request)
-    app = web(request).app
+    ctx = web(request).app.view_context()
     try:
-        doc = await run_in_threadpool(submitted_proof, app, view.pairing.id, view.year)
+        doc = await run_in_threadpool(submitted_proof, ctx, view.pairing.id, view.year)
     except UserError:
         return not_found(request)
     name = f"verwendungsnachweis-{view.pairing.id}-{view.year}.pdf"

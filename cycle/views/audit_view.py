@@ -1,21 +1,24 @@
-"""``zyklus audit``, ``audit verify`` and ``report abschluss``: reading the log."""
+"""``zyklus audit``, ``audit verify`` and ``report abschluss``: reading the log.
+
+The functions return text, cells or a result; ``cycle.cli.listings`` prints them.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
+from dataclasses import dataclass
 from datetime import tzinfo
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
 
-from cycle.bootstrap import App
+from cycle.config.settings import Settings
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit, audit_check
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.persistence.uow import reading
-from cycle.views.exports import Cell, emit, local
+from cycle.views.context import ViewContext
+from cycle.views.exports import Cell, Sheet, local
 from cycle.views.formats import table, to_json
 from cycle.views.labels import action_label
 from cycle.views.wording import anzahl
@@ -88,111 +91,108 @@ def export_rows(entries: list[AuditEntry], tz: tzinfo) -> list[list[Cell]]:
     ]
 
 
-def listing(
-    app: App, pairing: str | None, year: int | None, fmt: str, output: Path | None = None
-) -> int:
+def listing(ctx: ViewContext, pairing: str | None, year: int | None, fmt: str) -> str | Sheet:
+    """The log (all, or one pairing and/or year): JSON or a table as text, or cells for CSV/XLSX."""
     query = select(AuditEntry).order_by(col(AuditEntry.id))
     if pairing:
         query = query.where(AuditEntry.pairing_id == pairing)
     if year:
         query = query.where(AuditEntry.year == year)
-    with reading(app.engine) as session:
+    with reading(ctx.engine) as session:
         entries = list(session.exec(query))
     if fmt == "json":
-        print(
-            to_json(
-                [
-                    dict(zip(HEADERS, _row(e), strict=True)) | {"payload": json.loads(e.payload)}
-                    for e in entries
-                ]
-            )
+        return to_json(
+            [
+                dict(zip(HEADERS, _row(e), strict=True)) | {"payload": json.loads(e.payload)}
+                for e in entries
+            ]
         )
-    elif fmt in ("csv", "xlsx"):
-        body = export_rows(entries, app.calendar.timezone)
+    if fmt in ("csv", "xlsx"):
         stem = "-".join(str(x) for x in ("protokoll", pairing, year) if x)
-        return emit(EXPORT_HEADERS, body, fmt, output, stem)
-    else:
-        tz = app.calendar.timezone
-        print(
-            table(
-                [
-                    "Nr.",
-                    "Zeit",
-                    "Wer",
-                    "Aktion",
-                    "Partnerschaft",
-                    "Jahr",
-                    "Stufe",
-                    "vorher → nachher",
-                ],
-                [
-                    [
-                        e.id,
-                        f"{e.at.astimezone(tz):%d.%m.%Y %H:%M}",
-                        e.actor,
-                        action_label(e.action),
-                        e.pairing_id or "",
-                        e.year or "",
-                        e.stage_id or "",
-                        f"{e.before or ''} → {e.after or ''}" if e.before or e.after else "",
-                    ]
-                    for e in entries
-                ],
-            )
-        )
-        print(f"{anzahl(len(entries), 'Eintrag', 'Einträge')}.")
-    return 0
+        return Sheet(EXPORT_HEADERS, export_rows(entries, ctx.tz), stem)
+    tz = ctx.tz
+    shown = table(
+        ["Nr.", "Zeit", "Wer", "Aktion", "Partnerschaft", "Jahr", "Stufe", "vorher → nachher"],
+        [
+            [
+                e.id,
+                f"{e.at.astimezone(tz):%d.%m.%Y %H:%M}",
+                e.actor,
+                action_label(e.action),
+                e.pairing_id or "",
+                e.year or "",
+                e.stage_id or "",
+                f"{e.before or ''} → {e.after or ''}" if e.before or e.after else "",
+            ]
+            for e in entries
+        ],
+    )
+    return f"{shown}\n{anzahl(len(entries), 'Eintrag', 'Einträge')}."
 
 
-def verify(app: App, anchor: str | None = None) -> int:
+@dataclass(frozen=True)
+class ChainCheck:
+    """The result of ``audit verify``: ``intact`` decides the exit code, ``lines`` say why.
+
+    ``missing_key`` is set when keyed entries cannot be checked without the key (a usage error).
+    """
+
+    intact: bool
+    lines: tuple[str, ...]
+    warnings: tuple[str, ...]
+    missing_key: str | None = None
+
+
+def verify(ctx: ViewContext, anchor: str | None = None) -> ChainCheck:
     """Chain, head row, the anchor file and its sealed mark, anchors given with ``--anchor``
     and the replayed stage states (SPEC §9).
 
-    Exit 0 intact, 1 naming the first problem; keyed entries without the key are a usage error.
-    Warnings (no key, entries from before the key, no copy of the anchors) go to stderr.
+    Warnings: no key, entries from before the key, no copy of the anchors.
     """
     from cycle.persistence import anchors, audit_replay
 
     published = anchors.read(anchor) if anchor else []
-    local = anchors.read_file(app.settings.anchor_path)
-    with reading(app.engine) as session:
+    local = anchors.read_file(ctx.settings.anchor_path)
+    with reading(ctx.engine) as session:
         result = audit_check.verify(session, published, local)
-        states = audit_replay.state_problem(session, app.calendar.timezone) if result.ok else None
-    for warning in result.warnings:
-        print(f"Warnung: {warning}", file=sys.stderr)
+        states = audit_replay.state_problem(session, ctx.tz) if result.ok else None
+    warnings = tuple(result.warnings)
     if result.needs_key:
-        raise UsageError(Problem(None, "protokollschluessel_fehlt", result.problem or ""))
+        return ChainCheck(False, (), warnings, result.problem or "")
     problem = result.problem or states
     if problem is None:
         checked = f"{len(local.anchors)} Anker der Ankerdatei"
         if published:
             checked += f" und {len(published)} aus --anchor"
-        print(
-            f"Protokoll unverändert: {result.entries} Einträge, Hash-Kette intakt, {checked} "
-            "geprüft, Stufen (Status, Frist, Erledigt am, Fakten) stimmen mit dem Protokoll "
-            "überein."
+        return ChainCheck(
+            True,
+            (
+                f"Protokoll unverändert: {result.entries} Einträge, Hash-Kette intakt, {checked} "
+                "geprüft, Stufen (Status, Frist, Erledigt am, Fakten) stimmen mit dem Protokoll "
+                "überein.",
+            ),
+            warnings,
         )
-        return 0
-    print(f"Protokoll beschädigt: {problem}")
+    lines = [f"Protokoll beschädigt: {problem}"]
     if result.problem:
-        print(f"Die ersten {result.entries} Einträge sind intakt.")
-    return 1
+        lines.append(f"Die ersten {result.entries} Einträge sind intakt.")
+    return ChainCheck(False, tuple(lines), warnings)
 
 
-def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
-    record, entries, chain = completion_record(app, pairing, year)
+def abschluss(ctx: ViewContext, pairing: str, year: int, fmt: str) -> str:
+    """``report abschluss``: the Abschlussnachweis as JSON or as text for the terminal."""
+    record, entries, chain = completion_record(ctx, pairing, year)
     if fmt == "json":
-        print(to_json(record))
-        return 0
-    tz = app.calendar.timezone
-    p = app.settings.pairings[pairing]
-    print(f"Abschlussnachweis Qualitätszyklus {year}")
-    print(
-        f"Partnerschaft: {pairing} · {app.settings.traeger[p.traeger].name} · "
-        f"{app.settings.stadtteile[p.stadtteil].name}"
-    )
-    state = next((s.name for s in app.settings.stages if s.id == record["state"]), record["state"])
-    print(f"Stand: {state}")
+        return to_json(record)
+    settings, tz = ctx.settings, ctx.tz
+    p = settings.pairings[pairing]
+    lines = [
+        f"Abschlussnachweis Qualitätszyklus {year}",
+        f"Partnerschaft: {pairing} · {settings.traeger[p.traeger].name} · "
+        f"{settings.stadtteile[p.stadtteil].name}",
+    ]
+    state = next((s.name for s in settings.stages if s.id == record["state"]), record["state"])
+    lines.append(f"Stand: {state}")
     body = []
     for stage in record["stages"]:
         steps = "\n".join(
@@ -209,32 +209,33 @@ def abschluss(app: App, pairing: str, year: int, fmt: str) -> int:
                 "\n".join(stage["nachweise"]) or "–",
             ]
         )
-    print(table(["Stufe", "Status", "erledigt am", "Schritte", "Nachweis (SHA-256)"], body))
+    lines.append(table(["Stufe", "Status", "erledigt am", "Schritte", "Nachweis (SHA-256)"], body))
     for handover in record["uebergaben"]:
         other = handover.get("partnerschaft")
         if handover["aktion"] == "partnerschaft_beendet":
-            print(f"Beendet am {handover['am']}" + (f", Nachfolge: {other}" if other else ""))
+            successor = f", Nachfolge: {other}" if other else ""
+            lines.append(f"Beendet am {handover['am']}{successor}")
         elif other:
-            print(f"Übernommen von {other} am {handover['am']}")
+            lines.append(f"Übernommen von {other} am {handover['am']}")
     for note in record["notizen"]:
-        print(f"Notiz {note['am']} ({note['durch']}): {note['notiz']}")
-    print(
+        lines.append(f"Notiz {note['am']} ({note['durch']}): {note['notiz']}")
+    lines.append(
         ("Hash-Kette intakt" if chain.ok else f"WARNUNG: {chain.problem}")
         + f" · {len(entries)} Protokolleinträge"
-        + f" · erstellt {app.now().astimezone(tz):%d.%m.%Y %H:%M}"
+        + f" · erstellt {ctx.now.astimezone(tz):%d.%m.%Y %H:%M}"
     )
-    return 0
+    return "\n".join(lines)
 
 
 def completion_record(
-    app: App, pairing: str, year: int
+    ctx: ViewContext, pairing: str, year: int
 ) -> tuple[dict[str, Any], list[AuditEntry], audit.Verification]:
     """The Abschlussnachweis of one cycle as data (CLI ``report abschluss`` and the web)."""
-    if pairing not in app.settings.pairings:
+    if pairing not in ctx.settings.pairings:
         raise UsageError(
             Problem("pairing", "unbekannte_partnerschaft", f"unbekannte Partnerschaft „{pairing}“")
         )
-    with reading(app.engine) as session:
+    with reading(ctx.engine) as session:
         cycle = session.exec(
             select(Cycle).where(Cycle.pairing_id == pairing).where(Cycle.year == year)
         ).first()
@@ -253,11 +254,12 @@ def completion_record(
             )
         )
         chain = audit_check.verify(session)
-    return _record(app, pairing, year, cycle, rows, entries, chain), entries, chain
+    return _record(ctx.settings, ctx.tz, pairing, year, cycle, rows, entries, chain), entries, chain
 
 
 def _record(
-    app: App,
+    settings: Settings,
+    tz: tzinfo,
     pairing: str,
     year: int,
     cycle: Cycle,
@@ -265,9 +267,8 @@ def _record(
     entries: list[AuditEntry],
     chain: audit.Verification,
 ) -> dict[str, Any]:
-    tz = app.calendar.timezone
     stages = []
-    for spec in app.settings.stages:
+    for spec in settings.stages:
         row = rows.get(spec.id)
         if row is None:
             continue
@@ -300,7 +301,7 @@ def _record(
                 "nachweise": proofs,
             }
         )
-    listed = ((spec.id, rows[spec.id].status) for spec in app.settings.stages if spec.id in rows)
+    listed = ((spec.id, rows[spec.id].status) for spec in settings.stages if spec.id in rows)
     state = cycle_state(listed, cycle.ended_on is not None)
     return {
         "pairing": pairing,

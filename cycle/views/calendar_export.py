@@ -10,18 +10,14 @@ the day a cycle was ended are left out.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from sqlmodel import col, select
 
-from cycle.bootstrap import App
 from cycle.config.settings import StageSpec
-from cycle.errors import Problem, UsageError
 from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
 from cycle.persistence.uow import reading
 from cycle.uids import MEETING_LENGTH, deadline_uid, meeting_uid
-from cycle.views.reports import write_output
+from cycle.views.context import ViewContext
+from cycle.views.reports import known_pairing
 from notifications import ics
 from notifications.ics import CalendarEntry
 from workflows.stages import ENTFALLEN, STATUS_LABELS, StageType
@@ -29,23 +25,17 @@ from workflows.stages import ENTFALLEN, STATUS_LABELS, StageType
 MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
 
 
-def run(app: App, pairing: str | None, year: int | None, output: Path | None) -> int:
-    """Write the calendar of one pairing (or of all when ``pairing`` is None)."""
-    if pairing is not None and pairing not in app.settings.pairings:
-        raise UsageError(
-            Problem("pairing", "unbekannte_partnerschaft", f"unbekannte Partnerschaft „{pairing}“")
-        )
-    entries = load_entries(app, pairing, year)
+def calendar(ctx: ViewContext, pairing: str | None, year: int | None) -> tuple[bytes, int]:
+    """The iCalendar file of one pairing (all when ``pairing`` is None) and its entry count."""
+    if pairing is not None:
+        known_pairing(ctx.settings, pairing)
+    entries = load_entries(ctx, pairing, year)
     what = pairing or "alle Partnerschaften"
     name = f"Qualitätszyklus {what}" + (f" {year}" if year else "")
-    data = ics.export(entries, name, now=app.now())
-    if output is None:
-        sys.stdout.write(data.decode("utf-8"))
-        return 0
-    return write_output(data, output, f" ({len(entries)} Einträge)")
+    return ics.export(entries, name, now=ctx.now), len(entries)
 
 
-def load_entries(app: App, pairing: str | None, year: int | None) -> list[CalendarEntry]:
+def load_entries(ctx: ViewContext, pairing: str | None, year: int | None) -> list[CalendarEntry]:
     """Deadlines and scheduled meetings, ordered by cycle and stage; each UID once."""
     query = (
         select(Cycle, StageState, TraegerRow.name, StadtteilRow.name)
@@ -59,22 +49,22 @@ def load_entries(app: App, pairing: str | None, year: int | None) -> list[Calend
         query = query.where(col(Cycle.pairing_id) == pairing)
     if year is not None:
         query = query.where(col(Cycle.year) == year)
-    with reading(app.engine) as session:
+    with reading(ctx.engine) as session:
         found = list(session.exec(query))
     entries: dict[str, CalendarEntry] = {}
     for cycle, row, traeger, stadtteil in found:
-        stage = app.settings.stage(row.stage_id)
+        stage = ctx.settings.stage(row.stage_id)
         if stage is None:
             continue
-        for entry in _entries(app, cycle, row, stage, f"{traeger}, {stadtteil}", stadtteil):
+        for entry in _entries(ctx, cycle, row, stage, f"{traeger}, {stadtteil}", stadtteil):
             entries.setdefault(entry.uid, entry)
     return list(entries.values())
 
 
 def _entries(
-    app: App, cycle: Cycle, row: StageState, stage: StageSpec, who: str, stadtteil: str
+    ctx: ViewContext, cycle: Cycle, row: StageState, stage: StageSpec, who: str, stadtteil: str
 ) -> list[CalendarEntry]:
-    settings, year = app.settings, cycle.year
+    settings, year = ctx.settings, cycle.year
     ended = cycle.ended_on
     status = STATUS_LABELS.get(row.status, row.status)
     out = []
@@ -90,20 +80,20 @@ def _entries(
         )
     at = row.scheduled_at
     if stage.type in MEETINGS and at is not None and row.status != ENTFALLEN:
-        start = at.astimezone(app.calendar.timezone)
+        start = at.astimezone(ctx.tz)
         if ended is None or start.date() <= ended:
-            out.append(_meeting(app, cycle, row, stage, who, stadtteil))
+            out.append(_meeting(ctx, cycle, row, stage, who, stadtteil))
     return out
 
 
 def _meeting(
-    app: App, cycle: Cycle, row: StageState, stage: StageSpec, who: str, stadtteil: str
+    ctx: ViewContext, cycle: Cycle, row: StageState, stage: StageSpec, who: str, stadtteil: str
 ) -> CalendarEntry:
     assert row.scheduled_at is not None
-    start = row.scheduled_at.astimezone(app.calendar.timezone)
+    start = row.scheduled_at.astimezone(ctx.tz)
     joint = stage.type is StageType.GROUP_MEETING
     return CalendarEntry(
-        uid=meeting_uid(app.settings, cycle.pairing_id, cycle.year, stage),
+        uid=meeting_uid(ctx.settings, cycle.pairing_id, cycle.year, stage),
         summary=f"{stage.name} {cycle.year}" if joint else f"{stage.name} {stadtteil}",
         start=start,
         end=start + MEETING_LENGTH,

@@ -6,7 +6,8 @@ CSV: ``;`` separated, UTF-8 with BOM, CRLF, ``Ja``/``Nein``, dates ``31.03.2026`
 XLSX (openpyxl): real date, date-time and number cells, text cells never formulas, a bold frozen
 header row and an auto-filter over the table.
 
-Shared by the CLI (``status``, ``audit``, ``outbox``) and the web application's Übersicht.
+Shared by the CLI (``status``, ``audit``, ``outbox``) and the web application's Übersicht; the
+CLI writes the files (``cycle.cli.output``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from pathlib import Path
-
-from cycle.errors import UsageError
 
 Cell = str | int | float | Decimal | bool | date | datetime | None
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A listing as typed cells for CSV/XLSX; ``stem`` names the file the CLI suggests."""
+
+    head: Sequence[str]
+    body: Sequence[Sequence[Cell]]
+    stem: str
 
 
 def safe(value: str) -> str:
@@ -98,27 +106,3 @@ def _xlsx_value(value: Cell) -> str | int | float | Decimal | date | datetime | 
     if isinstance(value, str):
         return safe(value)
     return value
-
-
-def emit(
-    head: Sequence[str],
-    body: Sequence[Sequence[Cell]],
-    fmt: str,
-    output: Path | None,
-    stem: str,
-) -> int:
-    """``csv`` to stdout (with BOM) or into ``--output``; ``xlsx`` needs ``--output``."""
-    from cycle.views.reports import write_output
-
-    if fmt == "xlsx":
-        if output is None:
-            raise UsageError(
-                "--format xlsx schreibt eine Datei: bitte --output angeben, "
-                f"z. B. --output {stem}.xlsx"
-            )
-        return write_output(to_xlsx(head, body, stem), output)
-    data = to_csv(head, body)
-    if output is not None:
-        return write_output(data, output)
-    print(data.decode("utf-8"), end="")  # the BOM stays: `> datei.csv` opens in Excel
-    return 0

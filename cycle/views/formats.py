@@ -1,23 +1,15 @@
-"""Terminal tables, CSV and JSON output shared by the commands."""
+"""Tables as text, CSV and JSON shared by the commands (printing is the CLI's: ``cycle.cli``)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import sys
 from collections.abc import Callable, Sequence
 from json.encoder import encode_basestring
-from typing import Any, TextIO
+from typing import Any
 
 GREEN, YELLOW, RED, DIM, RESET = "\033[32m", "\033[33m", "\033[31m", "\033[2m", "\033[0m"
-
-
-def use_colour(stream: TextIO = sys.stdout) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
 
 
 def paint(text: str, colour: str, enabled: bool) -> str:

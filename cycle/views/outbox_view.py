@@ -1,18 +1,20 @@
-"""``zyklus outbox``: the outbox listing (retry is a command: ``service.maintenance``)."""
+"""``zyklus outbox``: the outbox listing (retry is a command: ``service.maintenance``).
+
+Returns text or cells; ``cycle.cli.listings`` prints them or writes the file.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cycle.bootstrap import App
 from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.persistence.uow import reading
-from cycle.views.exports import Cell, emit, local
+from cycle.views.context import ViewContext
+from cycle.views.exports import Cell, Sheet, local
 from cycle.views.formats import german_date, table, to_json
 from cycle.views.wording import anzahl
 
@@ -45,52 +47,49 @@ EXPORT_HEADERS = [
 ]
 
 
-def listing(app: App, status: str | None, fmt: str, output: Path | None = None) -> int:
-    """Print outbox messages (all, or one status) or, for ``skipped``, skipped notifications."""
+def listing(ctx: ViewContext, status: str | None, fmt: str) -> str | Sheet:
+    """Outbox messages (all, or one status) or, for ``skipped``, the skipped notifications:
+    JSON or a table as text, or cells for CSV/XLSX."""
     if status == "skipped":
-        return _skipped(app, fmt, output)
+        return _skipped(ctx, fmt)
     query = select(OutboxMessage).order_by(col(OutboxMessage.id))
     if status:
         query = query.where(col(OutboxMessage.status) == status)
-    with reading(app.engine) as session:
+    with reading(ctx.engine) as session:
         rows = list(session.exec(query))
         keys = _keys(session, [r.id for r in rows if r.id is not None])
     if fmt == "json":
-        print(to_json({"status": status, "messages": [_json(r, keys[r.id]) for r in rows]}))
-        return 0
-    tz = app.calendar.timezone
+        return to_json({"status": status, "messages": [_json(r, keys[r.id]) for r in rows]})
+    tz = ctx.tz
     if fmt in ("csv", "xlsx"):
         body = [_export_row(r, tz) for r in rows]
-        return emit(EXPORT_HEADERS, body, fmt, output, f"postausgang-{status or 'alle'}")
+        return Sheet(EXPORT_HEADERS, body, f"postausgang-{status or 'alle'}")
 
     def when(row: OutboxMessage) -> str:
         if row.status not in ("pending", "ungewiss"):
             return ""
         return f"{row.next_attempt_at.astimezone(tz):%d.%m.%Y %H:%M}"
 
-    print(
-        table(
-            HEADERS,
+    shown = table(
+        HEADERS,
+        [
             [
-                [
-                    r.id,
-                    r.kind,
-                    r.to,
-                    r.subject,
-                    STATUS_LABELS.get(r.status, r.status),
-                    r.attempts,
-                    when(r),
-                    r.last_error or "",
-                ]
-                for r in rows
-            ],
-            WIDTHS,
-        )
+                r.id,
+                r.kind,
+                r.to,
+                r.subject,
+                STATUS_LABELS.get(r.status, r.status),
+                r.attempts,
+                when(r),
+                r.last_error or "",
+            ]
+            for r in rows
+        ],
+        WIDTHS,
     )
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_LABELS}
     summary = ", ".join(f"{n} {STATUS_LABELS[s]}" for s, n in counts.items() if n)
-    print(f"{len(rows)} Nachrichten" + (f" ({summary})." if summary else "."))
-    return 0
+    return f"{shown}\n{len(rows)} Nachrichten" + (f" ({summary})." if summary else ".")
 
 
 def _export_row(row: OutboxMessage, tz: tzinfo) -> list[Cell]:
@@ -140,65 +139,60 @@ def _json(row: OutboxMessage, keys: list[str]) -> dict[str, Any]:
     }
 
 
-def _skipped(app: App, fmt: str, output: Path | None = None) -> int:
+def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
     query = (
         select(Notification)
         .where(col(Notification.status) == "skipped")
         .order_by(col(Notification.id))
     )
-    with reading(app.engine) as session:
+    with reading(ctx.engine) as session:
         rows = list(session.exec(query))
     if fmt == "json":
-        print(
-            to_json(
-                {
-                    "status": "skipped",
-                    "notifications": [
-                        {
-                            "id": n.id,
-                            "key": n.key,
-                            "kind": n.kind,
-                            "level": n.level,
-                            "pairing": n.pairing_id,
-                            "year": n.year,
-                            "stage": n.stage_id,
-                            "anchor": n.anchor.isoformat() if n.anchor else None,
-                            "point_on": n.point_on.isoformat() if n.point_on else None,
-                            "to": n.recipients.get("to", []),
-                            "cc": n.recipients.get("cc", []),
-                        }
-                        for n in rows
-                    ],
-                }
-            )
+        return to_json(
+            {
+                "status": "skipped",
+                "notifications": [
+                    {
+                        "id": n.id,
+                        "key": n.key,
+                        "kind": n.kind,
+                        "level": n.level,
+                        "pairing": n.pairing_id,
+                        "year": n.year,
+                        "stage": n.stage_id,
+                        "anchor": n.anchor.isoformat() if n.anchor else None,
+                        "point_on": n.point_on.isoformat() if n.point_on else None,
+                        "to": n.recipients.get("to", []),
+                        "cc": n.recipients.get("cc", []),
+                    }
+                    for n in rows
+                ],
+            }
         )
-        return 0
     if fmt in ("csv", "xlsx"):
         body: list[list[Cell]] = [
             [n.id, n.kind, n.level, n.pairing_id, n.year, n.stage_id, n.anchor, n.point_on]
             for n in rows
         ]
-        return emit(SKIPPED_HEADERS, body, fmt, output, "postausgang-uebersprungen")
-    print(
-        table(
-            SKIPPED_HEADERS,
+        return Sheet(SKIPPED_HEADERS, body, "postausgang-uebersprungen")
+    shown = table(
+        SKIPPED_HEADERS,
+        [
             [
-                [
-                    n.id,
-                    n.kind,
-                    n.level,
-                    n.pairing_id or "",
-                    n.year or "",
-                    n.stage_id or "",
-                    german_date(n.anchor),
-                    german_date(n.point_on),
-                ]
-                for n in rows
-            ],
-        )
+                n.id,
+                n.kind,
+                n.level,
+                n.pairing_id or "",
+                n.year or "",
+                n.stage_id or "",
+                german_date(n.anchor),
+                german_date(n.point_on),
+            ]
+            for n in rows
+        ],
     )
-    print(
-        anzahl(len(rows), "übersprungene Benachrichtigung", "übersprungene Benachrichtigungen")
+    return (
+        f"{shown}\n"
+        + anzahl(len(rows), "übersprungene Benachrichtigung", "übersprungene Benachrichtigungen")
         + " (beim Nachholen nicht gesendet)."
     )
-    return 0

@@ -10,7 +10,8 @@ One ZIP with everything the Rechnungsprüfungsamt asks for, checkable offline:
 - ``protokoll/pruefung.txt`` and ``.json``: the result of the chain verification (``audit verify``);
 - ``LIESMICH.txt`` and ``manifest.sha256`` (``sha256sum`` format: ``sha256sum -c manifest.sha256``).
 
-The ZIP's timestamps are the clock's ``now`` (``--now`` makes the file reproducible).
+The ZIP's timestamps are the context's ``now`` (``--now`` makes the file reproducible); the CLI
+writes the file (``cycle.cli.documents``).
 """
 
 from __future__ import annotations
@@ -24,45 +25,42 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cycle.bootstrap import App
 from cycle.documents import leitfaden_pdf, verwendungsnachweis_pdf
 from cycle.documents.blocks import Block, Heading, Paragraph, Table
 from cycle.documents.pdf_render import pdf
 from cycle.errors import Refused
 from cycle.persistence.tables import AuditEntry
 from cycle.views.audit_view import EXPORT_HEADERS, completion_record, export_rows
+from cycle.views.context import ViewContext
 from cycle.views.exports import to_csv
-from cycle.views.reports import _pairing, stage_rows, submitted_proof, write_output
+from cycle.views.reports import known_pairing, stage_rows, submitted_proof
 from workflows.stages import STATUS_LABELS, StageType
 
 MANIFEST = "manifest.sha256"
 
 
-def write(app: App, pairing: str, year: int, output: Path | None) -> int:
-    files = build(app, pairing, year)
-    return write_output(
-        zip_bytes(files, app.now().astimezone(app.calendar.timezone)),
-        output,
-        f" ({len(files)} Dateien, Prüfsummen in {MANIFEST})",
-    )
+def archive(ctx: ViewContext, pairing: str, year: int) -> tuple[bytes, int]:
+    """The dossier as ZIP bytes (time stamps: ``ctx.now``) and the number of files in it."""
+    files = build(ctx, pairing, year)
+    return zip_bytes(files, ctx.now.astimezone(ctx.tz)), len(files)
 
 
-def build(app: App, pairing: str, year: int) -> dict[str, bytes]:
+def build(ctx: ViewContext, pairing: str, year: int) -> dict[str, bytes]:
     """The dossier as ``{path in the ZIP: bytes}``, the manifest last."""
-    _pairing(app, pairing)
-    record, entries, chain = completion_record(app, pairing, year)
+    known_pairing(ctx.settings, pairing)
+    record, entries, chain = completion_record(ctx, pairing, year)
     from cycle.persistence import audit_replay
     from cycle.persistence.uow import reading
 
-    tz = app.calendar.timezone
-    with reading(app.engine) as session:
+    tz = ctx.tz
+    with reading(ctx.engine) as session:
         rows = stage_rows(session, pairing, year)
         states = audit_replay.state_problem(session, tz) if chain.ok else None
     files: dict[str, bytes] = {}
-    evidence = _evidence(app, rows, entries)
+    evidence = _evidence(ctx.var_dir, rows, entries)
     for sha, (name, data) in evidence.items():
         files[_evidence_path(sha, name)] = data
-    files.update(_submissions(app, pairing, year, rows))
+    files.update(_submissions(ctx, pairing, year, rows))
     entries_json = [
         {
             "id": e.id,
@@ -87,12 +85,12 @@ def build(app: App, pairing: str, year: int) -> dict[str, bytes]:
         "eintraege_gesamt": chain.entries,
         "problem": chain.problem or states,
         "warnungen": list(chain.warnings),
-        "geprueft_am": app.now().isoformat(),
+        "geprueft_am": ctx.now.isoformat(),
     }
     files["protokoll/pruefung.json"] = _json(verification)
     files["protokoll/pruefung.txt"] = _verification_text(verification).encode("utf-8")
-    files["abschlussnachweis.pdf"] = _abschluss_pdf(app, pairing, year, record, evidence, chain.ok)
-    files["LIESMICH.txt"] = _readme(app, pairing, year).encode("utf-8")
+    files["abschlussnachweis.pdf"] = _abschluss_pdf(ctx, pairing, year, record, evidence, chain.ok)
+    files["LIESMICH.txt"] = _readme(ctx, pairing, year).encode("utf-8")
     files[MANIFEST] = manifest(files).encode("utf-8")
     return files
 
@@ -116,7 +114,7 @@ def zip_bytes(files: dict[str, bytes], when: datetime) -> bytes:
 
 
 def _evidence(
-    app: App, rows: dict[str, Any], entries: list[AuditEntry]
+    var_dir: Path, rows: dict[str, Any], entries: list[AuditEntry]
 ) -> dict[str, tuple[str, bytes]]:
     """Every file the cycle's stages or audit entries name by SHA-256, checked against it."""
     named: dict[str, str] = {}
@@ -126,7 +124,7 @@ def _evidence(
         _collect(json.loads(entry.payload), named)
     found: dict[str, tuple[str, bytes]] = {}
     for sha, name in sorted(named.items()):
-        path = app.var_dir / "evidence" / sha[:2] / sha
+        path = var_dir / "evidence" / sha[:2] / sha
         try:
             data = path.read_bytes()
         except OSError:
@@ -159,50 +157,52 @@ def _evidence_path(sha: str, name: str) -> str:
     return f"nachweise/{sha}-{_safe_name(name)}"
 
 
-def _submissions(app: App, pairing: str, year: int, rows: dict[str, Any]) -> dict[str, bytes]:
+def _submissions(
+    ctx: ViewContext, pairing: str, year: int, rows: dict[str, Any]
+) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for stage in app.settings.stages:
+    for stage in ctx.settings.stages:
         row = rows.get(stage.id)
         submission = row.facts.get("einreichung") if row is not None else None
         if not isinstance(submission, dict) or not submission.get("sha256"):
             continue
         sha, name = str(submission["sha256"]), str(submission.get("datei") or "einreichung")
-        data = (app.var_dir / "evidence" / sha[:2] / sha).read_bytes()
+        data = (ctx.var_dir / "evidence" / sha[:2] / sha).read_bytes()
         folder = stage.id
         files[f"{folder}/eingereicht-{_safe_name(name)}"] = data
-        as_pdf = _as_pdf(app, pairing, year, stage.type, name, data)
+        as_pdf = _as_pdf(ctx, pairing, year, stage.type, name, data)
         if as_pdf is not None:
             files[f"{folder}/{folder}-{pairing}-{year}.pdf"] = as_pdf
     return files
 
 
 def _as_pdf(
-    app: App, pairing: str, year: int, kind: StageType, name: str, data: bytes
+    ctx: ViewContext, pairing: str, year: int, kind: StageType, name: str, data: bytes
 ) -> bytes | None:
     if kind is StageType.PROOF_OF_FUNDS:
-        return verwendungsnachweis_pdf(submitted_proof(app, pairing, year))
+        return verwendungsnachweis_pdf(submitted_proof(ctx, pairing, year))
     lower = name.lower()
     if lower.endswith((".md", ".markdown")):
-        return leitfaden_pdf(data.decode("utf-8-sig", errors="replace"), app.now())
+        return leitfaden_pdf(data.decode("utf-8-sig", errors="replace"), ctx.now)
     if lower.endswith(".docx"):
         from cycle.documents.docx_pdf import docx_pdf
 
-        return docx_pdf(data, app.now())
+        return docx_pdf(data, ctx.now)
     return None  # a PDF or another format: the submitted file is the document
 
 
 def _abschluss_pdf(
-    app: App,
+    ctx: ViewContext,
     pairing: str,
     year: int,
     record: dict[str, Any],
     evidence: dict[str, tuple[str, bytes]],
     intact: bool,
 ) -> bytes:
-    p = app.settings.pairings[pairing]
-    traeger, stadtteil = app.settings.traeger[p.traeger].name, app.settings.stadtteile[p.stadtteil]
-    state = next((s.name for s in app.settings.stages if s.id == record["state"]), record["state"])
-    tz = app.calendar.timezone
+    settings, tz = ctx.settings, ctx.tz
+    p = settings.pairings[pairing]
+    traeger, stadtteil = settings.traeger[p.traeger].name, settings.stadtteile[p.stadtteil]
+    state = next((s.name for s in settings.stages if s.id == record["state"]), record["state"])
     blocks: list[Block] = [
         Heading(1, f"Abschlussnachweis Qualitätszyklus {year}"),
         Table(
@@ -212,7 +212,7 @@ def _abschluss_pdf(
                 ("Stadtteil", stadtteil.name),
                 ("Jahr", str(year)),
                 ("Stand", state),
-                ("Erstellt", f"{app.now().astimezone(tz):%d.%m.%Y, %H:%M} Uhr"),
+                ("Erstellt", f"{ctx.now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr"),
             ),
             widths=(25, 75),
         ),
@@ -255,7 +255,7 @@ def _abschluss_pdf(
             "Prüfsummen aller Dateien dieser Akte: manifest.sha256."
         )
     )
-    return pdf(f"Abschlussnachweis {year} – {traeger}, {stadtteil.name}", blocks, app.now())
+    return pdf(f"Abschlussnachweis {year} – {traeger}, {stadtteil.name}", blocks, ctx.now)
 
 
 def _verification_text(result: dict[str, Any]) -> str:
@@ -271,10 +271,10 @@ def _verification_text(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _readme(app: App, pairing: str, year: int) -> str:
+def _readme(ctx: ViewContext, pairing: str, year: int) -> str:
     return (
         f"Prüfakte Qualitätszyklus {year}, Partnerschaft {pairing}\n"
-        f"erstellt am {app.now().astimezone(app.calendar.timezone):%d.%m.%Y %H:%M} mit zyklus\n\n"
+        f"erstellt am {ctx.now.astimezone(ctx.tz):%d.%m.%Y %H:%M} mit zyklus\n\n"
         "Inhalt:\n"
         "  abschlussnachweis.pdf        Stufen, Schritte, Nachweise mit SHA-256\n"
         "  nachweise/                   alle gespeicherten Dateien des Zyklus (SHA-256 im Namen)\n"

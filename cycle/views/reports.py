@@ -3,10 +3,8 @@
 Formats: the Jahresbericht skeleton ``md|docx|pdf``, the Verwendungsnachweis
 ``md|html|pdf|docx``, the Bündelung ``md|docx|pdf`` (SPEC §11).
 
-Output: text formats (``md``, ``html``) go to stdout, or into the file named by ``--output``.
-Binary formats (``docx``, ``pdf``) need ``--output``; without it the command is a usage error
-(exit 2) that suggests a file name. Writing bytes to a terminal helps nobody, and a file
-silently created in the current folder would surprise.
+Each document is returned as text (``md``, ``html``) or bytes (``docx``, ``pdf``); the CLI
+(``cycle.cli.documents``) prints it or writes ``--output``, the web and the portal send it.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cycle.bootstrap import App
 from cycle.config.settings import Pairing, Settings, StageSpec
 from cycle.documents import (
     Abzeichnung,
@@ -43,29 +40,28 @@ from cycle.documents import (
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence.tables import Cycle, PairingRow, StadtteilRow, StageState, TraegerRow
 from cycle.persistence.uow import reading
+from cycle.views.context import ViewContext
 from workflows.stages import StageType
 
 MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)
 HELD = "durchgefuehrt"
 
 
-def jahresbericht(app: App, pairing: str, year: int, fmt: str, output: Path | None) -> int:
+def jahresbericht(ctx: ViewContext, pairing: str, year: int, fmt: str) -> str | bytes:
     """The skeleton after Anlage 1, prefilled with profile, Stadtteil, names and the meetings."""
-    _pairing(app, pairing)
-    _need_output(fmt, output, f"jahresbericht-{pairing}-{year}")
-    data = jahresbericht_data(app, pairing, year)
+    data = jahresbericht_data(ctx, pairing, year)
     if fmt == "docx":
-        return write_output(skeleton_docx(data), output)
+        return skeleton_docx(data)
     if fmt == "pdf":
-        return write_output(skeleton_pdf(data, app.now()), output)
-    return _emit(skeleton_markdown(data), output)
+        return skeleton_pdf(data, ctx.now)
+    return skeleton_markdown(data)
 
 
-def jahresbericht_data(app: App, pairing: str, year: int) -> JahresberichtDaten:
+def jahresbericht_data(ctx: ViewContext, pairing: str, year: int) -> JahresberichtDaten:
     """What the Jahresbericht skeleton is filled with (CLI and web application)."""
-    _pairing(app, pairing)
-    with reading(app.engine) as session:
-        return skeleton_data(session, app.settings, app.calendar.timezone, pairing, year)
+    known_pairing(ctx.settings, pairing)
+    with reading(ctx.engine) as session:
+        return skeleton_data(session, ctx.settings, ctx.tz, pairing, year)
 
 
 def skeleton_data(
@@ -104,50 +100,49 @@ def _meeting_day(tz: tzinfo, row: StageState) -> date | None:
     return row.scheduled_at.astimezone(tz).date() if row.scheduled_at else None
 
 
-def verwendungsnachweis(app: App, pairing: str, year: int, fmt: str, output: Path | None) -> int:
+def verwendungsnachweis(ctx: ViewContext, pairing: str, year: int, fmt: str) -> str | bytes:
     """The filled Anlage 3 form from the stored submission and the recorded sign-off chain."""
-    _pairing(app, pairing)
-    _need_output(fmt, output, f"verwendungsnachweis-{pairing}-{year}")
-    doc = submitted_proof(app, pairing, year)
+    doc = submitted_proof(ctx, pairing, year)
     if fmt == "pdf":
-        return write_output(verwendungsnachweis_pdf(doc), output)
+        return verwendungsnachweis_pdf(doc)
     if fmt == "docx":
-        return write_output(verwendungsnachweis_docx(doc), output)
+        return verwendungsnachweis_docx(doc)
     if fmt == "html":
-        return _emit(verwendungsnachweis_html(doc), output)
-    return _emit(verwendungsnachweis_markdown(doc), output)
+        return verwendungsnachweis_html(doc)
+    return verwendungsnachweis_markdown(doc)
 
 
-def submitted_proof(app: App, pairing: str, year: int) -> VerwendungsnachweisDokument:
+def submitted_proof(ctx: ViewContext, pairing: str, year: int) -> VerwendungsnachweisDokument:
     """The stored Verwendungsnachweis of one cycle with its sign-off chain (``Refused`` if none).
 
     Shared by ``report verwendungsnachweis`` and the web application's check page.
     """
-    p = _pairing(app, pairing)
-    stage = _stage_of_type(app, StageType.PROOF_OF_FUNDS)
-    with reading(app.engine) as session:
+    settings = ctx.settings
+    p = known_pairing(settings, pairing)
+    stage = _stage_of_type(settings, StageType.PROOF_OF_FUNDS)
+    with reading(ctx.engine) as session:
         row = stage_rows(session, pairing, year).get(stage.id)
     submission = row.facts.get("einreichung") if row is not None else None
     if row is None or not isinstance(submission, dict) or not submission.get("sha256"):
         raise Refused(f"{pairing} {year}: Es wurde noch kein {stage.name} eingereicht.")
-    text = _stored_text(app, str(submission["sha256"]))
+    text = _stored_text(ctx.var_dir, str(submission["sha256"]))
     nachweis = parse(text)
     if isinstance(nachweis, list):
         raise Refused(
             f"{pairing} {year}: Die gespeicherte Einreichung ist kein lesbarer {stage.name}.",
             *(str(problem) for problem in nachweis),
         )
-    k, traeger = app.settings.koordinierungsstelle, app.settings.traeger[p.traeger]
+    k, traeger = settings.koordinierungsstelle, settings.traeger[p.traeger]
     kontakt = " · ".join(x for x in (f"Tel. {k.telefon}" if k.telefon else "", k.email) if x)
     return VerwendungsnachweisDokument(
         pairing_id=pairing,
         traeger=traeger.name,
-        stadtteil=app.settings.stadtteile[p.stadtteil].name,
+        stadtteil=settings.stadtteile[p.stadtteil].name,
         jahr=year,
         nachweis=nachweis,
         zeichnungsweg=zeichnungsweg(row.facts),
         eingereicht_am=date.fromisoformat(str(submission["am"])),
-        rules=app.settings.verwendungsnachweis,
+        rules=settings.verwendungsnachweis,
         empfaenger=k.anschrift or (k.name, k.ort),
         absender=(traeger.name, *_lines(traeger.anschrift)),
         ort=traeger.sitz or k.ort,
@@ -171,8 +166,8 @@ def zeichnungsweg(facts: dict[str, Any]) -> Zeichnungsweg:
     return Zeichnungsweg(step("check"), step("acknowledge"), step("file"))
 
 
-def _stored_text(app: App, sha: str) -> str:
-    path = app.var_dir / "evidence" / sha[:2] / sha
+def _stored_text(var_dir: Path, sha: str) -> str:
+    path = var_dir / "evidence" / sha[:2] / sha
     try:
         data = path.read_bytes()
     except OSError:
@@ -182,35 +177,30 @@ def _stored_text(app: App, sha: str) -> str:
     return data.decode("utf-8-sig")
 
 
-def buendelung(
-    app: App, year: int, handlungsfeld: str | None, output: Path | None, fmt: str = "md"
-) -> int:
+def handlungsfelder(settings: Settings) -> list[str]:
+    """The Handlungsfelder of the configured pairings, sorted."""
+    return sorted({p.handlungsfeld for p in settings.pairings.values()})
+
+
+def buendelung(ctx: ViewContext, year: int, handlungsfeld: str | None, fmt: str) -> str | bytes:
     """Every held dialogue of the cycles of ``year``, per Handlungsfeld."""
-    known = sorted({p.handlungsfeld for p in app.settings.pairings.values()})
-    if handlungsfeld is not None and handlungsfeld not in known:
-        raise UsageError(
-            f"--handlungsfeld: unbekanntes Handlungsfeld „{handlungsfeld}“ "
-            f"(bekannt: {', '.join(known)})"
-        )
-    suffix = f"-{handlungsfeld}" if handlungsfeld else ""
-    _need_output(fmt, output, f"buendelung-{year}{suffix}")
-    data = buendelung_data(app, year, handlungsfeld)
+    data = buendelung_data(ctx, year, handlungsfeld)
     if fmt == "docx":
-        return write_output(buendelung_docx(data), output)
+        return buendelung_docx(data)
     if fmt == "pdf":
-        return write_output(buendelung_pdf(data, app.now()), output)
-    return _emit(buendelung_markdown(data), output)
+        return buendelung_pdf(data, ctx.now)
+    return buendelung_markdown(data)
 
 
-def buendelung_data(app: App, year: int, handlungsfeld: str | None) -> BuendelungDaten:
-    with reading(app.engine) as session:
-        dialoge = held_dialogues(app, session, year)
+def buendelung_data(ctx: ViewContext, year: int, handlungsfeld: str | None) -> BuendelungDaten:
+    with reading(ctx.engine) as session:
+        dialoge = held_dialogues(ctx.settings, session, year)
     return BuendelungDaten(year, dialoge, handlungsfeld)
 
 
-def held_dialogues(app: App, session: Session, year: int) -> tuple[Dialog, ...]:
+def held_dialogues(settings: Settings, session: Session, year: int) -> tuple[Dialog, ...]:
     """Held meetings of ``year``; a group meeting on one day is one joint event."""
-    stages = {s.id: s for s in app.settings.stages if s.type in MEETINGS}
+    stages = {s.id: s for s in settings.stages if s.type in MEETINGS}
     query = (
         select(StageState, PairingRow, TraegerRow, StadtteilRow)
         .join(Cycle, col(Cycle.id) == col(StageState.cycle_id))
@@ -308,8 +298,9 @@ def stage_rows(session: Session, pairing: str, year: int) -> dict[str, StageStat
     return {row.stage_id: row for row in session.exec(query)}
 
 
-def _pairing(app: App, pairing: str) -> Pairing:
-    found = app.settings.pairings.get(pairing)
+def known_pairing(settings: Settings, pairing: str) -> Pairing:
+    """The configured pairing, or a usage error naming it."""
+    found = settings.pairings.get(pairing)
     if found is None:
         raise UsageError(
             Problem("pairing", "unbekannte_partnerschaft", f"unbekannte Partnerschaft „{pairing}“")
@@ -317,36 +308,8 @@ def _pairing(app: App, pairing: str) -> Pairing:
     return found
 
 
-def _stage_of_type(app: App, kind: StageType) -> StageSpec:
-    stage = next((s for s in app.settings.stages if s.type is kind), None)
+def _stage_of_type(settings: Settings, kind: StageType) -> StageSpec:
+    stage = next((s for s in settings.stages if s.type is kind), None)
     if stage is None:
         raise UsageError(f"Die Konfiguration hat keine Stufe vom Typ „{kind.value}“.")
     return stage
-
-
-def _need_output(fmt: str, output: Path | None, stem: str) -> None:
-    if fmt in ("docx", "pdf") and output is None:
-        raise UsageError(
-            f"--format {fmt} schreibt eine Datei: bitte --output angeben, "
-            f"z. B. --output {stem}.{fmt}"
-        )
-
-
-def _emit(text: str, output: Path | None) -> int:
-    if output is None:
-        print(text, end="" if text.endswith("\n") else "\n")
-        return 0
-    return write_output(text.encode("utf-8"), output)
-
-
-def write_output(data: bytes, output: Path | None, detail: str = "") -> int:
-    """Write ``--output`` with a German confirmation line (or a usage error naming the file)."""
-    assert output is not None  # checked by _need_output / the caller
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise UsageError(
-            f"--output: {output} kann nicht geschrieben werden ({exc.strerror})"
-        ) from None
-    print(f"Geschrieben: {output}{detail}")
-    return 0

@@ -44,7 +44,8 @@ async def page(request: Request) -> Response:
     record_problem: list[str] = []
     if pairing and year:
         try:
-            record = (await run_in_threadpool(completion_record, w.app, pairing, year))[0]
+            ctx = w.app.view_context()
+            record = (await run_in_threadpool(completion_record, ctx, pairing, year))[0]
         except UserError as exc:
             record_problem = exc.lines
     context = {

@@ -13,22 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cycle.bootstrap import App
-from cycle.documents import (
-    buendelung_markdown,
-    skeleton_docx,
-    skeleton_markdown,
-    verwendungsnachweis_html,
-    verwendungsnachweis_markdown,
-    verwendungsnachweis_pdf,
-)
 from cycle.errors import UserError
-from cycle.views import calendar_export
-from cycle.views.reports import buendelung_data, jahresbericht_data, submitted_proof
+from cycle.views import calendar_export, reports
+from cycle.views.context import ViewContext
 from cycle.web.downloads import headers as download_headers
 from cycle.web.pages import problem_page, render, web
 from cycle.web.params import query_choice, query_year
-from notifications import ics
 
 MEDIA = {
     "md": "text/markdown; charset=utf-8",
@@ -56,23 +46,28 @@ async def page(request: Request) -> Response:
     return render(request, "reports.html", context)
 
 
-def _build(app: App, kind: str, fmt: str, pairing: str, year: int | None) -> bytes:
-    if kind == "jahresbericht" and year and fmt in ("md", "docx"):
-        data = jahresbericht_data(app, pairing, year)
-        return skeleton_docx(data) if fmt == "docx" else skeleton_markdown(data).encode()
-    if kind == "verwendungsnachweis" and year and fmt in ("md", "html", "pdf"):
-        doc = submitted_proof(app, pairing, year)
-        if fmt == "pdf":
-            return verwendungsnachweis_pdf(doc)
-        render_text = verwendungsnachweis_html if fmt == "html" else verwendungsnachweis_markdown
-        return render_text(doc).encode()
-    if kind == "buendelung" and year and fmt == "md":
-        return buendelung_markdown(buendelung_data(app, year, pairing or None)).encode()
-    if kind == "kalender" and fmt == "ics":
-        entries = calendar_export.load_entries(app, pairing or None, year)
-        name = f"Qualitätszyklus {pairing or 'alle Partnerschaften'}" + (f" {year}" if year else "")
-        return ics.export(entries, name, now=app.now())
-    raise KeyError(kind)
+# The formats each report offers for download (the CLI offers more, written to files).
+FORMATS = {
+    "jahresbericht": ("md", "docx"),
+    "verwendungsnachweis": ("md", "html", "pdf"),
+    "buendelung": ("md",),
+    "kalender": ("ics",),
+}
+
+
+def _build(ctx: ViewContext, kind: str, fmt: str, pairing: str, year: int | None) -> bytes:
+    if fmt not in FORMATS.get(kind, ()) or (kind != "kalender" and not year):
+        raise KeyError(kind)
+    if kind == "kalender":
+        return calendar_export.calendar(ctx, pairing or None, year)[0]
+    assert year is not None
+    if kind == "buendelung":
+        data = reports.buendelung(ctx, year, pairing or None, fmt)
+    elif kind == "jahresbericht":
+        data = reports.jahresbericht(ctx, pairing, year, fmt)
+    else:
+        data = reports.verwendungsnachweis(ctx, pairing, year, fmt)
+    return data.encode() if isinstance(data, str) else data
 
 
 async def download(request: Request) -> Response:
@@ -90,7 +85,7 @@ async def download(request: Request) -> Response:
     if q.get("pairing") and q["pairing"] not in known:
         return problem_page(request, 404, "Nicht gefunden", ["Diese Partnerschaft gibt es nicht."])
     pairing, year = q.get("pairing", ""), query_year(request)
-    build: Callable[[], bytes] = lambda: _build(w.app, kind, fmt, pairing, year)  # noqa: E731
+    build: Callable[[], bytes] = lambda: _build(w.app.view_context(), kind, fmt, pairing, year)  # noqa: E731
     try:
         data = await run_in_threadpool(build)
     except KeyError:

@@ -107,7 +107,7 @@ async def page(request: Request) -> Response:
     stage = next((s for s in w.settings.stages if s.type is StageType.PROOF_OF_FUNDS), None)
     try:
         doc: VerwendungsnachweisDokument = await run_in_threadpool(
-            submitted_proof, w.app, pairing, year
+            submitted_proof, w.app.view_context(), pairing, year
         )
     except UserError as exc:
         return problem_page(request, 404, "Kein Verwendungsnachweis", exc.lines)

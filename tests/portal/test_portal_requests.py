@@ -294,8 +294,8 @@ def test_the_feed_holds_every_deadline_and_meeting_of_the_contact_and_none_of_an
     calendar = icalendar.Calendar.from_ical(answer.content)
     events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
     app = app_of(site)
-    expected = {e.uid for e in load_entries(app, "kaltenmoor", None)}
-    others = {e.uid for e in load_entries(app, "bockelsberg", None)}
+    expected = {e.uid for e in load_entries(app.view_context(), "kaltenmoor", None)}
+    others = {e.uid for e in load_entries(app.view_context(), "bockelsberg", None)}
     app.close()
     assert set(events) == expected
     assert len(expected) == 6  # five deadlines of 2026 and the scheduled Auswertungsgespräch
