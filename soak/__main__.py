@@ -22,6 +22,7 @@ from random import Random
 
 from soak.concurrent import two_services
 from soak.figures import Figures, table
+from soak.hold import HoldingHandler
 from soak.kills import campaign
 from soak.outage import outage_then_storm
 from soak.support import POSTGRES_ENV, Violation, progress, workspace
@@ -50,11 +51,12 @@ Scenario = Callable[[Path, Figures, Random], None]
 
 def _kills(kind: str, args: argparse.Namespace) -> Scenario:
     def run(folder: Path, figures: Figures, rng: Random) -> None:
+        handler = HoldingHandler()
         with (
-            running_sink() as sink,
+            running_sink(handler=handler) as sink,
             workspace(folder, kind, args.pairings, sink.port) as ws,
         ):
-            campaign(ws, sink, figures, args.kills, rng)
+            campaign(ws, sink, handler, figures, args.kills, rng)
 
     return run
 

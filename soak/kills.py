@@ -6,10 +6,23 @@ heard the 250 or not yet recorded it — the case that makes a second copy — a
 between a claim and the hand-over, or between two messages. After each kill the service is
 restarted with its clock moved on by 1 minute (within the lease of the message in flight),
 20 minutes (after the lease, before the 60-minute wait of an ``ungewiss`` message) or 2 hours
-(after both). A kill comes only once the restarted service has finished the ``ungewiss``
-retries due at its start: a crash during that one retry is the documented "failed, may have
-arrived" case (``tests/test_outbox_ungewiss.py``), which would break "every message sent" by
-design.
+(after both).
+
+Where a kill falls. The drain takes the longest-due message first (``next_attempt_at``, then
+id), so the one retry of an ``ungewiss`` message — due an hour after its hand-over — comes after
+every fresh message. A crash during that retry is the documented "failed, may have arrived"
+case (``tests/test_outbox_ungewiss.py``) and would break "every message sent" by design, so a
+kill always comes while the service is still among the fresh messages, and the retries fall to
+the last service, which is not killed.
+
+Sized from the number of kills, for any seed. A service is killed up to 0.3 s after its DATA
+number ``point`` started; the sink holds its answer to DATA ``point + REACH`` (``soak.hold``),
+so a killed service takes at most ``point + REACH`` fresh messages (the DATA it started, or one
+fewer and one claimed), however fast the machine. With ``kills_left × (REACH + 1)`` fresh
+messages before a kill, ``point`` is drawn at most ``fresh − kills_left × (REACH + 1) + 1``,
+which leaves ``(kills_left − 1) × (REACH + 1)`` for the rest: by induction all kills happen
+when the campaign starts with ``kills × (REACH + 1)`` due messages (20 × 9 = 180; 300 pairings
+give 361). Too few pairings for ``--kills`` fail at once, before the first kill.
 
 Checked at the end: every outbox message sent and in the sink (0 lost), no Message-ID more than
 twice and no more second copies than kills, for every message 1 ≤ attempts ≤ copies received
@@ -26,7 +39,18 @@ from datetime import datetime, timedelta
 from random import Random
 
 from soak.figures import Figures, verify_delivery
-from soak.support import ACTIVE, START, Workspace, check, no_tracebacks, poll, progress, stamp
+from soak.hold import HoldingHandler
+from soak.support import (
+    ACTIVE,
+    START,
+    Workspace,
+    check,
+    claim_order,
+    no_tracebacks,
+    poll,
+    progress,
+    stamp,
+)
 from tests.smtp_sink import SmtpSink
 from tests.test_service import Service, running
 from tests.test_tick_support import message_ids
@@ -40,7 +64,15 @@ FINAL = timedelta(hours=2)
 # the kill comes this long (at most) after a DATA started: at once (before its mark), within
 # the few milliseconds of a mark, claim and hand-over, or across a few messages
 JITTERS = (0.0, 0.03, 0.3)
+# the sink holds its answer to the REACH-th DATA after the planned one: a kill uses up at most
+# ``point + REACH`` fresh messages (rarely reached: REACH quick messages within 0.3 s)
+REACH = 8
 STARTUP = 120.0  # seconds for a service to start, tick and reach the DATA a kill waits for
+
+
+def needed(kills: int) -> int:
+    """Fresh messages due at the start that are enough for ``kills`` kills, whatever the seed."""
+    return kills * (REACH + 1)
 
 
 def _stall(rng: Random) -> float:
@@ -48,16 +80,32 @@ def _stall(rng: Random) -> float:
     return rng.uniform(0.05, 0.4) if rng.random() < 1 / 3 else 0.0
 
 
-def _kill_point(ws: Workspace, now: datetime, kills_left: int, rng: Random) -> int:
-    """How many DATA transactions the service at ``now`` may start before it is killed."""
+def fresh(ws: Workspace, now: datetime) -> int:
+    """How many messages a drain at ``now`` sends before it could reach an ``ungewiss`` retry:
+    the claimable rows that come, in its claim order, before every ``ungewiss`` row — due or
+    not, as one that falls due sorts before the rows that were due later than it."""
+    retries = [claim_order(row) for row in ws.rows() if row.status == "ungewiss"]
+    first = min(retries, default=None)
     due = ws.claimable(now)
-    # the drain claims in id order: every due ungewiss retry is done once DATA number
-    # ``retries + 1`` has started (one message at a time)
-    retries = max((i + 1 for i, row in enumerate(due) if row.status == "ungewiss"), default=0)
-    spare = len(due) - retries - 1
-    check(spare > 0, f"{len(due)} messages due at {stamp(now)}: too few to kill during delivery")
-    spread = max(1, min(spare, 2 * spare // (kills_left + 1)))
-    return retries + 1 + rng.randrange(spread)
+    return sum(1 for row in due if first is None or claim_order(row) < first)
+
+
+def _kill_point(available: int, kills_left: int, now: datetime, rng: Random) -> int:
+    """After which DATA (counted from its start) the service at ``now`` is killed.
+
+    ``available`` fresh messages must hold ``REACH + 1`` for this and every later kill
+    (module docstring); the point is drawn from up to twice the fair share of the rest, so the
+    kills spread over the whole drain, and never further than that reserve allows.
+    """
+    check(
+        available >= needed(kills_left),
+        f"{available} fresh messages due at {stamp(now)} for {kills_left} more kills "
+        f"(each needs {REACH + 1}, and the earlier kills left that many): a message left "
+        "the fresh ones without a DATA, or a kill came after the sink held its answer",
+    )
+    latest = available - needed(kills_left) + 1
+    share = 2 * (available - kills_left * REACH) // (kills_left + 1)
+    return 1 + rng.randrange(max(1, min(latest, share)))
 
 
 def _wait_for_data(sink: SmtpSink, dienst: Service, count: int, kill: int) -> None:
@@ -85,15 +133,32 @@ def _moment(ws: Workspace, dienst: Service, sink: SmtpSink) -> str:
     return "after the hand-over, not yet at the server"
 
 
-def campaign(ws: Workspace, sink: SmtpSink, figures: Figures, kills: int, rng: Random) -> None:
+def campaign(
+    ws: Workspace,
+    sink: SmtpSink,
+    handler: HoldingHandler,
+    figures: Figures,
+    kills: int,
+    rng: Random,
+) -> None:
+    """``sink`` answers with ``handler``."""
+    check(sink.handler is handler, "the kills need the sink's own HoldingHandler")
     started = time.monotonic()
     ws.tick(START, "--no-deliver")
-    sink.handler.stalls = [_stall(rng) for _ in range(20_000)]
-    now, moments, restarts = START, Counter[str](), Counter[str]()
+    at_start = fresh(ws, START)
+    check(
+        at_start >= needed(kills),
+        f"{at_start} messages due at {stamp(START)}: {kills} kills need {needed(kills)} "
+        "(raise --pairings)",
+    )
+    handler.stalls = [_stall(rng) for _ in range(20_000)]
+    now, moments, restarts, held = START, Counter[str](), Counter[str](), 0
     for kill in range(kills):
-        point = _kill_point(ws, now, kills - kill, rng)
+        point = _kill_point(fresh(ws, now), kills - kill, now, rng)
+        base = handler.data_started
+        handler.hold(base + point + REACH)
         with running(ws.folder, stamp(now)) as dienst:
-            _wait_for_data(sink, dienst, sink.handler.data_started + point, kill + 1)
+            _wait_for_data(sink, dienst, base + point, kill + 1)
             time.sleep(rng.uniform(0.0, rng.choice(JITTERS)))
             dienst.process.send_signal(signal.SIGKILL)
             code = dienst.process.wait(10)
@@ -101,11 +166,13 @@ def campaign(ws: Workspace, sink: SmtpSink, figures: Figures, kills: int, rng: R
         log = "\n".join(dienst.lines[-10:])
         check(code == -signal.SIGKILL, f"kill {kill + 1}: the service ended ({code}) first:\n{log}")
         time.sleep(0.3)  # let the sink take what was already on the wire
+        held += handler.data_started >= base + point + REACH
+        handler.hold(None)
         moments[_moment(ws, dienst, sink)] += 1
         step = rng.choice(sorted(RESTARTS))
         restarts[step] += 1
         now += RESTARTS[step]
-        progress(f"kill {kill + 1}/{kills}: {len(sink.messages)} copies so far")
+        progress(f"kill {kill + 1}/{kills} at DATA {point}: {len(sink.messages)} copies so far")
     now += FINAL
     with running(ws.folder, stamp(now)) as final:
         final.wait_for("Dienst läuft", STARTUP)
@@ -121,6 +188,8 @@ def campaign(ws: Workspace, sink: SmtpSink, figures: Figures, kills: int, rng: R
     finally:
         doubled = sum(1 for n in received.values() if n == 2)
         figures.notes += [
+            f"{at_start} messages due at the start, {kills} kills need {needed(kills)}; "
+            f"{held} kills came while the sink held DATA point + {REACH}",
             "kill moments: " + ", ".join(f"{n} {what}" for what, n in moments.most_common()),
             "restarts: " + ", ".join(f"{n} {what}" for what, n in sorted(restarts.items())),
             f"{doubled} Message-IDs delivered twice (a kill after the hand-over), "

@@ -61,6 +61,11 @@ def poll(condition: Callable[[], bool], what: str, timeout: float, step: float =
         time.sleep(step)
 
 
+def claim_order(row: OutboxMessage) -> tuple[datetime, int]:
+    """The key a drain claims by: the longest-due message first, then the oldest."""
+    return row.next_attempt_at, row.id or 0
+
+
 @dataclass(frozen=True)
 class Workspace:
     """A folder with ``config.toml`` (generated pairings, SMTP on 127.0.0.1) and its database."""
@@ -96,14 +101,16 @@ class Workspace:
             return list(session.execute(query).scalars())
 
     def claimable(self, now: datetime) -> list[OutboxMessage]:
-        """The rows a drain at ``now`` would claim, in its order (the outbox's claim rule)."""
-        return [
+        """The rows a drain at ``now`` would claim, in its order: the outbox's claim rule,
+        longest due first, then by id (``cycle.mail.outbox._candidates``)."""
+        due = [
             row
             for row in self.rows()
             if row.status in ACTIVE
             and row.next_attempt_at <= now
             and (row.lease_until is None or row.lease_until < now)
         ]
+        return sorted(due, key=claim_order)
 
     def ungewiss_ids(self) -> set[str]:
         """Message-IDs that ever had an unknown outcome recorded (the documented second copy)."""
