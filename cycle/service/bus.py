@@ -11,6 +11,7 @@ process with its dependencies: the service context and the delivery.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from importlib import import_module
 from typing import Any
 
@@ -52,7 +53,18 @@ class MessageBus:
             DeliveryDue: self._deliver,
         }
 
-    def handle(self, command: object, principal: Principal) -> Outcome:
+    def handle(
+        self,
+        command: object,
+        principal: Principal,
+        after_answer: list[Callable[[], None]] | None = None,
+    ) -> Outcome:
+        """Handle ``command`` for ``principal`` in one unit of work.
+
+        With ``after_answer`` the adapter takes the publication of the audit head with it and runs
+        it once its answer has gone out (a link request: the anchor file's fsync must not tell a
+        known address from an unknown one); everything else runs here, after the commit.
+        """
         permissions.require(principal, command)
         # No bidi controls in any free text or actor name, whichever interface built them.
         command, principal = clean(command), clean(principal)
@@ -62,6 +74,9 @@ class MessageBus:
         with UnitOfWork(self.context, principal.actor) as uow:
             outcome = handler(command, uow, principal)
         for event in uow.events:
+            if after_answer is not None and isinstance(event, AuditAppended):
+                after_answer.append(partial(self.delivery.publish_anchor, event.now))
+                continue
             outcome = self.after_commit[type(event)](event, outcome)
         return outcome
 
