@@ -15,12 +15,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cycle.bootstrap import App
-from cycle.persistence import audit, portal_store
+from cycle.persistence import portal_store
 from cycle.persistence.portal_store import Access
 from cycle.persistence.uow import reading
-from cycle.portal.pages import form, page, principal, render
+from cycle.portal.pages import form, handle, page, render
+from cycle.service.access import FeedMade, expect
+from cycle.service.commands import NewCalendarFeed
 from cycle.views.calendar_export import load_entries
-from cycle.web.pages import Web, web, writing
+from cycle.web.pages import Web, web
 from notifications import ics
 from notifications.ics import CalendarEntry
 
@@ -29,17 +31,8 @@ async def show(request: Request, _access: Access) -> Response:
     return render(request, "kalender.html", {"title": "Kalender", "feed": None})
 
 
-def _new_feed(w: Web, access: Access) -> str | None:
-    with writing(w) as uow:
-        token = portal_store.new_feed(uow.session, w.settings, access.email, uow.now)
-        audit.record(
-            uow.session, uow.now, principal(access).actor, audit.Change("portal_kalender_neu")
-        )
-    return portal_store.url_of(w.settings, f"kalender/{token}.ics") if token else None
-
-
 async def create(request: Request, access: Access, _form: FormData) -> Response:
-    url = await run_in_threadpool(_new_feed, web(request), access)
+    url = expect(await handle(request, access, NewCalendarFeed()), FeedMade).url
     return render(request, "kalender.html", {"title": "Kalender", "feed": url})
 
 

@@ -25,7 +25,7 @@ from cycle.persistence.portal_store import Access
 from cycle.persistence.uow import reading
 from cycle.service import permissions
 from cycle.service.outcomes import Outcome
-from cycle.service.principal import Principal, Role
+from cycle.service.principal import Principal
 from cycle.web.body import BodyRefused, form_of
 from cycle.web.pages import Web, environment, web
 from cycle.web.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, csrf_cookie
@@ -44,7 +44,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 def principal(access: Access) -> Principal:
     """The contact as the service layer's principal: actor ``<email> via Portal``."""
-    return Principal(access.email, Role.TRAEGER, pairings=access.pairings, via="Portal")
+    return Principal.contact(access.email, access.pairings)
 
 
 def templates(request: Request) -> Environment:

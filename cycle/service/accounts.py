@@ -35,7 +35,7 @@ from cycle.service.principal import ROLE_LABELS, Principal, Role
 from cycle.service.uow import UnitOfWork
 
 MIN_PASSWORD = 12
-STAFF_ROLES = tuple(r for r in Role if r is not Role.TRAEGER)
+STAFF_ROLES = tuple(r for r in Role if r not in (Role.TRAEGER, Role.ANONYM))
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_LOGIN = 5

@@ -10,7 +10,7 @@ together); it expands only within the principal's pairings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
@@ -187,6 +187,53 @@ class ChangePassword:
 @dataclass(frozen=True)
 class DisableUser:
     login: str
+
+
+# --- getting in and out (SPEC §13, §14) ---------------------------------------------------------
+# Secrets (a password, a token) are carried to the handler, never shown in a ``repr``.
+
+
+@dataclass(frozen=True)
+class LogIn:
+    """A staff login at ``/anmelden`` from client ``address`` (counted for the limits)."""
+
+    login: str
+    password: str = field(repr=False)
+    address: str
+
+
+@dataclass(frozen=True)
+class LogOut:
+    """End the web session whose cookie is ``token``."""
+
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RequestPortalLink:
+    """Someone asks for a new portal link for ``email`` from client ``client``."""
+
+    email: str
+    client: str
+
+
+@dataclass(frozen=True)
+class UsePortalLink:
+    """A login link from a mail is used (once): it opens a portal session."""
+
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LeavePortal:
+    """A contact ends the portal session whose cookie is ``cookie``."""
+
+    cookie: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class NewCalendarFeed:
+    """A contact makes a new private calendar feed address; the old one stops working."""
 
 
 # --- the Träger portal (SPEC §14) --------------------------------------------------------------

@@ -12,6 +12,7 @@ class Role(StrEnum):
     ABLAGE = "ablage"
     LESEND = "lesend"
     TRAEGER = "traeger"  # a Träger contact, through the portal only
+    ANONYM = "anonym"  # not logged in: may only log in or ask for a portal link
 
 
 ROLE_LABELS = {
@@ -20,12 +21,14 @@ ROLE_LABELS = {
     Role.ABLAGE: "Ablage",
     Role.LESEND: "lesend",
     Role.TRAEGER: "Träger-Kontakt",
+    Role.ANONYM: "nicht angemeldete Person",
 }
 
 
 @dataclass(frozen=True)
 class Principal:
-    """``pairings`` is ``None`` for staff (every pairing) and the contact's pairings otherwise."""
+    """``pairings`` is ``None`` for staff (every pairing), the contact's pairings for a Träger
+    contact and empty for an anonymous principal (it sees no pairing)."""
 
     name: str
     role: Role
@@ -35,6 +38,8 @@ class Principal:
     def __post_init__(self) -> None:
         if self.role is Role.TRAEGER and self.pairings is None:
             raise ValueError("a Träger contact is always limited to its pairings")
+        if self.role is Role.ANONYM and self.pairings != frozenset():
+            raise ValueError("an anonymous principal sees no pairing")
 
     @property
     def actor(self) -> str:
@@ -48,6 +53,16 @@ class Principal:
     def operator(cls, name: str) -> Principal:
         """The CLI's principal: the operator acts as the Koordinierungsstelle (SPEC §15)."""
         return cls(name=name, role=Role.KOORDINIERUNGSSTELLE)
+
+    @classmethod
+    def contact(cls, email: str, pairings: frozenset[str]) -> Principal:
+        """A Träger contact in the portal: actor ``<email> via Portal``."""
+        return cls(name=email, role=Role.TRAEGER, pairings=pairings, via="Portal")
+
+    @classmethod
+    def anonymous(cls, via: str) -> Principal:
+        """Someone not (yet) logged in, at the login page (``Web``) or the portal (``Portal``)."""
+        return cls(name="anonym", role=Role.ANONYM, pairings=frozenset(), via=via)
 
     @classmethod
     def system(cls) -> Principal:

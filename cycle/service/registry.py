@@ -131,6 +131,9 @@ BASE: dict[Target, tuple[str, ...]] = {
 
 
 _K = frozenset({Role.KOORDINIERUNGSSTELLE})
+_ANONYM = frozenset({Role.ANONYM})
+_TRAEGER = frozenset({Role.TRAEGER})
+_STAFF = frozenset(Role) - _ANONYM - _TRAEGER
 _CLI_SCENARIO = frozenset({Surface.CLI, Surface.SCENARIO})
 _ON_DAY = Field("on", Kind.DATE, "am", hint="leer: heute", event_day=True)
 _REMARK = Field("reason", Kind.TEXT, "Vermerk", help="Vermerk")
@@ -393,6 +396,30 @@ EVENTS: tuple[Event, ...] = (
         "portal_handlers:revoke_portal",
         _K,
         "Portalzugänge widerrufen",
+    ),
+    # Getting in and out (SPEC §13, §14): logins and link requests come from someone not yet
+    # known (an anonymous principal); their pages are the web application's and the portal's own.
+    Event("login", c.LogIn, "access:log_in", _ANONYM, "Anmeldungen mit Passwort vornehmen"),
+    Event("logout", c.LogOut, "access:log_out", _STAFF, "Sitzungen beenden"),
+    Event(
+        "portal-link-request",
+        c.RequestPortalLink,
+        "access:request_portal_link",
+        _ANONYM,
+        "Portal-Links anfordern",
+    ),
+    Event(
+        "portal-login", c.UsePortalLink, "access:use_portal_link", _ANONYM, "Portal-Links einlösen"
+    ),
+    Event(
+        "portal-logout", c.LeavePortal, "access:leave_portal", _TRAEGER, "Portal-Sitzungen beenden"
+    ),
+    Event(
+        "portal-feed",
+        c.NewCalendarFeed,
+        "access:new_calendar_feed",
+        _TRAEGER,
+        "Kalender-Abonnements anlegen",
     ),
     # Operation and accounts: their CLI commands are ``tick``, ``init``, ``outbox retry``, ``user``.
     Event(

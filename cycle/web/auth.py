@@ -9,7 +9,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cycle.service import accounts
-from cycle.web.pages import post, render, text, web, writing
+from cycle.service.access import LoggedIn, expect
+from cycle.service.commands import LogIn, LogOut
+from cycle.service.principal import Principal
+from cycle.web.pages import handle, post, render, text, web
 from cycle.web.security import CSRF_COOKIE, SESSION_COOKIE, new_token
 
 
@@ -27,17 +30,10 @@ async def login(request: Request, form: FormData) -> Response:
     w = web(request)
     login_name, password = text(form, "benutzername"), str(form.get("passwort") or "")
     address = request.client.host if request.client else "unbekannt"
-
-    def check() -> tuple[accounts.User | None, str | None]:
-        with writing(w) as uow:
-            found = accounts.authenticate(uow, login_name, password, address)
-            token = (
-                accounts.open_session(uow, found, w.settings.web.session_minutes) if found else None
-            )
-        return found, token
-
-    found, token = await run_in_threadpool(check)
-    if found is None or token is None:
+    command = LogIn(login_name, password, address)
+    done = await run_in_threadpool(w.app.bus.handle, command, Principal.anonymous("Web"))
+    token = expect(done, LoggedIn).token
+    if token is None:
         context = {
             "weiter": _target(text(form, "weiter")),
             "login": login_name,
@@ -59,13 +55,7 @@ def _cookies(response: Response, secure: bool, session: str, max_age: int) -> No
 
 async def logout(request: Request, _form: FormData) -> Response:
     w = web(request)
-    token = request.cookies.get(SESSION_COOKIE, "")
-
-    def close() -> None:
-        with writing(w) as uow:
-            accounts.close_session(uow, token)
-
-    await run_in_threadpool(close)
+    await handle(request, LogOut(request.cookies.get(SESSION_COOKIE, "")))
     response = RedirectResponse("/anmelden?abgemeldet=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
     response.set_cookie(

@@ -8,8 +8,7 @@ cookies or tokens itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -30,7 +29,6 @@ from cycle.service import permissions
 from cycle.service.accounts import User
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import ROLE_LABELS
-from cycle.service.uow import UnitOfWork
 from cycle.text import has_bidi, strip_bidi
 from cycle.web import params  # noqa: F401 - registers the path convertors jahr, nummer
 from cycle.web.body import BodyRefused, form_of
@@ -241,14 +239,3 @@ def errors_of(exc: UserError, known: set[str]) -> dict[str | None, list[str]]:
         key = p.field if p.field in known else None
         found.setdefault(key, []).append(p.message)
     return found
-
-
-@contextmanager
-def writing(w: Web) -> Iterator[UnitOfWork]:
-    """A unit of work of the adapters' own writes (logins, portal links, feeds) that do not go
-    through the bus yet: after the commit it publishes the audit head as the bus would."""
-    uow = UnitOfWork(w.app.context)
-    with uow:
-        yield uow
-    for event in uow.events:
-        w.app.publish_anchor(event.now)
