@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -78,8 +81,11 @@ async def request_link(request: Request, form: FormData) -> Response:
     email = text(form, "email")
     client = request.client.host if request.client else "unbekannt"
     command = RequestPortalLink(email, client)
+    later: list[Callable[[], None]] = []  # the anchor's fsync, after the answer (equal time)
     try:
-        await run_in_threadpool(web(request).app.bus.handle, command, Principal.anonymous("Portal"))
+        await run_in_threadpool(
+            web(request).app.bus.handle, command, Principal.anonymous("Portal"), later
+        )
     except UserError as refused:
         context = {
             "title": "Neuen Link anfordern",
@@ -88,7 +94,9 @@ async def request_link(request: Request, form: FormData) -> Response:
             "values": {"email": email},
         }
         return render(request, "neuer_link.html", context, 400)
-    return render(request, "link_angefordert.html", {"title": "Link angefordert"})
+    response = render(request, "link_angefordert.html", {"title": "Link angefordert"})
+    response.background = BackgroundTasks([BackgroundTask(run) for run in later])
+    return response
 
 
 async def logout(request: Request, _form: FormData) -> Response:
