@@ -1,5 +1,6 @@
-"""Nothing writes outside the bus: no module of ``cycle/web`` or ``cycle/portal`` opens a unit of
-work or a write transaction of its own, at module level or inside a function.
+"""Nothing writes outside the bus: no module of ``cycle/web``, ``cycle/portal``, ``cycle/webbase``
+or ``cycle/server`` opens a unit of work or a write transaction of its own, at module level or
+inside a function.
 
 The unit of work is ``cycle.service.uow`` (the import contract in ``pyproject.toml`` forbids it
 too); of ``cycle.persistence.uow`` the adapters may use ``reading`` only, never
@@ -18,7 +19,7 @@ from tests.conftest import ROOT
 UNIT_OF_WORK = "cycle.service.uow"
 SESSIONS = "cycle.persistence.uow"  # ``reading`` and ``transaction``
 READ_ONLY = {"reading"}
-ADAPTERS = ("web", "portal")
+ADAPTERS = ("web", "portal", "webbase", "server")
 
 
 def _forbidden_import(node: ast.Import | ast.ImportFrom) -> bool:

@@ -10,6 +10,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import grimp
 import pytest
 
 from tests.conftest import ROOT
@@ -70,3 +71,52 @@ def test_below_the_interfaces_nothing_prints_or_parses_arguments(package: str):
         assert "argparse" not in imported, path
         if package != "views":  # the read models' printing moves to cycle/cli (issue 17)
             assert "print" not in calls, path
+
+
+def test_no_import_cycle_inside_cycle():
+    """Module- and function-level imports (``TYPE_CHECKING`` blocks excluded), as grimp reads
+    them: every strongly connected part of the graph is a single module."""
+    graph = grimp.build_graph("cycle", exclude_type_checking_imports=True)
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    graph = grimp.ImportGraph()
+    for module in ("p", "p.a", "p.b", "p.c"):
+        graph.add_module(module)
+    graph.add_import(importer="p.a", imported="p.b")
+    graph.add_import(importer="p.b", imported="p.a")
+    graph.add_import(importer="p.b", imported="p.c")
+    assert _cycles(graph) == [["p.a", "p.b"]]
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Tarjan's strongly connected components of more than one module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            part = []
+            while True:
+                top = stack.pop()
+                part.append(top)
+                if top == module:
+                    break
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return found

@@ -21,7 +21,7 @@ import httpx
 from cycle.bootstrap import App, bootstrap
 from cycle.persistence import portal_store
 from cycle.persistence.uow import transaction
-from cycle.web.app import create_app
+from cycle.server.app import create_app
 from tests.conftest import Run
 from tests.smtp_sink import SmtpSink
 from tests.smtp_sink import smtp_sink as smtp_sink  # the fixture

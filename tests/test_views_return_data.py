@@ -96,8 +96,8 @@ def test_outside_the_cli_only_the_web_servers_start_up_line_prints():
         for path in (ROOT / "cycle").rglob("*.py")
         if "print" in _calls(_tree(path)) and path.parent.name != "cli"
     }
-    assert printing == {"cycle/web/server.py"}
-    server = (ROOT / "cycle" / "web" / "server.py").read_text(encoding="utf-8")
+    assert printing == {"cycle/server/server.py"}
+    server = (ROOT / "cycle" / "server" / "server.py").read_text(encoding="utf-8")
     assert server.count("    print(") == 1 and 'print(f"zyklus web: http://' in server
 
 

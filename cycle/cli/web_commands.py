@@ -54,7 +54,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_web(app: App, args: argparse.Namespace) -> int:
-    from cycle.web.server import serve
+    from cycle.server.server import serve
 
     return int(serve(app, args.host, args.port))
 

@@ -28,8 +28,8 @@ from cycle.portal.pages import COOKIE, COOKIE_PATH, contact, handle, public_form
 from cycle.service.access import PortalOpened, expect
 from cycle.service.commands import LeavePortal, RequestPortalLink, UsePortalLink
 from cycle.service.principal import Principal
-from cycle.web.pages import Web, errors_of, text, web
-from cycle.web.security import CSRF_COOKIE, new_token
+from cycle.webbase.pages import Web, errors_of, text, web
+from cycle.webbase.security import CSRF_COOKIE, new_token
 
 GONE = 410  # one status for every link that does not (or no longer) work
 

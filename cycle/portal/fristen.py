@@ -10,7 +10,7 @@ from starlette.routing import Route
 from cycle.persistence.portal_store import Access
 from cycle.portal import cycles
 from cycle.portal.pages import page, render
-from cycle.web.pages import web
+from cycle.webbase.pages import web
 
 
 async def fristen(request: Request, access: Access) -> Response:

@@ -22,8 +22,8 @@ from cycle.portal import cycles
 from cycle.portal.pages import form, handle, not_found, page, render
 from cycle.service import commands as c
 from cycle.views.reports import jahresbericht_data
-from cycle.web.downloads import headers as download_headers
-from cycle.web.pages import done, web
+from cycle.webbase.downloads import headers as download_headers
+from cycle.webbase.pages import done, web
 from workflows.stages import StageType
 
 FORMATS = (".docx", ".md", ".pdf")

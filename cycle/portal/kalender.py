@@ -22,7 +22,7 @@ from cycle.portal.pages import form, handle, page, render
 from cycle.service.access import FeedMade, expect
 from cycle.service.commands import NewCalendarFeed
 from cycle.views.calendar_export import load_entries
-from cycle.web.pages import Web, web
+from cycle.webbase.pages import Web, web
 from notifications import ics
 from notifications.ics import CalendarEntry
 

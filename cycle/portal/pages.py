@@ -1,7 +1,7 @@
 """Shared plumbing of the portal's routes: the contact's session, templates, CSRF-checked forms.
 
 The portal reuses the web application's machinery: its secret and CSRF tokens
-(``cycle.web.security``), its flash messages and form helpers (``cycle.web.pages``), its
+(``cycle.webbase.security``), its flash messages and form helpers (``cycle.web.pages``), its
 stylesheet and macros. What differs: the session is a *contact's* portal session (cookie
 ``zyklus_portal``, path ``/portal``), every page names only the contact's pairings, and a
 pairing outside them answers the same 404 as one that does not exist.
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -26,9 +26,9 @@ from cycle.persistence.uow import reading
 from cycle.service import permissions
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal
-from cycle.web.body import BodyRefused, form_of
-from cycle.web.pages import Web, environment, web
-from cycle.web.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, csrf_cookie
+from cycle.webbase.body import BodyRefused, form_of
+from cycle.webbase.pages import Web, environment, web
+from cycle.webbase.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, csrf_cookie
 
 COOKIE = "zyklus_portal"
 COOKIE_PATH = "/portal"
@@ -50,9 +50,7 @@ def principal(access: Access) -> Principal:
 def templates(request: Request) -> Environment:
     env: Environment | None = getattr(request.app.state, "portal_templates", None)
     if env is None:
-        env = environment()
-        assert env.loader is not None
-        env.loader = ChoiceLoader([FileSystemLoader(TEMPLATES), env.loader])
+        env = environment(TEMPLATES)
         request.app.state.portal_templates = env
     return env
 
@@ -133,7 +131,7 @@ def page(handler: ContactPage) -> Callable[[Request], Awaitable[Response]]:
 async def _checked_form(
     request: Request, run: Callable[[FormData], Awaitable[Response]], files: int = 0
 ) -> Response:
-    """Read the form within the limits (``cycle.web.body``), CSRF checked before any file."""
+    """Read the form within the limits (``cycle.webbase.body``), CSRF checked before any file."""
     w = web(request)
     cookie = request.cookies.get(CSRF_COOKIE)
 

@@ -23,8 +23,8 @@ from cycle.portal import cycles
 from cycle.portal.pages import form, handle, not_found, page, render
 from cycle.service import commands as c
 from cycle.views.meeting_replies import Reply, meeting_replies
-from cycle.web.downloads import headers as download_headers
-from cycle.web.pages import done, text, web
+from cycle.webbase.downloads import headers as download_headers
+from cycle.webbase.pages import done, text, web
 from workflows.stages import StageType
 
 MEETINGS = (StageType.MEETING, StageType.GROUP_MEETING)

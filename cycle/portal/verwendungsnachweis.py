@@ -25,8 +25,8 @@ from cycle.portal import cycles, vn_form
 from cycle.portal.pages import form, handle, not_found, page, render
 from cycle.service import commands as c
 from cycle.views.reports import submitted_proof
-from cycle.web.downloads import headers as download_headers
-from cycle.web.pages import done, web
+from cycle.webbase.downloads import headers as download_headers
+from cycle.webbase.pages import done, web
 from workflows.stages import StageType
 
 MIN_ROWS = 3

@@ -1,10 +1,7 @@
-"""The coordinator's web application (SPEC §13): ``create_app(app)`` builds it, ``serve`` runs it.
+"""The coordinator's web application (SPEC §13): the staff routes and their pages.
 
 Routes are thin, one module per area (``overview``, ``cycle_page``, ``group``, ``vn``, ``outbox``,
-``preview``, ``protocol``, ``reports``); every change goes through ``app.bus.handle`` with the
-logged-in user as principal, so the web application can forget no permission.
+``preview``, ``protocol``, ``reports``, ``auth``); every change goes through ``app.bus.handle``
+with the logged-in user as principal, so the web application can forget no permission. The
+ASGI application that serves it beside the portal is ``cycle.server.app.create_app``.
 """
-
-from cycle.web.app import create_app
-
-__all__ = ["create_app"]

@@ -12,8 +12,9 @@ from cycle.service import accounts
 from cycle.service.access import LoggedIn, expect
 from cycle.service.commands import LogIn, LogOut
 from cycle.service.principal import Principal
-from cycle.web.pages import handle, post, render, text, web
-from cycle.web.security import CSRF_COOKIE, SESSION_COOKIE, new_token
+from cycle.web.pages import handle, post, render
+from cycle.webbase.pages import text, web
+from cycle.webbase.security import CSRF_COOKIE, SESSION_COOKIE, new_token
 
 
 def _target(value: str) -> str:

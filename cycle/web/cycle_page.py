@@ -19,9 +19,10 @@ from cycle.service import permissions, registry
 from cycle.service.outcomes import Outcome, StageChange
 from cycle.service.registry import Surface
 from cycle.web import cycle_data
-from cycle.web.downloads import headers as download_headers
 from cycle.web.forms import Fields, event_command
-from cycle.web.pages import done, errors_of, handle, post, problem_page, render, user, web
+from cycle.web.pages import handle, post, problem_page, render, user
+from cycle.webbase.downloads import headers as download_headers
+from cycle.webbase.pages import done, errors_of, web
 from workflows.stages import EVENT_LABELS, STATUS_LABELS
 
 FIELDS = {
@@ -43,7 +44,7 @@ FIELDS = {
 
 
 def _year(request: Request) -> int:
-    year: int = request.path_params["year"]  # ``{year:jahr}``: 2000–2100 (``cycle.web.params``)
+    year: int = request.path_params["year"]  # ``{year:jahr}``: 2000–2100 (``cycle.webbase.params``)
     return year
 
 

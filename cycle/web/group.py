@@ -17,7 +17,8 @@ from cycle.service import registry
 from cycle.service.permissions import may
 from cycle.web.cycle_page import confirmation
 from cycle.web.forms import Fields, event_command
-from cycle.web.pages import done, errors_of, handle, post, render, user, web
+from cycle.web.pages import handle, post, render, user
+from cycle.webbase.pages import done, errors_of, web
 from workflows.stages import StageType
 
 MEETINGS = (StageType.GROUP_MEETING, StageType.MEETING)

@@ -16,8 +16,9 @@ from cycle.persistence.uow import reading
 from cycle.service import commands as c
 from cycle.service.permissions import may
 from cycle.views.outbox_view import STATUS_LABELS
-from cycle.web.pages import done, handle, post, problem_page, render, user, web
-from cycle.web.params import query_choice
+from cycle.web.pages import handle, post, problem_page, render, user
+from cycle.webbase.pages import done, web
+from cycle.webbase.params import query_choice
 
 # The HTML part of a mail is shown as its own document, sandboxed: no script, no form, no fetch.
 MAIL_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"

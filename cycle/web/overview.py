@@ -17,9 +17,10 @@ from cycle.persistence.uow import reading
 from cycle.views import overview
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from cycle.web import exports
-from cycle.web.downloads import headers as download_headers
-from cycle.web.pages import Web, problem_page, render, web
-from cycle.web.params import query_text, query_year
+from cycle.web.pages import problem_page, render
+from cycle.webbase.downloads import headers as download_headers
+from cycle.webbase.pages import Web, web
+from cycle.webbase.params import query_text, query_year
 
 
 @dataclass(frozen=True)

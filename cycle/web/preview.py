@@ -12,8 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cycle.simulation.simulate import simulate
-from cycle.web.pages import render, web
-from cycle.web.params import query_number
+from cycle.web.pages import render
+from cycle.webbase.pages import web
+from cycle.webbase.params import query_number
 
 KIND_LABELS = {
     "erinnerung": "Erinnerung",

@@ -16,8 +16,9 @@ from cycle.persistence.tables import AuditEntry
 from cycle.persistence.uow import reading
 from cycle.views.audit_view import completion_record
 from cycle.web.cycle_data import payload_text
-from cycle.web.pages import render, web
-from cycle.web.params import query_text, query_year
+from cycle.web.pages import render
+from cycle.webbase.pages import web
+from cycle.webbase.params import query_text, query_year
 
 LIMIT = 500
 

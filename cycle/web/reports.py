@@ -16,9 +16,10 @@ from starlette.routing import Route
 from cycle.errors import UserError
 from cycle.views import calendar_export, reports
 from cycle.views.context import ViewContext
-from cycle.web.downloads import headers as download_headers
-from cycle.web.pages import problem_page, render, web
-from cycle.web.params import query_choice, query_year
+from cycle.web.pages import problem_page, render
+from cycle.webbase.downloads import headers as download_headers
+from cycle.webbase.pages import web
+from cycle.webbase.params import query_choice, query_year
 
 MEDIA = {
     "md": "text/markdown; charset=utf-8",

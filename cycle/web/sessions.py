@@ -16,8 +16,16 @@ from starlette.responses import RedirectResponse
 
 from cycle.persistence.uow import reading
 from cycle.service.accounts import User, session_user
-from cycle.web.pages import Web
-from cycle.web.security import CSRF_COOKIE, SESSION_COOKIE, ASGIApp, Message, Receive, Scope, Send
+from cycle.webbase.pages import Web
+from cycle.webbase.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 PUBLIC = ("/anmelden", "/static/", "/portal/")  # the portal checks its own sessions
 

@@ -25,7 +25,8 @@ from cycle.persistence.uow import reading
 from cycle.service import registry
 from cycle.views.reports import submitted_proof
 from cycle.web import cycle_data
-from cycle.web.pages import problem_page, render, user, web
+from cycle.web.pages import problem_page, render, user
+from cycle.webbase.pages import web
 from workflows.stages import StageType
 
 

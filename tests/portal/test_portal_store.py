@@ -21,7 +21,7 @@ from cycle.persistence import portal_store
 from cycle.persistence.tables import PortalToken
 from cycle.persistence.uow import transaction
 from cycle.portal import vn_form
-from cycle.web.app import create_app
+from cycle.server.app import create_app
 from tests.conftest import ROOT, Run
 from tests.portal.conftest import BOCKELSBERG, KALTENMOOR
 

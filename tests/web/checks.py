@@ -7,7 +7,7 @@ from email.utils import collapse_rfc2231_value
 
 import httpx
 
-from cycle.web.security import HEADERS
+from cycle.webbase.security import HEADERS
 
 
 def assert_security_headers(answer: httpx.Response) -> None:

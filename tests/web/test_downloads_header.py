@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cycle.web.downloads import MAX_NAME, attachment, clean_name
+from cycle.webbase.downloads import MAX_NAME, attachment, clean_name
 from tests.web.checks import filename_params
 
 HOSTILE = [

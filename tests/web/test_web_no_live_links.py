@@ -31,7 +31,7 @@ from starlette.routing import Route
 from cycle.persistence.portal_store import LOGIN, digest
 from cycle.persistence.tables import OutboxMessage, PortalToken
 from cycle.persistence.uow import reading
-from cycle.web.app import routes
+from cycle.server.app import routes
 from tests.conftest import ROOT
 from tests.portal.conftest import KALTENMOOR, app_of, exchange
 from tests.web.conftest import Site, csrf, login, make_site, running

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from cycle.web.app import routes
+from cycle.server.app import routes
 from tests.conftest import ROOT
 from tests.web.conftest import PASSWORD, Site, csrf, login, make_site, running
 

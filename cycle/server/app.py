@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -23,16 +22,26 @@ from starlette.staticfiles import StaticFiles
 from cycle import portal
 from cycle.bootstrap import App
 from cycle.persistence import evidence
+from cycle.portal import pages as portal_pages
+from cycle.server.secret import secret_of
 from cycle.web import auth, outbox, overview, preview, protocol, reports
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
-from cycle.web.failures import LastResort, bad_parameter, configure_logging, log
 from cycle.web.group import ROUTES as GROUP_ROUTES
-from cycle.web.pages import Web, environment, problem_page
-from cycle.web.params import BadParameter
-from cycle.web.secret import secret_of
-from cycle.web.security import BodyLimit, Secret, SecurityHeaders
+from cycle.web.pages import TEMPLATES as WEB_TEMPLATES
+from cycle.web.pages import problem_page
 from cycle.web.sessions import RequireLogin
 from cycle.web.vn import ROUTES as VN_ROUTES
+from cycle.webbase.failures import LastResort, bad_parameter, configure_logging, log
+from cycle.webbase.pages import STATIC, Web, environment
+from cycle.webbase.params import BadParameter
+from cycle.webbase.security import BodyLimit, Secret, SecurityHeaders
+
+
+def problem(request: Request, status: int, title: str, lines: list[str]) -> Response:
+    """A German problem page in the style of the site the request is on."""
+    if request.url.path.startswith("/portal/"):
+        return portal_pages.problem(request, status, title, lines)
+    return problem_page(request, status, title, lines)
 
 
 async def not_found(request: Request, _exc: Exception) -> Response:
@@ -51,7 +60,7 @@ def routes() -> list[BaseRoute]:
         *protocol.ROUTES,
         *reports.ROUTES,
         portal.mount(),  # the Träger portal under /portal (SPEC §14)
-        Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
 
@@ -89,5 +98,6 @@ def create_app(app: App) -> Starlette:
     )
     starlette.state.web = web
     configure_logging()
-    starlette.state.templates = environment()
+    starlette.state.templates = environment(WEB_TEMPLATES)
+    starlette.state.problem = problem
     return starlette

@@ -9,7 +9,7 @@ disk under the evidence store is no programming error: the answer is 503 "vorüb
 möglich". The unit of work has rolled back and the evidence store removed its partial file by
 then, so nothing is half-written.
 
-``bad_parameter`` answers a ``BadParameter`` (``cycle.web.params``) with 400 and the field.
+``bad_parameter`` answers a ``BadParameter`` (``cycle.webbase.params``) with 400 and the field.
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ import re
 import secrets
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from cycle.portal import pages as portal_pages
-from cycle.web.pages import problem_page
-from cycle.web.params import BadParameter
-from cycle.web.security import ASGIApp, Message, Receive, Scope, Send
+from cycle.webbase.params import BadParameter
+from cycle.webbase.security import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("zyklus.web")
 
@@ -89,9 +87,9 @@ def safe_path(path: str) -> str:
 
 
 def _page(request: Request, status: int, title: str, lines: list[str]) -> Response:
-    if request.url.path.startswith("/portal/"):
-        return portal_pages.problem(request, status, title, lines)
-    return problem_page(request, status, title, lines)
+    """The site's own problem page (``app.state.problem``, set by ``cycle.server.app``)."""
+    page: Callable[[Request, int, str, list[str]], Response] = request.app.state.problem
+    return page(request, status, title, lines)
 
 
 def failure_page(request: Request, status: int, ref: str) -> Response:

@@ -72,8 +72,8 @@ def timed_protocol(header_timeout_s: float) -> type[asyncio.Protocol]:
 def serve(app: App, host: str | None, port: int | None) -> int:
     import uvicorn
 
-    from cycle.web.app import create_app
-    from cycle.web.secret import secret_of
+    from cycle.server.app import create_app
+    from cycle.server.secret import secret_of
 
     secret_of(app)
     web = app.settings.web
