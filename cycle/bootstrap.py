@@ -241,4 +241,10 @@ def bootstrap(config: str | None, now: str | None, environ: Mapping[str, str] | 
     # The settings live as long as the process: keep the collector from re-scanning them on
     # every full collection (a tick at 100,000 pairings spent a fifth of its time there).
     gc.freeze()
-    return App(settings=settings, clock=clock, environ=env)
+    return compose(settings, clock, env)
+
+
+def compose(settings: Settings, clock: Clock, environ: Mapping[str, str]) -> App:
+    """The application for settings already loaded: ``bootstrap`` after reading the config, and
+    ``simulate`` for its throwaway copy (another database and Maildir, a stepping clock)."""
+    return App(settings=settings, clock=clock, environ=environ)

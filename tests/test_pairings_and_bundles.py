@@ -77,7 +77,7 @@ def test_an_ended_pairing_hands_its_cycle_over_to_the_successor(zyklus: Run, wor
             zyklus("audit", "--format", "json", "--year", "2026", now="2026-07-02T09:00").out
         )
     ]
-    assert {"partnerschaft_beendet", "zyklus_beendet", "uebernahme"} <= set(actions)
+    assert {"partnerschaft_beendet", "zyklus_beendet", "uebernehmen"} <= set(actions)
 
 
 def test_a_group_meeting_is_scheduled_and_completed_for_all_pairings_at_once(zyklus: Run):

@@ -189,7 +189,7 @@ def test_waive_correct_and_the_end_with_a_successor_go_through_the_state_machine
     assert taken.status == "terminiert"
     assert taken.facts["uebernommen_von"] == "bockelsberg"
     with Session(app.engine) as session:
-        handover = session.exec(select(AuditEntry).where(AuditEntry.action == "uebernahme")).all()
+        handover = session.exec(select(AuditEntry).where(AuditEntry.action == "uebernehmen")).all()
     assert {(e.pairing_id, e.stage_id, e.before, e.after) for e in handover} >= {
         ("ebensberg", "auftaktgespraech", "offen", "terminiert")
     }

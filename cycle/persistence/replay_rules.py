@@ -45,6 +45,11 @@ class Entry:
     payload: str
 
 
+# The successor takes a stage over: ``uebernehmen`` (the machine's trigger); logs written before
+# the action names equalled the triggers say ``uebernahme``.
+HAND_OVER = ("uebernehmen", "uebernahme")
+
+
 def apply(
     states: dict[Key, Replayed], opened: set[tuple[str, int]], e: Entry, tz: ZoneInfo
 ) -> None:
@@ -102,7 +107,7 @@ def _event(
         return replace(s, done_on=None)
     if e.action == "datum_korrigieren" and _is_day(p.get("nachher")):
         return replace(s, done_on=_day(p["nachher"]))
-    if e.action == "uebernahme":
+    if e.action in HAND_OVER:
         source = states.get((str(p.get("von")), e.year, e.stage or ""))
         if source is not None:
             facts = {**source.facts, "uebernommen_von": p.get("von")}

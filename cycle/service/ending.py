@@ -21,8 +21,8 @@ from cycle.service.cycles import open_cycles
 from cycle.service.events import out_of_scope
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
+from cycle.service.transitions import apply_transition
 from cycle.service.uow import UnitOfWork
-from workflows.machine import StageView, TransitionRefused, fire
 from workflows.stages import OFFEN, StageType, is_done
 
 # What a hand-over copies besides the status (which moves through the machine).
@@ -200,21 +200,12 @@ def _move(
     """Fire ``event`` on one stage row through the machine, with its audit entry."""
     stage = uow.settings.stage(stage_id)
     assert stage is not None
-    before = row.status
-    try:
-        row.status = fire(StageView(stage.name, stage.type, before), event)
-    except TransitionRefused as exc:
-        raise Refused(f"{pairing_id} {year} · {exc}") from None
-    row.facts = {**row.facts, **facts}
-    row.done_on = uow.today if is_done(row.status) else row.done_on
-    row.updated_at = uow.now
-    uow.session.add(row)
-    audit.record(
-        uow.session,
-        uow.now,
-        actor,
-        audit.Change(event, pairing_id, year, stage_id, before, row.status, facts),
-    )
+
+    def record(moved: StageState) -> None:
+        moved.facts = {**moved.facts, **facts}
+        moved.done_on = uow.today if is_done(moved.status) else moved.done_on
+
+    apply_transition(uow, actor, (pairing_id, year), stage, row, event, facts, update=record)
 
 
 def _tell_participants(
@@ -242,7 +233,7 @@ def _tell_participants(
 def _hand_over(
     uow: UnitOfWork, cycle: Cycle, successor_id: str, actor: str, only: set[str] | None = None
 ) -> tuple[CycleChange, dict[str, Target]]:
-    session, now = uow.session, uow.now
+    session = uow.session
     target = session.exec(
         select(Cycle).where(Cycle.pairing_id == successor_id).where(Cycle.year == cycle.year)
     ).first()
@@ -272,34 +263,25 @@ def _hand_over(
         stage = uow.settings.stage(row.stage_id)
         if stage is None:
             continue
-        before = row.status
-        try:
-            row.status = fire(
-                StageView(stage.name, stage.type, before), "uebernehmen", takes=source.status
-            )
-        except TransitionRefused as exc:
-            raise Refused(f"{successor_id} {cycle.year} · {exc}") from None
         copied: dict[str, Any] = {name: getattr(source, name) for name in _COPIED}
-        for name, value in copied.items():
-            setattr(row, name, value)
-        row.facts = {**source.facts, "uebernommen_von": cycle.pairing_id}
-        row.updated_at = now
-        session.add(row)
-        taken[row.stage_id] = Target(successor, target, row, by_stage)
-        audit.record(
-            session,
-            now,
+
+        def take(moved: StageState, copied: dict[str, Any] = copied, source: Any = source) -> None:
+            for name, value in copied.items():
+                setattr(moved, name, value)
+            moved.facts = {**source.facts, "uebernommen_von": cycle.pairing_id}
+
+        apply_transition(
+            uow,
             actor,
-            audit.Change(
-                "uebernahme",
-                successor_id,
-                cycle.year,
-                row.stage_id,
-                before,
-                row.status,
-                {"von": cycle.pairing_id},
-            ),
+            (successor_id, cycle.year),
+            stage,
+            row,
+            "uebernehmen",
+            {"von": cycle.pairing_id},
+            takes=source.status,
+            update=take,
         )
+        taken[row.stage_id] = Target(successor, target, row, by_stage)
     change = CycleChange(
         "uebernommen", successor_id, cycle.year, {"von": cycle.pairing_id, "stufen": len(taken)}
     )

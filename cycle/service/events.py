@@ -19,12 +19,12 @@ from sqlmodel import col, select
 from cycle.config.settings import Settings, StageSpec
 from cycle.errors import Forbidden, Problem, Refused, UsageError
 from cycle.mail import notify
-from cycle.persistence import audit
 from cycle.persistence.tables import Cycle, PairingRow, StageState
 from cycle.persistence.target import Target
 from cycle.service.cycles import open_cycles
 from cycle.service.outcomes import StageChange
 from cycle.service.principal import Principal
+from cycle.service.transitions import apply_transition
 from cycle.service.uow import UnitOfWork
 from workflows.machine import StageView, TransitionRefused, fire
 from workflows.stages import is_done
@@ -192,9 +192,8 @@ def fire_event(
             problems.append(Problem(None, "nicht_erlaubt", str(exc)))
     if problems:
         raise Refused(*problems)
-    return tuple(
-        _apply(uow, principal, spec, stage, target, status, mutate) for target, status in moves
-    )
+    # every target may move (checked above): now each moves, one transition and entry each
+    return tuple(_apply(uow, principal, spec, stage, target, mutate) for target, _ in moves)
 
 
 def _apply(
@@ -203,37 +202,39 @@ def _apply(
     spec: EventSpec,
     stage: StageSpec,
     target: Target,
-    new_status: str,
     mutate: Mutation | None,
 ) -> StageChange:
-    before = target.row.status
-    target.row.status = new_status
-    target.row.updated_at = uow.now
-    extra = (mutate(target, uow) if mutate else None) or {}
-    uow.session.add(target.row)
-    payload = {**spec.payload, **extra}
+    payload: dict[str, Any] = dict(spec.payload)
     if spec.on is not None:
         payload["am"] = spec.on
     if spec.note:
         payload["notiz"] = spec.note
-    entry = audit.record(
-        uow.session,
-        uow.now,
+    names = {s.id: s.name for s in uow.settings.stages}
+    statuses = {stage_id: row.status for stage_id, row in target.stages.items()}
+    done = apply_transition(
+        uow,
         principal.actor,
-        audit.Change(
-            spec.event, target.pairing.id, spec.year, stage.id, before, new_status, payload
-        ),
+        (target.pairing.id, spec.year),
+        stage,
+        target.row,
+        spec.event,
+        payload,
+        open_prerequisites=open_prerequisites(stage.requires, statuses, names),
+        takes=spec.takes,
+        update=(lambda _row: mutate(target, uow)) if mutate else None,
     )
-    queued = notify.on_stage_event(uow.session, uow.mail, target, stage, spec.event, uow.now, entry)
+    queued = notify.on_stage_event(
+        uow.session, uow.mail, target, stage, spec.event, uow.now, done.entry
+    )
     return StageChange(
         pairing=target.pairing.id,
         year=spec.year,
         stage=stage.id,
         stage_name=stage.name,
         event=spec.event,
-        before=before,
-        after=new_status,
+        before=done.before,
+        after=done.after,
         day=spec.on,
-        detail=extra,
+        detail=dict(done.detail),
         queued=queued,
     )

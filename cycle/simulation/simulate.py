@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, col
 from sqlmodel import select as sm_select
 
-from cycle.bootstrap import App
+from cycle.bootstrap import App, compose
 from cycle.clock import SteppingClock
 from cycle.errors import UsageError
 from cycle.persistence import db
@@ -79,7 +79,7 @@ def simulate(
             audit=replace(app.settings.audit, anchor_file=None),  # never the real anchor file
         )
         clock = SteppingClock(app.calendar.at(start, app.settings.calendar.send_time))
-        sim = App(settings=settings, clock=clock, environ=app.environ)
+        sim = compose(settings, clock, app.environ)
         try:
             db.upgrade(sim.engine)
             _copy_database(app.settings.database_url, app.engine, sim.engine)

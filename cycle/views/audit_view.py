@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from cycle.config.settings import Settings
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit, audit_check
+from cycle.persistence.replay_rules import HAND_OVER
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.persistence.uow import reading
 from cycle.views.context import ViewContext
@@ -315,13 +316,13 @@ def _record(
         ],
         "uebergaben": list(  # one line per end or take-over, not one per stage taken
             {
-                (e.action, e.payload if e.action != "uebernahme" else None): {
+                (e.action, e.payload if e.action not in HAND_OVER else None): {
                     "aktion": e.action,
                     "am": _event_day(e, tz),
                     **_handover_of(e),
                 }
                 for e in entries
-                if e.action in ("partnerschaft_beendet", "uebernahme")
+                if e.action == "partnerschaft_beendet" or e.action in HAND_OVER
             }.values()
         ),
         "audit_intact": chain.ok,

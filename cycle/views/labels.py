@@ -16,6 +16,7 @@ ACTION_LABELS: dict[str, str] = {
     "korrigieren": "Schritt zurückgenommen",
     "datum_korrigieren": "Datum korrigiert",
     "uebernahme": "von Vorgängerin übernommen",
+    "uebernehmen": "von Vorgängerin übernommen",
     "notiz": "Notiz",
     "zyklus_eroeffnet": "Zyklus eröffnet",
     "fristen_neu_berechnet": "Fristen neu berechnet",
