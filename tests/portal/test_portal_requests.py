@@ -36,6 +36,7 @@ from tests.portal.conftest import (
 from tests.web.conftest import Site, make_site, running
 
 NOW = "2026-12-03T08:00"
+LANGE = "s.lange@paritaetischer.example.org"  # the contact of pairing ebensberg
 MEETING = "2026-12-10T10:00"
 
 
@@ -183,6 +184,7 @@ def test_no_url_or_form_of_the_portal_opens_another_pairing(
 ):
     client = enter(site, clients, KALTENMOOR)
     token = form_token(client)
+    before = _foreign_state(site)  # what other tests of this module left (any order)
     gets, posts = _foreign_paths("GET", pairing), _foreign_paths("POST", pairing)
     assert len(gets) >= 4 and len(posts) >= 4  # jahresbericht, vorlage, vn, pdf / 4 forms
     own = [p.replace(f"/{pairing}/", "/kaltenmoor/") for p in gets if "pdf" not in p]
@@ -203,15 +205,7 @@ def test_no_url_or_form_of_the_portal_opens_another_pairing(
         answer = client.post(path, data=fields, files=report if "jahresbericht" in path else None)
         assert answer.status_code in (403, 404), path
         assert not [w for w in DATA_OF_B if w in answer.text], path
-    app = app_of(site)
-    with reading(app.engine) as session:
-        replies = session.exec(select(MeetingReply).where(MeetingReply.pairing_id != "kaltenmoor"))
-        assert list(replies) == []
-        states = session.exec(
-            select(StageState.status).where(col(StageState.status) == "eingereicht")
-        )
-        assert list(states) == []
-    app.close()
+    assert _foreign_state(site) == before
     assert not [
         e
         for e in audit(site)
@@ -219,6 +213,23 @@ def test_no_url_or_form_of_the_portal_opens_another_pairing(
         and e["pairing"] != ""
         and e["pairing"] != "kaltenmoor"
     ]
+
+
+def _foreign_state(site: Site) -> tuple[list[int | None], list[tuple[str, str]]]:
+    """Meeting replies of pairings other than kaltenmoor, and every submitted stage."""
+    app = app_of(site)
+    with reading(app.engine) as session:
+        replies = session.exec(
+            select(MeetingReply.id).where(MeetingReply.pairing_id != "kaltenmoor")
+        )
+        states = session.exec(
+            select(StageState.stage_id, StageState.status).where(
+                col(StageState.status) == "eingereicht"
+            )
+        )
+        found = (sorted(replies), sorted(states))
+    app.close()
+    return found
 
 
 def test_a_link_of_pairing_a_opens_a_session_of_pairing_a_only(site: Site, clients: Clients):
@@ -314,13 +325,14 @@ def test_a_new_feed_address_ends_the_old_one(site: Site, clients: Clients):
 
 
 def test_revocation_ends_the_open_session_the_links_and_the_feed(site: Site, clients: Clients):
-    client = enter(site, clients, BOCKELSBERG)
+    # a contact no other test of this module uses: the counts are this test's own
+    client = enter(site, clients, LANGE)
     feed = _feed_path(_feed_url(client))
-    unused = mint(site, BOCKELSBERG)
+    unused = mint(site, LANGE)
     assert client.get("/portal/").status_code == 200
     assert httpx.get(site.url + feed).status_code == 200
-    out = site.ok("portal", "revoke", BOCKELSBERG.upper())
-    # one link: the one minted here (the invitation is shared: it names the portal, no link)
+    out = site.ok("portal", "revoke", LANGE.upper())
+    # one link: the one minted here
     assert "1 Links, 1 Sitzungen, 1 Kalenderadressen" in out
     after = client.get("/portal/")
     assert after.status_code == 303

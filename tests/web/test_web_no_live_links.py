@@ -91,6 +91,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         assert answer.status_code == 200
         client.close()
         s.ok("tick", now="2027-05-25T09:15")  # delivers the receipt and the requested link
+        # Before any test logs in: a login's housekeeping prunes links long expired (those of
+        # the 2026 ticks), and the search must still know every link that was ever minted.
+        MINTED[s.folder] = _minted_now(s)
         yield s
 
 
@@ -106,9 +109,16 @@ def _body(mail: EmailMessage) -> str:
     return "".join(str(p.get_content()) for p in parts if p is not None)
 
 
+MINTED: dict[Path, set[str]] = {}  # site folder → hashes minted before any test ran
+
+
 def _minted(site: Site) -> set[str]:
     """The hashes of every login link ever minted (live, used, expired or revoked): no string
     a staff member can see may be any of them."""
+    return MINTED[site.folder] | _minted_now(site)
+
+
+def _minted_now(site: Site) -> set[str]:
     app = app_of(site)
     try:
         with reading(app.engine) as session:
