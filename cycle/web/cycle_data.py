@@ -20,11 +20,13 @@ from sqlmodel import Session, col
 from cycle.clock import local_date
 from cycle.config.settings import Settings, StageSpec
 from cycle.persistence.tables import AuditEntry, Cycle, Notification, OutboxMessage, StageState
+from cycle.persistence.uow import reading
 from cycle.service import commands as c
 from cycle.service import registry
 from cycle.service.permissions import may
 from cycle.service.principal import Principal
 from cycle.service.registry import Surface
+from cycle.views.context import ViewContext
 from cycle.views.meeting_replies import Reply, meeting_replies
 from cycle.views.reports import stage_rows
 from notifications.message import display_name
@@ -86,6 +88,12 @@ def offered_events(status: StageStatus, who: Principal) -> list[str]:
     events = registry.stage_events(Surface.WEB)
     forms = dict.fromkeys(FORM_OF_EVENT.get(e, e) for e in status.possible_events())
     return [e for e in forms if e in events and may(who, events[e].command)]
+
+
+def load_view(ctx: ViewContext, pairing: str, year: int, who: Principal) -> CycleView:
+    """One cycle as ``who`` sees it on ``ctx.today`` (its own read session)."""
+    with reading(ctx.engine) as session:
+        return load(session, ctx.settings, pairing, year, who, ctx.today, ctx.tz)
 
 
 def load(

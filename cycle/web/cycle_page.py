@@ -61,19 +61,9 @@ async def show(
     if p is None:
         return problem_page(request, 404, "Nicht gefunden", ["Diese Partnerschaft gibt es nicht."])
 
-    def load() -> cycle_data.CycleView:
-        with reading(w.app.engine) as session:
-            return cycle_data.load(
-                session,
-                w.settings,
-                pairing,
-                year,
-                user(request).principal,
-                w.app.today(),
-                w.app.calendar.timezone,
-            )
-
-    view = await run_in_threadpool(load)
+    view = await run_in_threadpool(
+        cycle_data.load_view, w.app.view_context(), pairing, year, user(request).principal
+    )
     others = sorted(pid for pid in w.settings.pairings if pid != pairing)
     events = registry.on(Surface.WEB)
     context = {

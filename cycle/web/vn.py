@@ -21,7 +21,6 @@ from cycle.documents.model import Problem, Verwendungsnachweis, Verwendungsnachw
 from cycle.documents.money import cap_of, euro, percent
 from cycle.documents.vn_rules import validate
 from cycle.errors import UserError
-from cycle.persistence.uow import reading
 from cycle.service import registry
 from cycle.views.reports import submitted_proof
 from cycle.web import cycle_data
@@ -113,19 +112,9 @@ async def page(request: Request) -> Response:
     except UserError as exc:
         return problem_page(request, 404, "Kein Verwendungsnachweis", exc.lines)
 
-    def load() -> cycle_data.CycleView:
-        with reading(w.app.engine) as session:
-            return cycle_data.load(
-                session,
-                w.settings,
-                pairing,
-                year,
-                user(request).principal,
-                w.app.today(),
-                w.app.calendar.timezone,
-            )
-
-    view = await run_in_threadpool(load)
+    view = await run_in_threadpool(
+        cycle_data.load_view, w.app.view_context(), pairing, year, user(request).principal
+    )
     vn = doc.nachweis
     submitted = doc.eingereicht_am or w.app.today()
     problems = validate(vn, year, w.settings.verwendungsnachweis, submitted)
