@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from functools import partial
 
 from cycle.bootstrap import App
+from cycle.logs import to_stderr
 from cycle.persistence import evidence
 from cycle.runtime.scheduler import CATCH_UP_MINUTES, Jobs, build_scheduler
 from cycle.service.tick import TickReport
@@ -115,13 +115,7 @@ def _signal_name(value: object) -> str:
 
 def configure_logging() -> None:
     """German one-line messages to stderr; APScheduler only reports warnings."""
-    if not any(getattr(h, "_zyklus", False) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("zyklus: %(message)s"))
-        handler._zyklus = True  # type: ignore[attr-defined]
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    to_stderr(log, "zyklus")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 

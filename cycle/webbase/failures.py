@@ -19,12 +19,12 @@ import logging
 import re
 import secrets
 import sqlite3
-import sys
 from collections.abc import Callable, Iterator
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from cycle.logs import to_stderr
 from cycle.webbase.params import BadParameter
 from cycle.webbase.security import ASGIApp, Message, Receive, Scope, Send
 
@@ -163,10 +163,4 @@ class LastResort:
 
 def configure_logging() -> None:
     """Errors of the web application (with their reference and traceback) to stderr."""
-    if not any(getattr(h, "_zyklus", False) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("zyklus web: %(message)s"))
-        handler._zyklus = True  # type: ignore[attr-defined]
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    to_stderr(log, "zyklus web")
