@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cycle.config.audit import read_audit
-from cycle.config.betrieb import read_betrieb
+from cycle.config.betrieb import read_betrieb, read_log
 from cycle.config.master import read_pairings, read_stadtteile, read_traeger
 from cycle.config.policy import read_policy, read_verwendungsnachweis
 from cycle.config.portal import read_portal
@@ -42,6 +42,7 @@ TOP_KEYS = (
     "portal",
     "betrieb",
     "audit",
+    "log",
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
@@ -80,6 +81,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
     portal = read_portal(root)
     betrieb = read_betrieb(root)
     audit = read_audit(root, base_dir)
+    log = read_log(root)
     if problems.lines or stelle is None:
         raise ConfigError(problems.lines)
     return Settings(
@@ -100,6 +102,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
         portal=portal,
         betrieb=betrieb,
         audit=audit,
+        log=log,
     )
 
 
