@@ -45,10 +45,18 @@ def route_template(routes: Iterable[BaseRoute], scope: Scope, prefix: str = "") 
         path = str(getattr(route, "path", ""))
         if isinstance(route, Mount):
             inner = {**scope, **child}
-            found = route_template(route.routes, inner, prefix + path)
+            found = route_template(_inner_routes(route), inner, prefix + path)
             return found if found is not None else prefix + path + "/…"
         return prefix + path
     return None
+
+
+def _inner_routes(mount: Mount) -> list[BaseRoute]:
+    """The routes of a mounted router, also inside a middleware that wraps it (the portal's)."""
+    inner: object = mount.app
+    while inner is not None and not hasattr(inner, "routes"):
+        inner = getattr(inner, "app", None)
+    return list(getattr(inner, "routes", ()))
 
 
 def _user(scope: Scope) -> str:

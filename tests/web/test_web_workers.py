@@ -12,6 +12,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -33,8 +34,16 @@ def site_options(site: Site) -> list[str]:
     return ["--config", str(site.config), "--now", site.now]
 
 
+@dataclass
+class Served:
+    """What ``serving`` started; ``log`` is its stderr, read once it has stopped."""
+
+    process: subprocess.Popen[bytes]
+    log: str = ""
+
+
 @contextlib.contextmanager
-def serving(site: Site, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+def serving(site: Site, *options: str) -> Iterator[Served]:
     """``zyklus web OPTIONS… --config … --now …`` (the global options after the command)."""
     port = free_port()
     site.url = f"http://127.0.0.1:{port}"
@@ -45,6 +54,7 @@ def serving(site: Site, *options: str) -> Iterator[subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    served = Served(process)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -53,7 +63,7 @@ def serving(site: Site, *options: str) -> Iterator[subprocess.Popen[bytes]]:
                 httpx.get(f"{site.url}/healthz", timeout=1).close()
                 break
             time.sleep(0.2)
-        yield process
+        yield served
     finally:
         process.terminate()
         try:
@@ -61,13 +71,13 @@ def serving(site: Site, *options: str) -> Iterator[subprocess.Popen[bytes]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        assert process.stderr is not None
+        served.log = process.stderr.read().decode()
+        process.stderr.close()
 
 
-def log_lines(process: subprocess.Popen[bytes]) -> list[dict[str, object]]:
-    assert process.stderr is not None and process.poll() is not None
-    text = process.stderr.read().decode()
-    process.stderr.close()
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+def log_lines(served: Served) -> list[dict[str, object]]:
+    return [json.loads(line) for line in served.log.splitlines() if line.startswith("{")]
 
 
 def fresh(site: Site, cookies: httpx.Cookies | None = None) -> httpx.Client:
