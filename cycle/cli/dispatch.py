@@ -218,15 +218,15 @@ def _command(name: str) -> Callable[[App, argparse.Namespace], int]:
 
     if name in EVENT_COMMANDS:
         return cmd_event
-    from cycle.cli import web_commands
+    from cycle.cli import backup_commands, web_commands
 
-    return web_commands.COMMANDS[name]
+    return {**web_commands.COMMANDS, **backup_commands.COMMANDS}[name]
 
 
 def dispatch(args: argparse.Namespace) -> int:
     app = bootstrap(args.config, args.now)
     try:
-        if args.command not in ("init", "simulate"):
+        if args.command not in ("init", "simulate", "restore"):
             ensure_schema(app)
         return _command(args.command)(app, args)
     finally:

@@ -136,9 +136,10 @@ def build_parser() -> Parser:
     p.add_argument("--year", type=year, help="nur dieses Jahr")
     p.add_argument("--output", type=Path, metavar="FILE")
 
-    from cycle.cli import web_commands
+    from cycle.cli import backup_commands, web_commands
 
     web_commands.add_parsers(sub)
+    backup_commands.add_parsers(sub)
     _global_options_after_commands(parser)
     help_texts.fill(parser)
     return parser
