@@ -204,8 +204,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _internal_error(exc: BaseException) -> int:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from cycle.cli.db_errors import lock_wait, missing_privilege
+
+    if isinstance(exc, DBAPIError) and (lacking := missing_privilege(exc.orig)):
+        print(f"Fehler: {lacking}", file=sys.stderr)  # a grant is missing: bad setup, not a bug
+        return 2
+    if isinstance(exc, DBAPIError) and (waited := lock_wait(exc.orig)):
+        print(f"Fehler: {waited}", file=sys.stderr)
+        return 2
     if isinstance(exc, OperationalError):  # unreachable server, unusable file: not a bug
         print(f"Fehler: Datenbank nicht nutzbar: {exc.orig}", file=sys.stderr)
         return 2

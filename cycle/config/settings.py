@@ -195,6 +195,18 @@ class BetriebSettings:
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    """``[database]`` besides the URL: the connection pool and, on PostgreSQL, per-connection
+    limits (SPEC §19) — a forgotten transaction must not make a web request wait for ever."""
+
+    pool_size: int = 5
+    max_overflow: int = 10
+    application_name: str = "zyklus"  # shown in pg_stat_activity
+    lock_timeout_s: int = 15  # PostgreSQL: wait at most this long for a row or table lock
+    statement_timeout_s: int = 300  # PostgreSQL: cancel a statement running longer
+
+
+@dataclass(frozen=True)
 class LogSettings:
     """``[log]`` (SPEC §19): the form of the log lines on stderr."""
 
@@ -241,6 +253,7 @@ class Settings:
     betrieb: BetriebSettings = field(default_factory=BetriebSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     @property
     def anchor_path(self) -> Path:

@@ -76,8 +76,10 @@ THREADS = 12
 
 @asynccontextmanager
 async def lifespan(starlette: Starlette) -> AsyncIterator[None]:
-    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
     web: Web = starlette.state.web
+    database = web.app.settings.database  # never more threads than pooled connections
+    threads = min(THREADS, database.pool_size + database.max_overflow)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     for path in evidence.sweep_partials(web.app.settings.var_dir):  # left by a killed writer
         log.info("unvollständige Nachweisdatei entfernt: %s", path)
     yield

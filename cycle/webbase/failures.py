@@ -40,8 +40,9 @@ _UNAVAILABLE_TEXT = (
     "unable to open database file",
 )
 _UNAVAILABLE_ERRNO = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO}
-# PostgreSQL: 25006 read_only_sql_transaction, class 53 insufficient resources (disk full, …).
-_UNAVAILABLE_SQLSTATE = re.compile(r"25006|53...")
+# PostgreSQL: 25006 read_only_sql_transaction, class 53 insufficient resources (disk full, …),
+# 55P03 lock_not_available ([database] lock_timeout_s ran out).
+_UNAVAILABLE_SQLSTATE = re.compile(r"25006|53...|55P03")
 _TOKEN_PATH = re.compile(r"^/portal/(anmelden|kalender)/[^/]+")
 
 
