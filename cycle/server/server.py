@@ -103,11 +103,8 @@ def serve(app: App, host: str | None, port: int | None, workers: int | None = No
     instant = getattr(app.clock, "instant", None)  # a frozen clock (--now) for every worker
     if instant is not None:
         os.environ["ZYKLUS_NOW"] = instant.isoformat()
-    plural = f" · {workers} Prozesse" if workers > 1 else ""
-    print(
-        f"zyklus web: http://{host}:{port}/ (öffentlich: {web.base_url}/){plural} · Strg+C beendet",
-        flush=True,
-    )
+    public = f"(öffentlich: {web.base_url}/)" + (f" · {workers} Prozesse" if workers > 1 else "")
+    print(f"zyklus web: http://{host}:{port}/ {public} · Strg+C beendet", flush=True)
     uvicorn.run(
         "cycle.server.app:from_environment",
         factory=True,
