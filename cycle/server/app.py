@@ -51,9 +51,9 @@ async def not_found(request: Request, _exc: Exception) -> Response:
     return problem_page(request, 404, "Nicht gefunden", ["Diese Seite gibt es nicht."])
 
 
-def routes(metrics: health.Metrics | None = None) -> list[BaseRoute]:
+def routes() -> list[BaseRoute]:
+    """The pages of the web application and the portal (the health routes come on top)."""
     return [
-        *health.routes(metrics),  # /healthz, /readyz, /metrics: no session (SPEC §19)
         *auth.ROUTES,
         *overview.ROUTES,
         *CYCLE_ROUTES,
@@ -91,7 +91,7 @@ def create_app(app: App) -> Starlette:
     limit = app.settings.web.upload_max_mb * 1024 * 1024
     metrics = health.Metrics(app) if app.settings.web.metrics else None
     starlette = Starlette(
-        routes=routes(metrics),
+        routes=[*health.routes(metrics), *routes()],  # health: no session (SPEC §19)
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(RequestLog, observe=metrics.observe if metrics else None),
