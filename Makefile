@@ -33,7 +33,8 @@ demo: $(STAMP)
 	@printf '\n\033[1m== Im Browser ansehen ==\033[0m\n'
 	@echo "make web   startet die Webanwendung auf diesen Demo-Daten und nennt Benutzer und Passwort."
 
-# The web application on the demo data (after `make demo`), clock frozen at the demo's end.
+# The web application on the demo data (after `make demo`), clock frozen at the demo's end, with
+# the delivery service `zyklus run` alongside (stopped with the web application).
 WEB_NOW ?= 2027-06-08T12:00
 WEB_PASSWORD ?= demo-passwort-2026
 web: $(STAMP)
@@ -46,7 +47,10 @@ web: $(STAMP)
 	    < /dev/null 2> /dev/null || $(BIN)/zyklus user passwd demo < /dev/null > /dev/null; } && \
 	echo "Anmelden unter http://127.0.0.1:8000/ als Benutzer „demo“ mit dem Passwort „$(WEB_PASSWORD)“" && \
 	echo "(Uhr eingefroren auf $(WEB_NOW); Strg+C beendet.)" && \
-	$(BIN)/zyklus web
+	echo "Der Zustelldienst „zyklus run“ läuft nebenher (Protokoll: var/demo/zyklus-run.log); Mails gehen nach var/demo/var/mail." && \
+	{ $(BIN)/zyklus run 2> var/demo/zyklus-run.log & dienst=$$!; \
+	  trap 'kill $$dienst 2> /dev/null; wait $$dienst' EXIT INT TERM; \
+	  $(BIN)/zyklus web; }
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --write-readme $(BENCH_ARGS)

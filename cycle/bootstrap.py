@@ -54,11 +54,16 @@ class App:
     @cached_property
     def engine(self) -> Engine:
         from cycle.persistence import audit
-        from cycle.persistence.db import make_engine
+        from cycle.persistence.db import Pool, make_engine
 
         key = audit.ChainKey(self.settings.audit.key_env, self.audit_key)
+        d = self.settings.database
+        pool = Pool(
+            d.pool_size, d.max_overflow, d.application_name, d.lock_timeout_s, d.statement_timeout_s
+        )
         return _engine_or_usage_error(
-            lambda url: make_engine(url, audit.engine_options(key)), self.settings.database_url
+            lambda url: make_engine(url, audit.engine_options(key), pool),
+            self.settings.database_url,
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Protocol
@@ -21,6 +22,15 @@ def _refuse_out_of_range(text: str, value: date) -> None:
         raise ValueError(
             f"„{text}“ liegt außerhalb der Jahre {YEARS[0]} bis {YEARS[1]} (Tippfehler im Jahr?)"
         )
+
+
+def stopwatch() -> Callable[[], float]:
+    """Seconds since this call, from a monotonic counter (durations for logs and metrics only;
+    never a point in time that a rule reads)."""
+    import time as _time
+
+    start = _time.perf_counter()
+    return lambda: _time.perf_counter() - start
 
 
 class Clock(Protocol):

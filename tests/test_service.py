@@ -171,8 +171,11 @@ def test_a_failing_pass_is_logged_and_does_not_stop_the_service(
         assert service.drain_job(app) is None
     finally:
         app.close()
-    assert [r.levelno for r in dienst_log.records] == [logging.ERROR, logging.ERROR]
-    assert dienst_log.messages[0].startswith("Durchlauf 03.03.2026 08:05 fehlgeschlagen:")
+    errors = [r.getMessage() for r in dienst_log.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and errors[0].startswith("Durchlauf 03.03.2026 08:05 fehlgeschlagen:")
+    assert errors[1].startswith("Zustellung 03.03.2026 08:05 fehlgeschlagen:")
+    warnings = [r.getMessage() for r in dienst_log.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and all("Lebenszeichen" in m for m in warnings)  # no heartbeat
 
 
 def test_serve_runs_a_tick_at_start_up_and_stops_cleanly(

@@ -109,11 +109,15 @@ def _count(n: int, singular: str, plural: str) -> str:
 
 
 def cmd_tick(app: App, args: argparse.Namespace) -> int:
-    from cycle.service.commands import Tick
+    from cycle.clock import stopwatch
+    from cycle.service.commands import Heartbeat, Tick
     from cycle.views.formats import to_json
 
     now = app.now()
+    elapsed = stopwatch()
     outcome = app.bus.handle(Tick(deliver=not args.no_deliver), Principal.system())
+    if not args.no_deliver:  # a delivering tick from cron counts as a running service
+        app.bus.handle(Heartbeat(elapsed()), Principal.system())
     report = outcome.data["report"]
     if args.format == "json":
         print(to_json(report.as_json()))
@@ -214,15 +218,15 @@ def _command(name: str) -> Callable[[App, argparse.Namespace], int]:
 
     if name in EVENT_COMMANDS:
         return cmd_event
-    from cycle.cli import web_commands
+    from cycle.cli import backup_commands, web_commands
 
-    return web_commands.COMMANDS[name]
+    return {**web_commands.COMMANDS, **backup_commands.COMMANDS}[name]
 
 
 def dispatch(args: argparse.Namespace) -> int:
     app = bootstrap(args.config, args.now)
     try:
-        if args.command not in ("init", "simulate"):
+        if args.command not in ("init", "simulate", "restore"):
             ensure_schema(app)
         return _command(args.command)(app, args)
     finally:

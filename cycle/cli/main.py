@@ -60,14 +60,7 @@ def build_parser() -> Parser:
         "Quartiersmanagement: Fristen, Erinnerungen, Status und Nachweise.",
     )
     parser.add_argument("--version", action=_Version, help="Version anzeigen und beenden")
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="Konfiguration (Standard: ./config.toml oder $ZYKLUS_CONFIG)",
-    )
-    parser.add_argument(
-        "--now", metavar="ISO", help="Uhr einfrieren, z. B. 2026-04-02T08:00 (auch $ZYKLUS_NOW)"
-    )
+    _global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     sub.add_parser("init", help="Datenbank anlegen/aktualisieren, Stammdaten importieren")
@@ -143,11 +136,42 @@ def build_parser() -> Parser:
     p.add_argument("--year", type=year, help="nur dieses Jahr")
     p.add_argument("--output", type=Path, metavar="FILE")
 
-    from cycle.cli import web_commands
+    from cycle.cli import backup_commands, web_commands
 
     web_commands.add_parsers(sub)
+    backup_commands.add_parsers(sub)
+    _global_options_after_commands(parser)
     help_texts.fill(parser)
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser, **default: Any) -> None:
+    """``--config`` and ``--now``; ``default=SUPPRESS`` on subcommands (SPEC §11)."""
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="Konfiguration (Standard: ./config.toml oder $ZYKLUS_CONFIG)",
+        **default,
+    )
+    parser.add_argument(
+        "--now",
+        metavar="ISO",
+        help="Uhr einfrieren, z. B. 2026-04-02T08:00 (auch $ZYKLUS_NOW)",
+        **default,
+    )
+
+
+def _global_options_after_commands(parser: argparse.ArgumentParser) -> None:
+    """Accept the global options after the command too (``zyklus web --now …``), recursively.
+
+    On a subcommand they default to ``SUPPRESS``: argparse copies a subcommand's namespace onto
+    the main one, so only an option given after the command overrides one given before it.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _global_options(sub, default=argparse.SUPPRESS)
+                _global_options_after_commands(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -180,8 +204,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _internal_error(exc: BaseException) -> int:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from cycle.cli.db_errors import lock_wait, missing_privilege
+
+    if isinstance(exc, DBAPIError) and (lacking := missing_privilege(exc.orig)):
+        print(f"Fehler: {lacking}", file=sys.stderr)  # a grant is missing: bad setup, not a bug
+        return 2
+    if isinstance(exc, DBAPIError) and (waited := lock_wait(exc.orig)):
+        print(f"Fehler: {waited}", file=sys.stderr)
+        return 2
     if isinstance(exc, OperationalError):  # unreachable server, unusable file: not a bug
         print(f"Fehler: Datenbank nicht nutzbar: {exc.orig}", file=sys.stderr)
         return 2

@@ -22,11 +22,20 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"„{text}“ ist keine Anzahl von Prozessen (1–64)")
+    return int(text)
+
+
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the subcommands of this module to the ``zyklus`` parser."""
     p = sub.add_parser("web", help="Webanwendung der Koordinierungsstelle starten")
     p.add_argument("--host", metavar="HOST", help="Adresse (Standard: [web] host)")
     p.add_argument("--port", type=_port, metavar="PORT", help="Port (Standard: [web] port)")
+    p.add_argument(
+        "--workers", type=_workers, metavar="N", help="Prozesse (Standard: [web] workers, 1)"
+    )
 
     p = sub.add_parser("user", help="Benutzer der Webanwendung verwalten")
     users = p.add_subparsers(
@@ -56,7 +65,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
 def cmd_web(app: App, args: argparse.Namespace) -> int:
     from cycle.server.server import serve
 
-    return int(serve(app, args.host, args.port))
+    return int(serve(app, args.host, args.port, args.workers))
 
 
 def cmd_user(app: App, args: argparse.Namespace) -> int:

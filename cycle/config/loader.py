@@ -13,19 +13,27 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cycle.config.audit import read_audit
-from cycle.config.betrieb import read_betrieb
+from cycle.config.betrieb import read_betrieb, read_log
 from cycle.config.master import read_pairings, read_stadtteile, read_traeger
 from cycle.config.policy import read_policy, read_verwendungsnachweis
 from cycle.config.portal import read_portal
 from cycle.config.schema import Problems, Table
 from cycle.config.sections import read_calendar, read_koordinierungsstelle, read_mail
-from cycle.config.settings import Settings
+from cycle.config.settings import DatabaseSettings, Settings
 from cycle.config.stages import read_stages
 from cycle.config.toml_text import TomlError, parse_toml
 from cycle.config.values import quote
 from cycle.config.web import read_web
 
 DATABASE_URL_ENV = "ZYKLUS_DATABASE_URL"
+DATABASE_KEYS = (
+    "url",
+    "pool_size",
+    "max_overflow",
+    "application_name",
+    "lock_timeout_s",
+    "statement_timeout_s",
+)
 TOP_KEYS = (
     "database",
     "paths",
@@ -42,6 +50,7 @@ TOP_KEYS = (
     "portal",
     "betrieb",
     "audit",
+    "log",
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
@@ -80,6 +89,8 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
     portal = read_portal(root)
     betrieb = read_betrieb(root)
     audit = read_audit(root, base_dir)
+    log = read_log(root)
+    database = _database(root)
     if problems.lines or stelle is None:
         raise ConfigError(problems.lines)
     return Settings(
@@ -100,6 +111,8 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
         portal=portal,
         betrieb=betrieb,
         audit=audit,
+        log=log,
+        database=database,
     )
 
 
@@ -134,8 +147,24 @@ def _read(path: Path) -> object:
         raise ConfigError([str(exc)]) from None
 
 
+def _database(root: Table) -> DatabaseSettings:
+    """``[database]``'s pool and PostgreSQL limits; absent keys keep the defaults."""
+    table, d = root.table("database", DATABASE_KEYS), DatabaseSettings()
+    name = table.text("application_name") or d.application_name
+    if not name.isascii() or not name.isprintable() or len(name) > 63:
+        table.problems.add(table.at("application_name"), "erlaubt: bis 63 ASCII-Zeichen")
+        name = d.application_name
+    return DatabaseSettings(
+        pool_size=table.integer("pool_size", d.pool_size, minimum=1, maximum=200),
+        max_overflow=table.integer("max_overflow", d.max_overflow, minimum=0, maximum=200),
+        application_name=name,
+        lock_timeout_s=table.integer("lock_timeout_s", d.lock_timeout_s, 1, 3600),
+        statement_timeout_s=table.integer("statement_timeout_s", d.statement_timeout_s, 1, 86400),
+    )
+
+
 def _database_url(root: Table, environ: Mapping[str, str], base_dir: Path, var_dir: Path) -> str:
-    url = root.table("database", ("url",)).text("url")
+    url = root.table("database", DATABASE_KEYS).text("url")
     override = environ.get(DATABASE_URL_ENV, "").strip()
     if override:
         if not _URL.match(override):

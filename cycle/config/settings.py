@@ -176,6 +176,9 @@ class WebSettings:
     session_minutes: int = 480
     upload_max_mb: int = 25
     body_timeout_s: int = 30  # a request body must arrive within this many seconds
+    workers: int = 1  # uvicorn worker processes (SPEC §19)
+    metrics: bool = False  # /metrics in Prometheus text (loopback, or the bearer token)
+    metrics_token_env: str = "ZYKLUS_METRICS_TOKEN"  # variable holding that token
 
     @property
     def secure(self) -> bool:
@@ -188,6 +191,26 @@ class BetriebSettings:
 
     start: date | None = None  # nothing due before this day is sent or counted overdue
     nachlauf_tage: int = 90  # events up to this many days after the last stage's due date
+    heartbeat_minuten: int = 15  # /readyz and the banner: `zyklus run` seen within this time
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """``[database]`` besides the URL: the connection pool and, on PostgreSQL, per-connection
+    limits (SPEC §19) — a forgotten transaction must not make a web request wait for ever."""
+
+    pool_size: int = 5
+    max_overflow: int = 10
+    application_name: str = "zyklus"  # shown in pg_stat_activity
+    lock_timeout_s: int = 15  # PostgreSQL: wait at most this long for a row or table lock
+    statement_timeout_s: int = 300  # PostgreSQL: cancel a statement running longer
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """``[log]`` (SPEC §19): the form of the log lines on stderr."""
+
+    format: str = "text"  # "text" | "json"
 
 
 @dataclass(frozen=True)
@@ -229,6 +252,8 @@ class Settings:
     portal: PortalSettings = field(default_factory=PortalSettings)
     betrieb: BetriebSettings = field(default_factory=BetriebSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     @property
     def anchor_path(self) -> Path:

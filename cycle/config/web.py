@@ -21,6 +21,9 @@ WEB_KEYS = (
     "session_minutes",
     "upload_max_mb",
     "body_timeout_s",
+    "workers",
+    "metrics",
+    "metrics_token_env",
 )
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -45,6 +48,14 @@ def read_web(root: Table) -> WebSettings:
             "(der Schlüssel selbst gehört nicht in die Datei)",
         )
         secret_env = defaults.secret_env
+    token_env = table.text("metrics_token_env") or defaults.metrics_token_env
+    if not _ENV_NAME.match(token_env):
+        table.problems.add(
+            table.at("metrics_token_env"),
+            f"{quote(token_env)} ist kein Variablenname "
+            "(das Token selbst gehört nicht in die Datei)",
+        )
+        token_env = defaults.metrics_token_env
     return WebSettings(
         base_url=base_url.rstrip("/"),
         host=table.text("host") or defaults.host,
@@ -55,4 +66,7 @@ def read_web(root: Table) -> WebSettings:
         ),
         upload_max_mb=table.integer("upload_max_mb", defaults.upload_max_mb, 1, 1024),
         body_timeout_s=table.integer("body_timeout_s", defaults.body_timeout_s, 1, 3600),
+        workers=table.integer("workers", defaults.workers, minimum=1, maximum=64),
+        metrics=table.boolean("metrics", defaults.metrics),
+        metrics_token_env=token_env,
     )

@@ -7,6 +7,7 @@ takes the write lock at BEGIN and waits ``busy_timeout`` for it (LIBRARY_NOTES).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,47 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0005_links_at_delivery"
 
 
-def make_engine(url: str, options: Mapping[str, object] | None = None) -> Engine:
-    """The engine for ``url``; ``options`` are its execution options (the audit key)."""
+@dataclass(frozen=True)
+class Pool:
+    """The pool and, on PostgreSQL, the per-connection settings (``[database]``)."""
+
+    size: int = 5
+    max_overflow: int = 10
+    application_name: str = "zyklus"
+    lock_timeout_s: int = 15
+    statement_timeout_s: int = 300
+
+
+def make_engine(
+    url: str, options: Mapping[str, object] | None = None, pool: Pool | None = None
+) -> Engine:
+    """The engine for ``url``; ``options`` are its execution options (the audit key).
+
+    On PostgreSQL every connection carries ``application_name``, ``lock_timeout`` and
+    ``statement_timeout``: a transaction someone forgot open on ``audit_head`` makes a request
+    fail after the lock timeout instead of waiting for it (SQLite waits its busy timeout).
+    """
     parsed = make_url(url)
     execution = dict(options or {})
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, execution_options=execution)
+        pool = pool or Pool()
+        settings = (
+            f"-c lock_timeout={pool.lock_timeout_s * 1000} "
+            f"-c statement_timeout={pool.statement_timeout_s * 1000}"
+        )
+        connect_args = (
+            {"application_name": pool.application_name, "options": settings}
+            if parsed.get_backend_name() == "postgresql"
+            else {}
+        )
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool.size,
+            max_overflow=pool.max_overflow,
+            connect_args=connect_args,
+            execution_options=execution,
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, execution_options=execution)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from functools import partial
 
 from cycle.bootstrap import App
+from cycle.clock import stopwatch
 from cycle.logs import to_stderr
 from cycle.persistence import evidence
 from cycle.runtime.scheduler import CATCH_UP_MINUTES, Jobs, build_scheduler
@@ -34,16 +35,31 @@ def _stamp(app: App) -> str:
     return f"{app.now().astimezone(app.calendar.timezone):%d.%m.%Y %H:%M}"
 
 
+def heartbeat(app: App, tick_seconds: float | None = None) -> None:
+    """Record the wake-up (and a tick's duration) for ``/readyz``, the banner and ``/metrics``."""
+    from cycle.service.commands import Heartbeat
+    from cycle.service.principal import Principal
+
+    try:
+        app.bus.handle(Heartbeat(tick_seconds), Principal.system())
+    except Exception as exc:  # a locked database now: the next wake-up records it
+        log.warning("Lebenszeichen %s fehlgeschlagen: %s: %s", _stamp(app), type(exc).__name__, exc)
+
+
 def tick_job(app: App) -> TickReport | None:
     """One reconciliation pass at ``app.clock.now()`` with delivery; ``None`` if it failed."""
     from cycle.service.commands import Tick
     from cycle.service.principal import Principal
 
+    heartbeat(app)
+    elapsed = stopwatch()
     try:
         report: TickReport = app.bus.handle(Tick(), Principal.system()).data["report"]
     except Exception as exc:  # the service keeps running; the next pass tries again
         log.error("Durchlauf %s fehlgeschlagen: %s: %s", _stamp(app), type(exc).__name__, exc)
         return None
+    seconds = elapsed()
+    heartbeat(app, seconds)
     log.info(
         "Durchlauf %s: %d Zyklen eröffnet, %d eingereiht, %d übersprungen; "
         "zugestellt %d, fehlgeschlagen %d, zurückgestellt %d.",
@@ -54,6 +70,16 @@ def tick_job(app: App) -> TickReport | None:
         report.sent,
         report.failed,
         report.deferred,
+        extra={
+            "pass": "tick",
+            "opened": report.opened,
+            "enqueued": report.enqueued,
+            "skipped": report.skipped,
+            "sent": report.sent,
+            "failed": report.failed,
+            "deferred": report.deferred,
+            "ms": round(seconds * 1000),
+        },
     )
     return report
 
@@ -62,6 +88,7 @@ def drain_job(app: App) -> DeliveryReport | None:
     """Deliver what is due in the outbox at ``app.clock.now()``; ``None`` if it failed."""
     from cycle.mail.deliver import deliver
 
+    heartbeat(app)
     now = app.now()
     try:
         result = deliver(app.delivery, now)
@@ -77,6 +104,12 @@ def drain_job(app: App) -> DeliveryReport | None:
         result.failed,
         result.deferred,
         f" Server: {result.connection_error}" if result.connection_error else "",
+        extra={
+            "pass": "drain",
+            "sent": result.sent,
+            "failed": result.failed,
+            "deferred": result.deferred,
+        },
     )
     return result
 
@@ -113,15 +146,15 @@ def _signal_name(value: object) -> str:
     return "Stoppsignal"
 
 
-def configure_logging() -> None:
-    """German one-line messages to stderr; APScheduler only reports warnings."""
-    to_stderr(log, "zyklus")
+def configure_logging(fmt: str = "text") -> None:
+    """One-line messages to stderr in ``[log] format``; APScheduler only reports warnings."""
+    to_stderr(log, "zyklus", fmt)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def run(app: App) -> int:
     """The ``zyklus run`` command: serve until SIGTERM or SIGINT, then exit 0."""
-    configure_logging()
+    configure_logging(app.settings.log.format)
     for path in evidence.sweep_partials(app.settings.var_dir):  # left by a killed writer
         log.info("unvollständige Nachweisdatei entfernt: %s", path)
     if not hasattr(signal, "pthread_sigmask"):  # not POSIX: handlers and an event

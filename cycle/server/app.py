@@ -1,6 +1,7 @@
 """``create_app(app)``: the Starlette application on one composition root (``cycle.bootstrap``).
 
-Middleware order (outermost first): security headers on every answer, the last resort (a German
+Middleware order (outermost first): security headers on every answer, the request log (its id
+and one line per request, SPEC §19), the last resort (a German
 500/503 page with a reference for any exception, ``failures``), the body limit before anything
 reads a body, then the login check. The secret comes from ``[web] secret_env``. At start, partial
 evidence files that a crash or a full disk left behind are removed.
@@ -23,6 +24,7 @@ from cycle import portal
 from cycle.bootstrap import App
 from cycle.persistence import evidence
 from cycle.portal import pages as portal_pages
+from cycle.server import health
 from cycle.server.secret import secret_of
 from cycle.web import auth, outbox, overview, preview, protocol, reports
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
@@ -34,6 +36,7 @@ from cycle.web.vn import ROUTES as VN_ROUTES
 from cycle.webbase.failures import LastResort, bad_parameter, configure_logging, log
 from cycle.webbase.pages import STATIC, Web, environment
 from cycle.webbase.params import BadParameter
+from cycle.webbase.requestlog import RequestLog
 from cycle.webbase.security import BodyLimit, Secret, SecurityHeaders
 
 
@@ -49,6 +52,7 @@ async def not_found(request: Request, _exc: Exception) -> Response:
 
 
 def routes() -> list[BaseRoute]:
+    """The pages of the web application and the portal (the health routes come on top)."""
     return [
         *auth.ROUTES,
         *overview.ROUTES,
@@ -72,8 +76,10 @@ THREADS = 12
 
 @asynccontextmanager
 async def lifespan(starlette: Starlette) -> AsyncIterator[None]:
-    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
     web: Web = starlette.state.web
+    database = web.app.settings.database  # never more threads than pooled connections
+    threads = min(THREADS, database.pool_size + database.max_overflow)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     for path in evidence.sweep_partials(web.app.settings.var_dir):  # left by a killed writer
         log.info("unvollständige Nachweisdatei entfernt: %s", path)
     yield
@@ -83,10 +89,12 @@ def create_app(app: App) -> Starlette:
     """The web application; refuses (``UsageError``) without the secret key."""
     web = Web(app, Secret(secret_of(app)))
     limit = app.settings.web.upload_max_mb * 1024 * 1024
+    metrics = health.Metrics(app) if app.settings.web.metrics else None
     starlette = Starlette(
-        routes=routes(),
+        routes=[*health.routes(metrics), *routes()],  # health: no session (SPEC §19)
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(RequestLog, observe=metrics.observe if metrics else None),
             Middleware(LastResort),
             Middleware(  # room for the other form fields; a slow body is cut off
                 BodyLimit, limit=limit + 64 * 1024, timeout_s=app.settings.web.body_timeout_s
@@ -97,7 +105,15 @@ def create_app(app: App) -> Starlette:
         lifespan=lifespan,
     )
     starlette.state.web = web
-    configure_logging()
+    configure_logging(app.settings.log.format)
     starlette.state.templates = environment(WEB_TEMPLATES)
     starlette.state.problem = problem
     return starlette
+
+
+def from_environment() -> Starlette:
+    """The factory uvicorn calls in each worker process (``zyklus web --workers N``): the config
+    path, a frozen clock and the secrets come from the environment ``serve`` prepared."""
+    from cycle.bootstrap import bootstrap
+
+    return create_app(bootstrap(None, None))

@@ -1,4 +1,9 @@
-"""``zyklus web``: check the secret, build the application, run it with uvicorn.
+"""``zyklus web``: check the secret, run the application with uvicorn in one or more workers.
+
+uvicorn starts the application from the factory ``cycle.server.app:from_environment`` in each
+worker process (SPEC §19: ``--workers N``, ``[web] workers``). Everything workers share lives in
+the database — sessions, CSRF tokens, login limits, portal tokens — so any worker answers any
+request.
 
 Slow clients are cut off at every stage of a request (issue 18: 1,000 connections that sent
 their headers slowly stayed open for 40 s):
@@ -14,6 +19,7 @@ The header and keep-alive times never exceed ``body_timeout_s``.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from cycle.bootstrap import App
@@ -21,6 +27,7 @@ from cycle.bootstrap import App
 HEADER_TIMEOUT_S = 10.0
 KEEP_ALIVE_S = 5.0
 MAX_HEADER_BYTES = 16 * 1024
+HEADER_TIMEOUT_ENV = "ZYKLUS_HEADER_TIMEOUT_S"
 
 
 def timed_protocol(header_timeout_s: float) -> type[asyncio.Protocol]:
@@ -69,24 +76,45 @@ def timed_protocol(header_timeout_s: float) -> type[asyncio.Protocol]:
     return TimedH11Protocol
 
 
-def serve(app: App, host: str | None, port: int | None) -> int:
+def __getattr__(name: str) -> Any:
+    """``TimedH11Protocol`` by import string, for worker processes (uvicorn pickles its config
+    to start them, and a class made in a function cannot be pickled): its header time comes
+    from ``$ZYKLUS_HEADER_TIMEOUT_S``, which ``serve`` sets."""
+    if name == "TimedH11Protocol":
+        return timed_protocol(float(os.environ.get(HEADER_TIMEOUT_ENV, HEADER_TIMEOUT_S)))
+    raise AttributeError(name)
+
+
+def serve(app: App, host: str | None, port: int | None, workers: int | None = None) -> int:
+    """Run the web application; with several workers each process builds it from the
+    environment (``cycle.server.app:from_environment``): the config path, a frozen ``--now``
+    and the secrets reach the workers as environment variables."""
     import uvicorn
 
-    from cycle.server.app import create_app
     from cycle.server.secret import secret_of
 
-    secret_of(app)
+    secret_of(app)  # refuse before any worker starts
     web = app.settings.web
     host, port = host or web.host, port or web.port
-    print(f"zyklus web: http://{host}:{port}/ (öffentlich: {web.base_url}/) · Strg+C beendet")
+    workers = workers or web.workers
+    header_timeout_s = min(HEADER_TIMEOUT_S, web.body_timeout_s)
+    os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout_s)
+    os.environ["ZYKLUS_CONFIG"] = str(app.settings.path)
+    instant = getattr(app.clock, "instant", None)  # a frozen clock (--now) for every worker
+    if instant is not None:
+        os.environ["ZYKLUS_NOW"] = instant.isoformat()
+    public = f"(öffentlich: {web.base_url}/)" + (f" · {workers} Prozesse" if workers > 1 else "")
+    print(f"zyklus web: http://{host}:{port}/ {public} · Strg+C beendet", flush=True)
     uvicorn.run(
-        create_app(app),
+        "cycle.server.app:from_environment",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         log_level="warning",
         server_header=False,
         proxy_headers=True,
-        http=timed_protocol(min(HEADER_TIMEOUT_S, web.body_timeout_s)),
+        http="cycle.server.server:TimedH11Protocol",
         timeout_keep_alive=int(min(KEEP_ALIVE_S, web.body_timeout_s)),
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )

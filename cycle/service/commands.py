@@ -157,6 +157,14 @@ class Tick:
     documents: bool = True
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """``zyklus run`` (or a delivering ``zyklus tick``) is alive: each wake-up records it, a tick
+    with its duration (SPEC §19: ``/readyz``, the banner, ``/metrics``)."""
+
+    tick_seconds: float | None = None
+
+
 # The steps of the sign-off chain by their event name (CLI commands, scenario events, audit).
 SIGN_OFF: dict[str, type[Accept | Check | Acknowledge | File]] = {
     "accept": Accept,

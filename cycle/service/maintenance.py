@@ -1,4 +1,4 @@
-"""Handlers of the commands that are not stage events: init, tick, outbox retry.
+"""Handlers of the commands that are not stage events: init, tick, heartbeat, outbox retry.
 
 ``init`` upgrades the schema before the unit of work opens (the bus does that); here it imports
 the master data, refreshes the due dates and opens the year's cycles. A tick enqueues in the
@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from cycle.errors import Problem, Refused
 from cycle.mail.deliver import Delivery
-from cycle.persistence import audit, db
+from cycle.persistence import audit, db, lifesigns
 from cycle.persistence.tables import OutboxMessage
 from cycle.service import commands as c
 from cycle.service import cycles, masterdata
@@ -61,6 +61,12 @@ def tick(cmd: c.Tick, uow: UnitOfWork, _principal: Principal) -> Outcome:
     if cmd.deliver:
         uow.collect(DeliveryDue(uow.now))
     return Outcome(data={"report": report})
+
+
+def heartbeat(cmd: c.Heartbeat, uow: UnitOfWork, _principal: Principal) -> Outcome:
+    """Record that the service woke up at ``uow.now`` (not audited: no domain fact changes)."""
+    lifesigns.record(uow.session, uow.now, cmd.tick_seconds)
+    return Outcome()
 
 
 def deliver_after_tick(delivery: Delivery, outcome: Outcome, now: datetime) -> Outcome:

@@ -434,6 +434,7 @@ EVENTS: tuple[Event, ...] = (
         before="maintenance:upgrade_schema",  # the migrations take their own transactions
     ),
     Event("tick", c.Tick, "maintenance:tick", _K, "Durchläufe starten"),
+    Event("heartbeat", c.Heartbeat, "maintenance:heartbeat", _K, "Lebenszeichen geben"),
     Event("user-add", c.AddUser, "accounts:add_user", _K, "Benutzer anlegen"),
     Event(
         "user-passwd",

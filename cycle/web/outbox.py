@@ -15,9 +15,10 @@ from cycle.persistence.tables import OutboxMessage
 from cycle.persistence.uow import reading
 from cycle.service import commands as c
 from cycle.service.permissions import may
+from cycle.views import operations
 from cycle.views.outbox_view import STATUS_LABELS
 from cycle.web.pages import handle, post, problem_page, render, user
-from cycle.webbase.pages import done, web
+from cycle.webbase.pages import Web, done, web
 from cycle.webbase.params import query_choice
 
 # The HTML part of a mail is shown as its own document, sandboxed: no script, no form, no fetch.
@@ -42,6 +43,7 @@ async def listing(request: Request) -> Response:
 
     rows, counts = await run_in_threadpool(load)
     context = {
+        **await delivery_banner(w),
         "title": "Postausgang",
         "rows": rows,
         "status": status,
@@ -50,6 +52,15 @@ async def listing(request: Request) -> Response:
         "may_retry": may(user(request).principal, c.RetryOutbox),
     }
     return render(request, "outbox.html", context)
+
+
+async def delivery_banner(w: Web) -> dict[str, object]:
+    """Whether the page warns that no delivery service runs (SPEC §19)."""
+    stopped = await run_in_threadpool(operations.delivery_stopped, w.app.view_context())
+    return {
+        "zustellung_steht": stopped,
+        "heartbeat_minuten": w.settings.betrieb.heartbeat_minuten,
+    }
 
 
 async def _message(request: Request) -> OutboxMessage | None:

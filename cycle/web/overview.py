@@ -17,6 +17,7 @@ from cycle.persistence.uow import reading
 from cycle.views import overview
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from cycle.web import exports
+from cycle.web.outbox import delivery_banner
 from cycle.web.pages import problem_page, render
 from cycle.webbase.downloads import headers as download_headers
 from cycle.webbase.pages import Web, web
@@ -92,6 +93,7 @@ async def page(request: Request) -> Response:
     }
     s = w.settings
     context = {
+        **await delivery_banner(w),
         "title": f"Übersicht {f.year}",
         "f": f,
         "rows": rows,

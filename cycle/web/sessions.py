@@ -27,7 +27,8 @@ from cycle.webbase.security import (
     Send,
 )
 
-PUBLIC = ("/anmelden", "/static/", "/portal/")  # the portal checks its own sessions
+# The portal checks its own sessions; health and metrics show no data (cycle/server/health.py).
+PUBLIC = ("/anmelden", "/static/", "/portal/", "/healthz", "/readyz", "/metrics")
 
 
 class RequireLogin:

@@ -2,12 +2,13 @@
 
 ``LastResort`` wraps the application inside ``SecurityHeaders``, so whatever it answers carries
 the security headers. An exception no route handled becomes a German page with a reference
-number (``F-`` and eight hex digits); the same number stands in the log line that carries the
-traceback, so an operator finds the cause from what the user reports. A database that refuses
-writes (read-only file or file system, full disk, a lock held too long) or a full or read-only
-disk under the evidence store is no programming error: the answer is 503 "vorübergehend nicht
-möglich". The unit of work has rolled back and the evidence store removed its partial file by
-then, so nothing is half-written.
+number — the request's id (``R-`` and eight hex digits, ``requestlog``); the same number stands
+in the log line that carries the traceback and in the request's own log line, so an operator
+finds the cause from what the user reports. A database that refuses writes (read-only file or
+file system, full disk, a lock held too long) or a full or read-only disk under the evidence
+store is no programming error: the answer is 503 "vorübergehend nicht möglich". The unit of work
+has rolled back and the evidence store removed its partial file by then, so nothing is
+half-written.
 
 ``bad_parameter`` answers a ``BadParameter`` (``cycle.webbase.params``) with 400 and the field.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import errno
 import logging
 import re
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 
@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, Response
 
 from cycle.logs import to_stderr
 from cycle.webbase.params import BadParameter
+from cycle.webbase.requestlog import request_id
 from cycle.webbase.security import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("zyklus.web")
@@ -39,8 +40,9 @@ _UNAVAILABLE_TEXT = (
     "unable to open database file",
 )
 _UNAVAILABLE_ERRNO = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO}
-# PostgreSQL: 25006 read_only_sql_transaction, class 53 insufficient resources (disk full, …).
-_UNAVAILABLE_SQLSTATE = re.compile(r"25006|53...")
+# PostgreSQL: 25006 read_only_sql_transaction, class 53 insufficient resources (disk full, …),
+# 55P03 lock_not_available ([database] lock_timeout_s ran out).
+_UNAVAILABLE_SQLSTATE = re.compile(r"25006|53...|55P03")
 _TOKEN_PATH = re.compile(r"^/portal/(anmelden|kalender)/[^/]+")
 
 
@@ -75,10 +77,6 @@ def unavailable(exc: BaseException) -> bool:
         if isinstance(sqlstate, str) and _UNAVAILABLE_SQLSTATE.fullmatch(sqlstate):
             return True
     return False
-
-
-def reference() -> str:
-    return f"F-{secrets.token_hex(4).upper()}"
 
 
 def safe_path(path: str) -> str:
@@ -148,7 +146,7 @@ class LastResort:
         try:
             await self.app(scope, receive, watched)
         except Exception as exc:
-            ref, status = reference(), 503 if unavailable(exc) else 500
+            ref, status = request_id(scope), 503 if unavailable(exc) else 500
             log.error(
                 "Fehler %s: %s %s → %d",
                 ref,
@@ -161,6 +159,8 @@ class LastResort:
                 await failure_page(Request(scope), status, ref)(scope, receive, send)
 
 
-def configure_logging() -> None:
-    """Errors of the web application (with their reference and traceback) to stderr."""
-    to_stderr(log, "zyklus web")
+def configure_logging(fmt: str = "text") -> None:
+    """Errors of the web application (with their reference and traceback) and one line per
+    request to stderr, in ``[log] format``."""
+    to_stderr(log, "zyklus web", fmt)
+    to_stderr(logging.getLogger("zyklus.web.request"), "zyklus web", fmt)

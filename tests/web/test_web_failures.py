@@ -24,7 +24,7 @@ import pytest
 from tests.web.checks import assert_security_headers
 from tests.web.conftest import Site, csrf, login, make_site, running
 
-REFERENCE = re.compile(r"F-[0-9A-F]{8}")
+REFERENCE = re.compile(r"R-[0-9A-F]{8}")
 NOW = "2026-04-02T08:00"
 
 
