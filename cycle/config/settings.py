@@ -234,6 +234,34 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class RechtlichesSettings:
+    """``[rechtliches]`` (SPEC §18): the Markdown texts of the legal pages.
+
+    ``None``: the shipped German default (``cycle/webbase/rechtliches/*.md``), which names what
+    the city must fill in. ``stand``: the date the accessibility statement was made or checked.
+    """
+
+    datenschutz: Path | None = None
+    impressum: Path | None = None
+    barrierefreiheit: Path | None = None
+    stand: date | None = None
+
+
+@dataclass(frozen=True)
+class AufbewahrungSettings:
+    """``[aufbewahrung]`` (SPEC §18): one period per data class after its start event (DIN 66398).
+
+    Documents of a Verwendungsnachweis are kept to 31.12. of its year + ``dokumente_jahre``.
+    """
+
+    postausgang_tage: int = 90  # mail texts, after sending (or giving up)
+    zugang_tage: int = 30  # portal links, sessions, link requests, login attempts: after expiry
+    kontakte_tage: int = 365  # ended contacts and pairings: after the contract's end
+    konten_tage: int = 365  # staff accounts: after being disabled
+    dokumente_jahre: int = 10  # evidence, reports, VN documents, the log's clear values
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path  # the config file
     base_dir: Path  # relative paths in the config are relative to this folder
@@ -254,6 +282,8 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     log: LogSettings = field(default_factory=LogSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    rechtliches: RechtlichesSettings = field(default_factory=RechtlichesSettings)
+    aufbewahrung: AufbewahrungSettings = field(default_factory=AufbewahrungSettings)
 
     @property
     def anchor_path(self) -> Path:
