@@ -161,7 +161,8 @@ def _append(
     """
     from sqlalchemy import select, update
 
-    from cycle.persistence.tables import AuditEntry, AuditHead
+    from cycle.persistence.personal import Splitter
+    from cycle.persistence.tables import AuditEntry, AuditHead, AuditKlartext
 
     if now.tzinfo is None:
         raise ValueError("audit needs an aware datetime")
@@ -178,6 +179,7 @@ def _append(
         count, last = found
     key = key_of(session)
     rows: list[dict[str, Any]] = []
+    split = Splitter(key.secret)
     for change in changes:
         if key.secret is None and is_keyed(last):
             raise UsageError(
@@ -189,12 +191,18 @@ def _append(
                 )
             )
         count += 1
-        fields = fields_of(count, at, actor, change, canonical(change.payload))
+        pairing, year = change.pairing_id, change.year
+        hidden = split.payload(change.payload, count, pairing, year)
+        fields = fields_of(
+            count, at, split.value(actor, count, pairing, year), change, canonical(hidden)
+        )
         entry_hash = digest(last, fields, key.secret)
         rows.append({**fields, "prev_hash": last, "hash": entry_hash})
         last = entry_hash
     if rows:
         connection.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
+        if split.rows:
+            connection.execute(insert(AuditKlartext.__table__), split.rows)  # type: ignore[attr-defined]
         connection.execute(
             update(head_table).where(head_table.c.id == 1).values(count=count, hash=last)
         )
