@@ -19,7 +19,7 @@ AUFBEWAHRUNG_KEYS = (
     "zugang_tage",
     "kontakte_tage",
     "konten_tage",
-    "dokumente_jahre",
+    "sonstige_jahre",
 )
 
 
@@ -54,5 +54,5 @@ def read_aufbewahrung(root: Table) -> AufbewahrungSettings:
         zugang_tage=table.integer("zugang_tage", d.zugang_tage, 1, 3650),
         kontakte_tage=table.integer("kontakte_tage", d.kontakte_tage, 0, 3650),
         konten_tage=table.integer("konten_tage", d.konten_tage, 0, 3650),
-        dokumente_jahre=table.integer("dokumente_jahre", d.dokumente_jahre, 10, 30),
+        sonstige_jahre=table.integer("sonstige_jahre", d.sonstige_jahre, 1, 30),
     )

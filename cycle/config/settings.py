@@ -251,14 +251,16 @@ class RechtlichesSettings:
 class AufbewahrungSettings:
     """``[aufbewahrung]`` (SPEC §18): one period per data class after its start event (DIN 66398).
 
-    Documents of a Verwendungsnachweis are kept to 31.12. of its year + ``dokumente_jahre``.
+    Evidence, reports, the documents of a Verwendungsnachweis and the audit log's clear values
+    of a cycle are kept to 31.12. of its year + ``[verwendungsnachweis] aufbewahrung_jahre``
+    (the Fachkonzept's rule, one home: ``cycle.documents.model.aufbewahren_bis``).
     """
 
     postausgang_tage: int = 90  # mail texts, after sending (or giving up)
     zugang_tage: int = 30  # portal links, sessions, link requests, login attempts: after expiry
     kontakte_tage: int = 365  # ended contacts and pairings: after the contract's end
     konten_tage: int = 365  # staff accounts: after being disabled
-    dokumente_jahre: int = 10  # evidence, reports, VN documents, the log's clear values
+    sonstige_jahre: int = 10  # the log's clear values of no cycle (accounts, portal, master data)
 
 
 @dataclass(frozen=True)
