@@ -8,6 +8,7 @@ the Prüfakte of the retained year still checks with ``sha256sum -c``.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import zipfile
 from pathlib import Path
@@ -128,8 +129,7 @@ def test_erasure_on_request_removes_an_ended_contact(ended: Run, workspace: Path
     assert verify.code == 0, verify.out + verify.err
 
 
-def test_deletion_needs_a_converted_log(ended: Run, workspace: Path):
-    """A chain with clear values (written before pseudonyms) is converted first."""
+def test_a_log_written_with_pseudonyms_is_not_converted_again(ended: Run, workspace: Path):
     import sqlite3
 
     db = sqlite3.connect(workspace / "var" / "zyklus.db")
@@ -141,3 +141,68 @@ def test_deletion_needs_a_converted_log(ended: Run, workspace: Path):
     assert ended("audit", "umstellen", now="2026-07-01T09:00").out.startswith(
         "Das Protokoll ist bereits umgestellt"
     )
+
+
+def _as_an_older_version_left_it(workspace: Path) -> str:
+    """Rewrite the log as it was before pseudonyms: clear values in the hashed entries, no
+    ``audit_klartext``, hashes over the clear entries (the hashing itself did not change);
+    the anchor file names the old head. Returns the old head hash."""
+    from sqlmodel import Session, col, select
+
+    from cycle.bootstrap import bootstrap
+    from cycle.persistence import anchors, audit, personal
+    from cycle.persistence.tables import AuditEntry, AuditHead, AuditKlartext
+
+    app = bootstrap(str(workspace / "config.toml"), "2026-07-01T08:00", {"ZYKLUS_AUDIT_KEY": KEY})
+    try:
+        with Session(app.engine) as session, session.begin():
+            stored = list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))))
+            clear = personal.resolved(session, stored)
+            prev = audit.GENESIS
+            for row, entry in zip(stored, clear, strict=True):
+                change = audit.Change(
+                    entry.action, entry.pairing_id, entry.year, entry.stage_id,
+                    entry.before, entry.after,
+                )  # fmt: skip
+                fields = audit.fields_of(
+                    entry.id or 0, entry.at, entry.actor, change, entry.payload
+                )
+                row.actor, row.payload, row.prev_hash = entry.actor, entry.payload, prev
+                row.hash = prev = audit.digest(prev, fields, KEY.encode())
+                session.add(row)
+            for value in session.exec(select(AuditKlartext)):
+                session.delete(value)
+            head = session.get(AuditHead, 1)
+            assert head is not None
+            head.hash, head.published_count = prev, None
+            head.published_hash = head.published_seal = None
+            session.add(head)
+        (workspace / "var" / "audit-anker.txt").unlink()
+        anchors.publish_head(app.engine, workspace / "var" / "audit-anker.txt", app.now())
+    finally:
+        app.close()
+    return prev
+
+
+def test_an_older_chain_is_converted_verified_and_anchored(ended: Run, workspace: Path):
+    old_head = _as_an_older_version_left_it(workspace)
+    assert ADDRESS in dump(workspace).split("INSERT INTO audit ", 1)[1]  # clear in the chain
+    assert ended("audit", "verify", now="2026-07-01T08:05").code == 0
+    refused = ended("loeschen", "--person", ADDRESS, now="2026-07-01T08:06")
+    assert refused.code == 1 and "zyklus audit umstellen" in refused.err
+    done = ended("audit", "umstellen", now="2026-07-01T08:10")
+    assert done.code == 0, done.out + done.err
+    assert "Protokoll umgestellt" in done.out and old_head in done.out
+    assert "Protokoll unverändert" in done.out  # verified after the conversion
+    archived = list((workspace / "var").glob("audit-anker.txt.vor-umstellung-*"))
+    assert len(archived) == 1 and old_head in archived[0].read_text()
+    anchor = workspace / "var" / "audit-anker.txt"
+    assert ended("audit", "verify", "--anchor", str(anchor), now="2026-07-01T08:11").code == 0
+    log = json.loads(ended("audit", "--format", "json", now="2026-07-01T08:12").out)
+    assert log[-1]["action"] == "protokoll_umgestellt"
+    assert log[-1]["payload"]["alter_kopf"] == old_head
+    assert any(ADDRESS in json.dumps(e["payload"]) for e in log)  # clear values still readable
+    # now the address can go, and the converted chain stays verifiable
+    assert ended("loeschen", "--person", ADDRESS, now="2026-07-01T08:20").code == 0
+    assert ADDRESS not in dump(workspace).lower()
+    assert ended("audit", "verify", "--anchor", str(anchor), now="2026-07-01T08:21").code == 0
