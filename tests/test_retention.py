@@ -206,3 +206,43 @@ def test_an_older_chain_is_converted_verified_and_anchored(ended: Run, workspace
     assert ended("loeschen", "--person", ADDRESS, now="2026-07-01T08:20").code == 0
     assert ADDRESS not in dump(workspace).lower()
     assert ended("audit", "verify", "--anchor", str(anchor), now="2026-07-01T08:21").code == 0
+
+
+def test_auskunft_lists_exactly_the_records_of_one_address(ended: Run, workspace: Path):
+    target = workspace / "auskunft.zip"
+    done = ended("auskunft", OTHER, "--output", str(target), now="2026-07-01T09:00")
+    assert done.code == 0, done.err
+    assert f"Auskunft zu {OTHER}" in done.out
+    folder = workspace / "auskunft"
+    with zipfile.ZipFile(target) as archive:
+        archive.extractall(folder)
+    check = subprocess.run(
+        ["sha256sum", "-c", "manifest.sha256"], cwd=folder, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    found = json.loads((folder / "auskunft.json").read_text(encoding="utf-8"))
+    assert [p["partnerschaft"] for p in found["partnerschaften"]] == ["bockelsberg"]
+    outbox = json.loads(ended("outbox", "--format", "json", now="2026-07-01T09:00").out)
+    to_him = {m["subject"] for m in outbox["messages"] if OTHER in m["to"]}
+    assert {m["betreff"] for m in found["emails"]} >= to_him
+    assert found["protokoll"]  # at least the import of his pairing names him
+    assert all(OTHER in m["an"] + m["text"] for m in found["emails"])
+    everything = json.dumps(found, ensure_ascii=False)
+    assert ADDRESS not in everything and "ebensberg" not in everything  # nobody else's data
+    summary = subprocess.run(
+        ["pdftotext", "-layout", str(folder / "zusammenfassung.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "Auskunft nach Art. 15 DSGVO" in summary and OTHER in summary
+    assert "E-Mails im Postausgang" in summary
+    # the request is recorded, the address only as a pseudonym in the chain
+    log = json.loads(ended("audit", "--format", "json", now="2026-07-01T09:01").out)
+    assert log[-1]["action"] == "auskunft_erteilt" and log[-1]["payload"] == {"email": OTHER}
+
+
+def test_auskunft_refuses_what_is_not_an_address(ended: Run, workspace: Path):
+    done = ended(
+        "auskunft", "niemand", "--output", str(workspace / "a.zip"), now="2026-07-01T09:00"
+    )
+    assert done.code == 2 and "keine E-Mail-Adresse" in done.err
+    assert not (workspace / "a.zip").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cycle.errors import Problem, Refused
@@ -19,6 +20,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
         "--probelauf", action="store_true", help="nur anzeigen, was gelöscht würde und warum"
     )
     p.add_argument("--person", metavar="ADDR", help="eine Person auf Antrag löschen (Art. 17)")
+    add_auskunft(sub)
 
 
 def _principal(app: App) -> Any:
@@ -95,3 +97,24 @@ def convert(app: App) -> int:
 
 
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {"loeschen": cmd_loeschen}
+
+
+def add_auskunft(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser("auskunft", help="alle Daten zu einer E-Mail-Adresse (Art. 15) als ZIP")
+    p.add_argument("address", metavar="ADDR", help="E-Mail-Adresse der Person")
+    p.add_argument("--output", type=Path, metavar="FILE.zip", required=True)
+
+
+def cmd_auskunft(app: App, args: argparse.Namespace) -> int:
+    from cycle.cli import output
+    from cycle.service.commands import RecordAccessRequest
+    from cycle.views import auskunft
+
+    done = app.bus.handle(RecordAccessRequest(args.address), _principal(app))
+    data, found = auskunft.archive(app.view_context(), done.data["email"])
+    counts = ", ".join(f"{label} {len(found[key])}" for key, label in auskunft.LABELS if found[key])
+    detail = f" (Auskunft zu {found['adresse']}: {counts or 'keine Daten gespeichert'})"
+    return output.write_output(data, args.output, detail)
+
+
+COMMANDS["auskunft"] = cmd_auskunft

@@ -281,3 +281,11 @@ class DeleteExpired:
 
     probelauf: bool = False
     person: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordAccessRequest:
+    """``zyklus auskunft ADDR`` and the page Auskunft (SPEC §18): an access request under
+    Art. 15 DSGVO is answered and recorded in the log (the address as a pseudonym)."""
+
+    email: str

@@ -90,6 +90,17 @@ def _person(cmd: c.DeleteExpired, uow: UnitOfWork, principal: Principal) -> Outc
     return Outcome(data={**data, "counts": counts})
 
 
+def record_access_request(
+    cmd: c.RecordAccessRequest, uow: UnitOfWork, principal: Principal
+) -> Outcome:
+    address = cmd.email.strip().lower()
+    if "@" not in address or len(address) > 320 or any(ch.isspace() for ch in address):
+        raise UsageError(Problem("email", "ungueltig", f"„{cmd.email}“ ist keine E-Mail-Adresse."))
+    change = audit.Change("auskunft_erteilt", payload={"email": address})
+    audit.append(uow.session, uow.now, principal.actor, [change])
+    return Outcome(data={"email": address})
+
+
 def _duties(uow: UnitOfWork, address: str) -> list[str]:
     """Why the person's data must be kept (empty: erasure may go ahead)."""
     connection = uow.session.connection()

@@ -439,6 +439,13 @@ EVENTS: tuple[Event, ...] = (
         "audit-umstellen", c.ConvertAudit, "privacy:convert_audit", _K, "das Protokoll umstellen"
     ),
     Event("loeschen", c.DeleteExpired, "privacy:delete_expired", _K, "Daten löschen"),
+    Event(
+        "auskunft",
+        c.RecordAccessRequest,
+        "privacy:record_access_request",
+        _K,
+        "Auskünfte über Personen erteilen",
+    ),
     Event("user-add", c.AddUser, "accounts:add_user", _K, "Benutzer anlegen"),
     Event(
         "user-passwd",

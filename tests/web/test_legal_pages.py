@@ -29,6 +29,7 @@ STAFF_PAGES = (
     "/vorschau",
     "/protokoll",
     "/berichte",
+    "/auskunft",
     "/zyklus/kaltenmoor/2026",
     "/zyklus/kaltenmoor/2026/verwendungsnachweis",
     "/gibt-es-nicht",
