@@ -98,6 +98,26 @@ def test_every_staff_and_portal_page_links_the_three_legal_pages(site: Site, pag
         expect(page.locator("h1")).to_have_count(1)
 
 
+def test_every_page_reflows_at_320_px_without_scrolling_sideways(site: Site, page: Page):
+    """WCAG 1.4.10 (and zoom 400 % of 1280 px): only a wide data table scrolls, inside the
+    content area; the page itself is never wider than the window."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(f"{site.url}/anmelden")
+    wide = []
+    page.get_by_label("Benutzername").fill("koord")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    paths = (*STAFF_PAGES, *LINKS.values())
+    page.goto(f"{site.url}/portal/anmelden/{mint(site, KALTENMOOR)}")
+    page.get_by_role("button").first.click()
+    for path in (*paths, *PORTAL_PAGES):
+        page.goto(site.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            wide.append((path, width))
+    assert wide == []
+
+
 def test_the_accessibility_statement_names_its_date_and_a_feedback_channel(site: Site):
     answer = httpx.get(f"{site.url}/barrierefreiheit", follow_redirects=False)
     assert answer.status_code == 200  # public: no login
