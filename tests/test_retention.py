@@ -246,3 +246,24 @@ def test_auskunft_refuses_what_is_not_an_address(ended: Run, workspace: Path):
     )
     assert done.code == 2 and "keine E-Mail-Adresse" in done.err
     assert not (workspace / "a.zip").exists()
+
+
+def test_past_the_vn_retention_a_cycle_keeps_its_proof_but_loses_its_personal_data(
+    ended: Run, workspace: Path
+):
+    """31.12.2036 is the last day for the 2026 documents: on 05.01.2037 the evidence file, the
+    participants and the note go; status and dates stay, and the log still verifies."""
+    kept = ended("loeschen", "--probelauf", now="2036-12-31T09:00")
+    assert "Unterlagen abgeschlossener Zyklen" not in kept.out
+    done = ended("loeschen", now="2037-01-05T09:00")
+    assert done.code == 0, done.err
+    assert "Nachweisdateien: 1" in done.out
+    assert not [p for p in (workspace / "var" / "evidence").rglob("*") if p.is_file()]
+    text = dump(workspace)
+    assert "Kim Koordination" not in text and "Telefonat mit Frau Lange" not in text
+    verify = ended("audit", "verify", "--anchor", str(workspace / "var" / "audit-anker.txt"),
+                   now="2037-01-05T09:05")  # fmt: skip
+    assert verify.code == 0, verify.out + verify.err
+    status = json.loads(ended("status", "--year", "2026", "--format", "json",
+                              now="2037-01-05T09:06").out)  # fmt: skip
+    assert status, "the stage states of 2026 are still there"

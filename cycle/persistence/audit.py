@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert
 
 from cycle.errors import Problem, UsageError
+from cycle.persistence.canonical import canonical as canonical  # re-exported: part of the API
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -70,22 +69,6 @@ def key_of(session: Session) -> ChainKey:
 
 def is_keyed(digest: str) -> bool:
     return digest.startswith(KEYED)
-
-
-def _default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
-
-
-def canonical(payload: Mapping[str, Any]) -> str:
-    return json.dumps(
-        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default
-    )
 
 
 @dataclass(frozen=True)

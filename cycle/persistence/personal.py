@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from cycle.persistence.canonical import canonical
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -65,8 +67,6 @@ def is_pseudonym(value: object) -> bool:
 
 
 def _clear_json(value: object) -> str:
-    from cycle.persistence.audit import canonical
-
     return canonical({"v": value})
 
 
@@ -163,7 +163,6 @@ def _resolve(value: object, clear: Mapping[str, Any]) -> Any:
 def resolved(session: Session, entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     """Copies of ``entries`` (not in the session) with clear actor and payload for reading;
     ``DELETED`` where a value was deleted. ``hash`` and ``prev_hash`` stay as stored."""
-    from cycle.persistence.audit import canonical
     from cycle.persistence.tables import AuditEntry
 
     listed = list(entries)
@@ -204,8 +203,6 @@ def resolve_text(value: str, clear: Mapping[str, Any]) -> str:
 
 def resolve_json(payload: str, clear: Mapping[str, Any]) -> str:
     """A stored payload (canonical JSON) with clear values."""
-    from cycle.persistence.audit import canonical
-
     return canonical(_resolve(json.loads(payload), clear))
 
 
