@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from cycle.bootstrap import App, bootstrap
 from cycle.errors import Forbidden, UsageError
 from cycle.mail import links
-from cycle.persistence import portal_store
+from cycle.persistence import personal, portal_store
 from cycle.persistence.tables import (
     AuditEntry,
     LoginAttempt,
@@ -57,7 +57,9 @@ def app(workspace: Path, zyklus: Run) -> Iterator[App]:
 
 def audit_rows(app: App) -> list[tuple[str, str, dict[str, object]]]:
     with reading(app.engine) as session:
-        rows = session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))
+        rows = personal.resolved(
+            session, session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))
+        )
         return [(r.actor, r.action, json.loads(r.payload)) for r in rows]
 
 

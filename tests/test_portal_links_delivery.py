@@ -147,6 +147,7 @@ def test_the_migration_takes_live_links_out_of_stored_mails_and_revokes_them(
                 "'2026-03-03 07:00:00.000000')",
                 (ident, payload["message_id"], to, json.dumps(payload), status),
             )
+        db.execute("DROP TABLE audit_klartext")  # 0006 came later
         db.execute("UPDATE alembic_version SET version_num = '0004_audit_published'")
         db.execute("DROP INDEX ix_portal_token_outbox_id")
         db.execute("ALTER TABLE portal_token DROP COLUMN outbox_id")

@@ -8,6 +8,7 @@ The service runs as a subprocess against a real aiosmtpd sink and a real SQLite 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -348,3 +349,35 @@ def test_two_services_on_one_database_send_every_message_once(
     assert sorted(Counter(message_ids(smtp_sink.messages)).values()) == [1] * FIRST_TICK
     assert {r["status"] for r in outbox(zyklus, NOW)} == {"sent"}
     assert "SIGINT erhalten" in "\n".join(first.lines)
+
+
+def test_the_retention_rules_run_once_a_day_at_half_past_three_local() -> None:
+    jobs = wiring.Jobs(tick=_nothing, drain=_nothing, retention=_nothing)
+    scheduler = wiring.build_scheduler(jobs, clock_time(8, 0), BERLIN)
+    scheduler.start(paused=True)
+    try:
+        job = {job.id: job for job in scheduler.get_jobs()}["loeschen"]
+        assert job.func is jobs.retention and job.coalesce is True
+        fire = job.trigger.get_next_fire_time(None, at(2026, 3, 28, 12, 0))
+        assert fire == at(2026, 3, 29, 3, 30)  # Sunday too; the night of the switch to summer time
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_the_daily_retention_job_deletes_old_mail_texts_and_logs_the_counts(
+    zyklus: Run, workspace: Path, smtp_sink: SmtpSink, dienst_log: pytest.LogCaptureFixture
+) -> None:
+    _ready(zyklus, workspace, smtp_sink)
+    assert tick(zyklus, NOW)["sent"] == FIRST_TICK
+    app = _app(workspace, "2026-06-15T03:30")  # more than 90 days after sending
+    try:
+        counts = service.retention_job(app)
+    finally:
+        app.close()
+    assert counts is not None and counts["E-Mails im Postausgang"] == FIRST_TICK
+    assert dienst_log.messages == [  # the links in those mails expired after 14 + 30 days
+        f"Löschlauf 15.06.2026 03:30: E-Mails im Postausgang {FIRST_TICK}, "
+        "Portal-Links und Kalenderadressen 10."
+    ]
+    listed = json.loads(zyklus("outbox", "--format", "json", now="2026-06-15T03:31").out)
+    assert listed["messages"] == []

@@ -19,6 +19,7 @@ from cycle.bootstrap import App
 from cycle.clock import BERLIN, SteppingClock
 from cycle.config import load
 from cycle.errors import Forbidden, Refused, UsageError
+from cycle.persistence import personal
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.service import commands as c
 from cycle.service.outcomes import Outcome
@@ -152,8 +153,11 @@ def test_a_whole_year_of_one_pairing_goes_through_handle_with_an_ordered_audit(a
     with Session(app.engine) as session:
         actors = [
             e.actor
-            for e in session.exec(
-                select(AuditEntry).where(col(AuditEntry.action).in_(["acknowledge", "file"]))
+            for e in personal.resolved(
+                session,
+                session.exec(
+                    select(AuditEntry).where(col(AuditEntry.action).in_(["acknowledge", "file"]))
+                ),
             )
         ]
     assert actors == ["s.leitung", "ablage"]
@@ -252,7 +256,8 @@ def test_a_traeger_contact_is_confined_to_its_pairings_and_to_submitting(app: Ap
     done = app.bus.handle(c.Submit(P, 2026, "jahresbericht", upload=report), contact)
     assert done.changes[0].after == "eingereicht"
     with Session(app.engine) as session:
-        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "submit")).one()
+        found = session.exec(select(AuditEntry).where(AuditEntry.action == "submit")).one()
+        entry = personal.resolved(session, [found])[0]
     assert entry.actor == "l.hoffmann@awo-lueneburg.example.org via Portal"
 
 

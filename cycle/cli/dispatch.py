@@ -218,9 +218,13 @@ def _command(name: str) -> Callable[[App, argparse.Namespace], int]:
 
     if name in EVENT_COMMANDS:
         return cmd_event
-    from cycle.cli import backup_commands, web_commands
+    from cycle.cli import backup_commands, privacy_commands, web_commands
 
-    return {**web_commands.COMMANDS, **backup_commands.COMMANDS}[name]
+    return {
+        **web_commands.COMMANDS,
+        **backup_commands.COMMANDS,
+        **privacy_commands.COMMANDS,
+    }[name]
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -18,6 +18,10 @@ def audit(app: App, args: argparse.Namespace) -> int:
 
     if args.action == "verify":
         return verify(app, args.anchor)
+    if args.action == "umstellen":
+        from cycle.cli import privacy_commands
+
+        return privacy_commands.convert(app)
     if args.anchor:
         raise UsageError("--anchor gilt nur für „zyklus audit verify“.")
     found = audit_view.listing(app.view_context(), args.pairing, args.year, args.format)

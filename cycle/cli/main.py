@@ -94,7 +94,12 @@ def build_parser() -> Parser:
     _export_format(p)
 
     p = sub.add_parser("audit", help="Protokoll anzeigen oder prüfen (audit verify)")
-    p.add_argument("action", nargs="?", choices=["verify"], help="verify: Hash-Kette prüfen")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["verify", "umstellen"],
+        help="verify: Hash-Kette prüfen; umstellen: ältere Einträge pseudonymisieren",
+    )
     p.add_argument(
         "--anchor",
         metavar="HASH_OR_FILE",
@@ -140,6 +145,9 @@ def build_parser() -> Parser:
 
     web_commands.add_parsers(sub)
     backup_commands.add_parsers(sub)
+    from cycle.cli import privacy_commands
+
+    privacy_commands.add_parsers(sub)
     _global_options_after_commands(parser)
     help_texts.fill(parser)
     return parser

@@ -17,6 +17,7 @@ from cycle.config.betrieb import read_betrieb, read_log
 from cycle.config.master import read_pairings, read_stadtteile, read_traeger
 from cycle.config.policy import read_policy, read_verwendungsnachweis
 from cycle.config.portal import read_portal
+from cycle.config.privacy import read_aufbewahrung, read_rechtliches
 from cycle.config.schema import Problems, Table
 from cycle.config.sections import read_calendar, read_koordinierungsstelle, read_mail
 from cycle.config.settings import DatabaseSettings, Settings
@@ -51,6 +52,8 @@ TOP_KEYS = (
     "betrieb",
     "audit",
     "log",
+    "rechtliches",
+    "aufbewahrung",
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SQLITE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<rest>.*)$")
@@ -91,6 +94,8 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
     audit = read_audit(root, base_dir)
     log = read_log(root)
     database = _database(root)
+    rechtliches = read_rechtliches(root, base_dir)
+    aufbewahrung = read_aufbewahrung(root)
     if problems.lines or stelle is None:
         raise ConfigError(problems.lines)
     return Settings(
@@ -113,6 +118,8 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
         audit=audit,
         log=log,
         database=database,
+        rechtliches=rechtliches,
+        aufbewahrung=aufbewahrung,
     )
 
 

@@ -234,6 +234,36 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class RechtlichesSettings:
+    """``[rechtliches]`` (SPEC §18): the Markdown texts of the legal pages.
+
+    ``None``: the shipped German default (``cycle/webbase/rechtliches/*.md``), which names what
+    the city must fill in. ``stand``: the date the accessibility statement was made or checked.
+    """
+
+    datenschutz: Path | None = None
+    impressum: Path | None = None
+    barrierefreiheit: Path | None = None
+    stand: date | None = None
+
+
+@dataclass(frozen=True)
+class AufbewahrungSettings:
+    """``[aufbewahrung]`` (SPEC §18): one period per data class after its start event (DIN 66398).
+
+    Evidence, reports, the documents of a Verwendungsnachweis and the audit log's clear values
+    of a cycle are kept to 31.12. of its year + ``[verwendungsnachweis] aufbewahrung_jahre``
+    (the Fachkonzept's rule, one home: ``cycle.documents.model.aufbewahren_bis``).
+    """
+
+    postausgang_tage: int = 90  # mail texts, after sending (or giving up)
+    zugang_tage: int = 30  # portal links, sessions, link requests, login attempts: after expiry
+    kontakte_tage: int = 365  # ended contacts and pairings: after the contract's end
+    konten_tage: int = 365  # staff accounts: after being disabled
+    sonstige_jahre: int = 10  # the log's clear values of no cycle (accounts, portal, master data)
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path  # the config file
     base_dir: Path  # relative paths in the config are relative to this folder
@@ -254,6 +284,8 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     log: LogSettings = field(default_factory=LogSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    rechtliches: RechtlichesSettings = field(default_factory=RechtlichesSettings)
+    aufbewahrung: AufbewahrungSettings = field(default_factory=AufbewahrungSettings)
 
     @property
     def anchor_path(self) -> Path:

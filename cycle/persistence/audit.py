@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert
 
 from cycle.errors import Problem, UsageError
+from cycle.persistence.canonical import canonical as canonical  # re-exported: part of the API
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -70,22 +69,6 @@ def key_of(session: Session) -> ChainKey:
 
 def is_keyed(digest: str) -> bool:
     return digest.startswith(KEYED)
-
-
-def _default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
-
-
-def canonical(payload: Mapping[str, Any]) -> str:
-    return json.dumps(
-        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default
-    )
 
 
 @dataclass(frozen=True)
@@ -161,7 +144,8 @@ def _append(
     """
     from sqlalchemy import select, update
 
-    from cycle.persistence.tables import AuditEntry, AuditHead
+    from cycle.persistence.personal import Splitter
+    from cycle.persistence.tables import AuditEntry, AuditHead, AuditKlartext
 
     if now.tzinfo is None:
         raise ValueError("audit needs an aware datetime")
@@ -178,6 +162,7 @@ def _append(
         count, last = found
     key = key_of(session)
     rows: list[dict[str, Any]] = []
+    split = Splitter(key.secret)
     for change in changes:
         if key.secret is None and is_keyed(last):
             raise UsageError(
@@ -189,12 +174,18 @@ def _append(
                 )
             )
         count += 1
-        fields = fields_of(count, at, actor, change, canonical(change.payload))
+        pairing, year = change.pairing_id, change.year
+        hidden = split.payload(change.payload, count, pairing, year)
+        fields = fields_of(
+            count, at, split.value(actor, count, pairing, year), change, canonical(hidden)
+        )
         entry_hash = digest(last, fields, key.secret)
         rows.append({**fields, "prev_hash": last, "hash": entry_hash})
         last = entry_hash
     if rows:
         connection.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
+        if split.rows:
+            connection.execute(insert(AuditKlartext.__table__), split.rows)  # type: ignore[attr-defined]
         connection.execute(
             update(head_table).where(head_table.c.id == 1).values(count=count, hash=last)
         )

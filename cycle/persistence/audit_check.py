@@ -15,6 +15,7 @@ from contextlib import closing
 
 from sqlmodel import Session, col, select
 
+from cycle.persistence import personal
 from cycle.persistence.anchors import AnchorFile
 from cycle.persistence.audit import (
     GENESIS,
@@ -113,7 +114,7 @@ def verify_chain(
                 scan.seen.add(entry.hash)
             prev, scan.count = entry.hash, expected
     count = scan.count
-    problem = _head_problem(head, count, prev)
+    problem = _head_problem(head, count, prev) or personal.tampered(session, key.secret)
     finding = Finding()
     if problem is None and anchor_file is not None:
         finding = published_problem(head, key, scan, anchor_file)

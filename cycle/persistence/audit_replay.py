@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from cycle.persistence import personal
 from cycle.persistence.replay_rules import Entry, Key, Replayed, apply, difference
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 
@@ -42,8 +43,12 @@ def replayed(session: Session, tz: ZoneInfo) -> tuple[dict[Key, Replayed], set[t
         .order_by(col(AuditEntry.id))
         .execution_options(yield_per=5000)
     )
-    for row in session.execute(query):
-        apply(states, opened, Entry(*row), tz)
+    clear = personal.all_clear(session)
+    for action, at, actor, pairing, year, stage, before, after, payload in session.execute(query):
+        actor = personal.resolve_text(actor, clear)
+        payload = personal.resolve_json(payload, clear) if clear else payload
+        entry = Entry(action, at, actor, pairing, year, stage, before, after, payload)
+        apply(states, opened, entry, tz)
     return states, opened
 
 

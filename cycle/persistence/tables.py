@@ -111,6 +111,24 @@ class AuditEntry(SQLModel, table=True):
     hash: str = Field(unique=True)
 
 
+class AuditKlartext(SQLModel, table=True):
+    """The clear value behind one pseudonym of the audit log (``cycle.persistence.personal``).
+
+    Outside the chain: deleting a row (retention, erasure) keeps the log verifiable. ``salt``
+    and ``value`` (canonical JSON ``{"v": …}``) give the pseudonym again; ``entry_id``,
+    ``pairing_id`` and ``year`` say which entry (the first of its batch) and cycle it belongs to.
+    """
+
+    __tablename__ = "audit_klartext"
+    __table_args__ = (Index("ix_audit_klartext_cycle", "pairing_id", "year"),)
+    pseudonym: str = Field(primary_key=True)
+    entry_id: int = Field(index=True)
+    pairing_id: str | None = None
+    year: int | None = None
+    salt: str
+    value: str
+
+
 class AuditHead(SQLModel, table=True):
     """One row: the count and hash of the newest audit entry. Doubles as the append lock.
 

@@ -6,7 +6,8 @@ Three jobs, all plain callables (the work lives in ``cycle.runtime.service``):
   itself finds nothing on public holidays);
 - ``catch_up``: the same pass every five minutes (after a late start, a suspended machine or an
   event, nothing waits for the next morning);
-- ``drain``: the outbox delivery every minute.
+- ``drain``: the outbox delivery every minute;
+- ``loeschen``: the retention rules (SPEC §18) once a day at 03:30 local time.
 
 The job store is in memory and never shared: the database is the source of truth, and the
 service runs one tick at start-up, so a missed or coalesced fire loses nothing. Every job has
@@ -36,7 +37,8 @@ GRACE_TICK = 3600
 GRACE_CATCH_UP = CATCH_UP_MINUTES * 60
 GRACE_DRAIN = DRAIN_MINUTES * 60
 
-TICK, CATCH_UP, DRAIN = "tick", "catch_up", "drain"
+TICK, CATCH_UP, DRAIN, RETENTION = "tick", "catch_up", "drain", "loeschen"
+RETENTION_AT = time(3, 30)  # after the night, outside the DST hour 02:00–03:00
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Jobs:
 
     tick: Callable[[], object]
     drain: Callable[[], object]
+    retention: Callable[[], object] | None = None
 
 
 def tick_trigger(send_time: time, tz: ZoneInfo = BERLIN) -> CronTrigger:
@@ -88,4 +91,12 @@ def build_scheduler(
         name="Zustellung des Postausgangs",
         misfire_grace_time=GRACE_DRAIN,
     )
+    if jobs.retention is not None:
+        scheduler.add_job(
+            jobs.retention,
+            CronTrigger(hour=RETENTION_AT.hour, minute=RETENTION_AT.minute, timezone=tz),
+            id=RETENTION,
+            name="Löschung nach Aufbewahrungsfristen",
+            misfire_grace_time=GRACE_TICK,
+        )
     return scheduler

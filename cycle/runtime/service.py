@@ -114,6 +114,21 @@ def drain_job(app: App) -> DeliveryReport | None:
     return result
 
 
+def retention_job(app: App) -> dict[str, int] | None:
+    """``zyklus loeschen`` once a day (SPEC §18); ``None`` if it failed or was refused."""
+    from cycle.service.commands import DeleteExpired
+    from cycle.service.principal import Principal
+
+    try:
+        counts: dict[str, int] = app.bus.handle(DeleteExpired(), Principal.system()).data["counts"]
+    except Exception as exc:  # e.g. an older chain not yet converted: said in the log daily
+        log.error("Löschlauf %s nicht ausgeführt: %s", _stamp(app), exc)
+        return None
+    done = ", ".join(f"{label} {n}" for label, n in counts.items()) or "nichts fällig"
+    log.info("Löschlauf %s: %s.", _stamp(app), done)
+    return counts
+
+
 def serve(app: App, wait_for_stop: Callable[[], object]) -> int:
     """Start-up tick, scheduler, then block in ``wait_for_stop``; stop cleanly; return 0."""
     send_time = app.settings.calendar.send_time
@@ -124,7 +139,11 @@ def serve(app: App, wait_for_stop: Callable[[], object]) -> int:
         CATCH_UP_MINUTES,
     )
     tick_job(app)
-    jobs = Jobs(tick=partial(tick_job, app), drain=partial(drain_job, app))
+    jobs = Jobs(
+        tick=partial(tick_job, app),
+        drain=partial(drain_job, app),
+        retention=partial(retention_job, app),
+    )
     scheduler = build_scheduler(jobs, send_time, app.calendar.timezone)
     scheduler.start()
     log.info("Dienst läuft (beenden mit SIGTERM oder Strg+C).")

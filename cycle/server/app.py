@@ -26,13 +26,14 @@ from cycle.persistence import evidence
 from cycle.portal import pages as portal_pages
 from cycle.server import health
 from cycle.server.secret import secret_of
-from cycle.web import auth, outbox, overview, preview, protocol, reports
+from cycle.web import auskunft, auth, outbox, overview, preview, protocol, reports
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
 from cycle.web.group import ROUTES as GROUP_ROUTES
 from cycle.web.pages import TEMPLATES as WEB_TEMPLATES
 from cycle.web.pages import problem_page
 from cycle.web.sessions import RequireLogin
 from cycle.web.vn import ROUTES as VN_ROUTES
+from cycle.webbase import legal
 from cycle.webbase.failures import LastResort, bad_parameter, configure_logging, log
 from cycle.webbase.pages import STATIC, Web, environment
 from cycle.webbase.params import BadParameter
@@ -63,6 +64,8 @@ def routes() -> list[BaseRoute]:
         *preview.ROUTES,
         *protocol.ROUTES,
         *reports.ROUTES,
+        *auskunft.ROUTES,
+        *legal.ROUTES,  # Datenschutz, Impressum, Barrierefreiheit (SPEC §18), public
         portal.mount(),  # the Träger portal under /portal (SPEC §14)
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from cycle.errors import Problem, Refused, UsageError
+from cycle.persistence import personal
 from cycle.persistence.tables import AuditEntry
 from cycle.persistence.target import Target
 from cycle.service.events import ALL, pairing_ids, resolve_stage
@@ -122,6 +123,8 @@ def four_eyes(uow: UnitOfWork, target: Target, event: str, principal: Principal)
         .order_by(col(AuditEntry.id).desc())
         .limit(1)
     ).first()
+    if actor is not None:
+        actor = personal.resolve_text(actor, personal.clear_values(uow.session, [actor]))
     if actor is None or actor.endswith(VIA_PORTAL):
         return
     if actor.strip().casefold() != principal.actor.strip().casefold():

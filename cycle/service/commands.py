@@ -267,3 +267,25 @@ class RevokePortal:
     """``zyklus portal revoke ADDR``: end every link, session and calendar feed of a contact."""
 
     email: str
+
+
+@dataclass(frozen=True)
+class ConvertAudit:
+    """``zyklus audit umstellen``: move personal values of an older chain beside it (SPEC §9)."""
+
+
+@dataclass(frozen=True)
+class DeleteExpired:
+    """``zyklus loeschen [--probelauf] [--person ADDR]`` (SPEC §18): apply the retention rules,
+    or erase one person where no duty to keep applies; ``probelauf`` changes nothing."""
+
+    probelauf: bool = False
+    person: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordAccessRequest:
+    """``zyklus auskunft ADDR`` and the page Auskunft (SPEC §18): an access request under
+    Art. 15 DSGVO is answered and recorded in the log (the address as a pseudonym)."""
+
+    email: str

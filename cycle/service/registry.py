@@ -435,6 +435,17 @@ EVENTS: tuple[Event, ...] = (
     ),
     Event("tick", c.Tick, "maintenance:tick", _K, "Durchläufe starten"),
     Event("heartbeat", c.Heartbeat, "maintenance:heartbeat", _K, "Lebenszeichen geben"),
+    Event(
+        "audit-umstellen", c.ConvertAudit, "privacy:convert_audit", _K, "das Protokoll umstellen"
+    ),
+    Event("loeschen", c.DeleteExpired, "privacy:delete_expired", _K, "Daten löschen"),
+    Event(
+        "auskunft",
+        c.RecordAccessRequest,
+        "privacy:record_access_request",
+        _K,
+        "Auskünfte über Personen erteilen",
+    ),
     Event("user-add", c.AddUser, "accounts:add_user", _K, "Benutzer anlegen"),
     Event(
         "user-passwd",

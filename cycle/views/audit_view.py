@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from cycle.config.settings import Settings
 from cycle.errors import Problem, Refused, UsageError
-from cycle.persistence import audit, audit_check
+from cycle.persistence import audit, audit_check, personal
 from cycle.persistence.replay_rules import HAND_OVER
 from cycle.persistence.tables import AuditEntry, Cycle, StageState
 from cycle.persistence.uow import reading
@@ -100,7 +100,7 @@ def listing(ctx: ViewContext, pairing: str | None, year: int | None, fmt: str) -
     if year:
         query = query.where(AuditEntry.year == year)
     with reading(ctx.engine) as session:
-        entries = list(session.exec(query))
+        entries = personal.resolved(session, session.exec(query))
     if fmt == "json":
         return to_json(
             [
@@ -246,13 +246,14 @@ def completion_record(
             r.stage_id: r
             for r in session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
         }
-        entries = list(
+        entries = personal.resolved(
+            session,
             session.exec(
                 select(AuditEntry)
                 .where(AuditEntry.pairing_id == pairing)
                 .where(AuditEntry.year == year)
                 .order_by(col(AuditEntry.id))
-            )
+            ),
         )
         chain = audit_check.verify(session)
     return _record(ctx.settings, ctx.tz, pairing, year, cycle, rows, entries, chain), entries, chain

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from cycle.clock import local_date
 from cycle.config.settings import Settings, StageSpec
+from cycle.persistence import personal
 from cycle.persistence.tables import AuditEntry, Cycle, Notification, OutboxMessage, StageState
 from cycle.persistence.uow import reading
 from cycle.service import commands as c
@@ -109,13 +110,14 @@ def load(
         select(Cycle).where(col(Cycle.pairing_id) == pairing).where(col(Cycle.year) == year)
     ).scalar_one_or_none()
     rows = stage_rows(session, pairing, year)
-    entries = list(
+    entries = personal.resolved(
+        session,
         session.execute(
             select(AuditEntry)
             .where(col(AuditEntry.pairing_id) == pairing)
             .where(col(AuditEntry.year) == year)
             .order_by(col(AuditEntry.id))
-        ).scalars()
+        ).scalars(),
     )
     sent = _notifications(session, pairing, year)
     replies = meeting_replies(session, pairing, year)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cycle.errors import UserError
-from cycle.persistence import audit, audit_check
+from cycle.persistence import audit, audit_check, personal
 from cycle.persistence.tables import AuditEntry
 from cycle.persistence.uow import reading
 from cycle.views.audit_view import completion_record
@@ -35,10 +35,12 @@ async def page(request: Request) -> Response:
             query = query.where(col(AuditEntry.pairing_id) == pairing)
         if year:
             query = query.where(col(AuditEntry.year) == year)
-        if actor:
-            query = query.where(col(AuditEntry.actor) == actor)
         with reading(w.app.engine) as session:
-            return list(session.exec(query)), audit_check.verify(session)
+            if actor:
+                names = [actor, *personal.pseudonyms_of(session, actor)]
+                query = query.where(col(AuditEntry.actor).in_(names))
+            entries = personal.resolved(session, session.exec(query))
+            return entries, audit_check.verify(session)
 
     entries, chain = await run_in_threadpool(load)
     record: dict[str, Any] | None = None

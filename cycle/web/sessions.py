@@ -29,6 +29,7 @@ from cycle.webbase.security import (
 
 # The portal checks its own sessions; health and metrics show no data (cycle/server/health.py).
 PUBLIC = ("/anmelden", "/static/", "/portal/", "/healthz", "/readyz", "/metrics")
+LEGAL = frozenset({"/datenschutz", "/impressum", "/barrierefreiheit"})  # SPEC §18, public
 
 
 class RequireLogin:
@@ -45,7 +46,7 @@ class RequireLogin:
             return
         request = Request(scope)
         path = request.url.path
-        if not path.startswith(PUBLIC):
+        if not path.startswith(PUBLIC) and path not in LEGAL:
             token = request.cookies.get(SESSION_COOKIE)
             found = await run_in_threadpool(self.lookup, token) if token else None
             if found is None:

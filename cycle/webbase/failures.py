@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, Response
 from cycle.logs import to_stderr
 from cycle.webbase.params import BadParameter
 from cycle.webbase.requestlog import request_id
-from cycle.webbase.security import ASGIApp, Message, Receive, Scope, Send
+from cycle.webbase.security import FOOTER_HTML, ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("zyklus.web")
 
@@ -113,7 +113,8 @@ def failure_page(request: Request, status: int, ref: str) -> Response:
         body = "".join(f"<p>{line}</p>" for line in lines)
         response = HTMLResponse(
             f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{title} – '
-            f"zyklus</title></head><body><main><h1>{title}</h1>{body}</main></body></html>",
+            f"zyklus</title></head><body><main><h1>{title}</h1>{body}</main>{FOOTER_HTML}"
+            "</body></html>",
             status_code=status,
         )
     if status == 503:

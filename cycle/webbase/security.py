@@ -191,12 +191,20 @@ def _too_slow(timeout_s: float) -> tuple[str, str]:
     )
 
 
+# The footer of the last-resort pages (the templates include ``_fuss.html``): SPEC §18.
+FOOTER_HTML = (
+    '<footer><a href="/datenschutz">Datenschutz</a> · <a href="/impressum">Impressum</a> · '
+    '<a href="/barrierefreiheit">Barrierefreiheit</a></footer>'
+)
+
+
 async def _refuse(send: Send, status: int, title: str, text: str) -> None:
     """A small German page that closes the connection (the rest of the body stays unread)."""
     body = (
         f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{title} – '
         f"zyklus</title></head><body><main><h1>{title}</h1><p>{text}; nichts wurde "
-        'geändert.</p><p><a href="/">Zur Übersicht</a></p></main></body></html>'
+        'geändert.</p><p><a href="/">Zur Übersicht</a></p></main>'
+        f"{FOOTER_HTML}</body></html>"
     )
     data = body.encode()
     headers = [
