@@ -13,9 +13,10 @@ from __future__ import annotations
 import gc
 import getpass
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -50,6 +51,9 @@ class App:
     settings: Settings
     clock: Clock
     environ: Mapping[str, str]
+    # The stored master-data version ``settings`` carries (``refresh_master_data``).
+    master_version: str | None = None
+    _refreshing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -108,6 +112,37 @@ class App:
         from cycle.service.bus import MessageBus
 
         return MessageBus(self.context, self.delivery)
+
+    def refresh_master_data(self) -> bool:
+        """Carry the database's master data (SPEC §16) in ``settings``; ``True`` when it changed.
+
+        One row read (``Meta[masterdata_version]``) when nothing changed: the web application
+        asks before every request, so a change by another process (another web worker, the CLI)
+        shows at the next request. On a change the settings are replaced and everything built
+        from them (mail context, service context, delivery, bus) is built again on next use; a
+        request that already holds the old ones finishes with them. Before the first ``init``
+        (no stored master data) the config's stays.
+        """
+        from cycle.persistence import masterdata_store as store
+
+        with self.engine.connect() as connection:
+            stored = store.version(connection)
+            if stored is None or stored == self.master_version:
+                return False
+            with self._refreshing:
+                if stored == self.master_version:
+                    return False
+                if self.master_version is None and stored == store.fingerprint(
+                    self.settings.master
+                ):
+                    self.master_version = stored  # the config's master data is the stored one
+                    return False
+                master = store.load(connection)
+                self.settings = self.settings.with_master(master)
+                for name in ("mail", "context", "delivery", "bus"):
+                    self.__dict__.pop(name, None)
+                self.master_version = store.fingerprint(master)
+                return True
 
     def make_transport(self) -> Transport:
         """A new transport of ``[mail] transport``; the SMTP password from the environment."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from cycle.config.settings import MasterData
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -144,7 +146,26 @@ class RetryOutbox:
 
 @dataclass(frozen=True)
 class SyncMasterData:
-    """``init``: upgrade the schema, import the master data, open the year's cycles."""
+    """``init``: upgrade the schema, import ``seed`` (the config's master data; ``None``: the
+    settings' own) while the database holds none, open the year's cycles. Later the database's
+    master data stays."""
+
+    seed: MasterData | None = None
+
+
+@dataclass(frozen=True)
+class ApplyMasterData:
+    """Make ``desired`` the master data (SPEC §16; ``cycle/service/stammdaten.py``).
+
+    ``base_version``: the ``Plan.version`` a preview was shown for (refused when the stored
+    master data changed since); ``reason`` and ``successors`` (pairing → successor) for the
+    pairings it ends.
+    """
+
+    desired: MasterData
+    base_version: str | None = None
+    reason: str = ""
+    successors: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -435,6 +435,15 @@ EVENTS: tuple[Event, ...] = (
     ),
     Event("tick", c.Tick, "maintenance:tick", _K, "Durchläufe starten"),
     Event("heartbeat", c.Heartbeat, "maintenance:heartbeat", _K, "Lebenszeichen geben"),
+    # Master data (SPEC §16): the Stammdaten pages and ``zyklus stammdaten import``.
+    Event(
+        "stammdaten",
+        c.ApplyMasterData,
+        "stammdaten:apply_master_data",
+        _K,
+        "Stammdaten ändern",
+        "Speichern",
+    ),
     Event("user-add", c.AddUser, "accounts:add_user", _K, "Benutzer anlegen"),
     Event(
         "user-passwd",
