@@ -121,28 +121,41 @@ class App:
         shows at the next request. On a change the settings are replaced and everything built
         from them (mail context, service context, delivery, bus) is built again on next use; a
         request that already holds the old ones finishes with them. Before the first ``init``
-        (no stored master data) the config's stays.
+        (no stored master data) the config's stays. A new process loads the database's once
+        (about 0.5 s at 10,000 pairings) — unless ``init`` found this very config file equal to
+        the stored version (``masterdata_store.seed_matches``).
         """
-        from cycle.persistence import masterdata_store as store
+        from cycle.persistence import masterdata_version as current
 
-        with self.engine.connect() as connection:
-            stored = store.version(connection)
+        with self.engine.connect() as connection:  # one transaction: version and rows agree
+            stored = current.version(connection)
             if stored is None or stored == self.master_version:
                 return False
             with self._refreshing:
                 if stored == self.master_version:
                     return False
-                if self.master_version is None and stored == store.fingerprint(
-                    self.settings.master
+                if self.master_version is None and current.seed_matches(
+                    connection, self.config_digest, stored
                 ):
-                    self.master_version = stored  # the config's master data is the stored one
+                    self.master_version = stored  # init found the file equal to the database
                     return False
-                master = store.load(connection)
-                self.settings = self.settings.with_master(master)
+                from cycle.persistence import masterdata_store as store
+
+                self.settings = self.settings.with_master(store.load(connection))
                 for name in ("mail", "context", "delivery", "bus"):
                     self.__dict__.pop(name, None)
-                self.master_version = store.fingerprint(master)
+                self.master_version = stored
                 return True
+
+    @cached_property
+    def config_digest(self) -> str:
+        """SHA-256 of the config file the settings were read from."""
+        import hashlib
+
+        try:
+            return hashlib.sha256(self.settings.path.read_bytes()).hexdigest()
+        except OSError:
+            return ""
 
     def make_transport(self) -> Transport:
         """A new transport of ``[mail] transport``; the SMTP password from the environment."""

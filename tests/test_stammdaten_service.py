@@ -143,7 +143,8 @@ def test_a_new_pairing_is_stored_audited_and_gets_its_cycle_with_nothing_overdue
         {**current.stadtteile, "wilschenbruch": NEW_STADTTEIL},
         {**current.pairings, "wilschenbruch": NEW_PAIRING},
     )
-    version = plan(current, desired).version
+    with Session(app.engine) as session:
+        version = masterdata_store.version(session)
     outcome = app.bus.handle(c.ApplyMasterData(desired, base_version=version), KOORD)
     assert outcome.data["opened"] == ["wilschenbruch"]
     assert stored(app).pairings["wilschenbruch"] == NEW_PAIRING

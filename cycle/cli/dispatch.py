@@ -19,7 +19,8 @@ def _operator(app: App, args: argparse.Namespace) -> Principal:
 def cmd_init(app: App, args: argparse.Namespace) -> int:
     from cycle.service.commands import SyncMasterData
 
-    data = app.bus.handle(SyncMasterData(app.settings.master), _operator(app, args)).data
+    command = SyncMasterData(app.settings.master, app.config_digest)
+    data = app.bus.handle(command, _operator(app, args)).data
     print(f"Datenbank bereit: {_safe_url(app.settings.database_url)}")
     if data["imported"]:
         print(
@@ -27,7 +28,10 @@ def cmd_init(app: App, args: argparse.Namespace) -> int:
             f"{data['pairings']} Partnerschaften, {data['changed']} Einträge."
         )
     else:
-        print(f"Stammdaten: {data['pairings']} Partnerschaften (aus der Datenbank).")
+        print(
+            f"Stammdaten: {data['pairings']} Partnerschaften aus der Datenbank; "
+            f"0 Änderungen aus {app.settings.path.name} übernommen."
+        )
     if data["differs"]:
         print(
             "Hinweis: Die Stammdaten in der Konfigurationsdatei weichen von denen in der "

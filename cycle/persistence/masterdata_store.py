@@ -1,15 +1,18 @@
 """Master data in the database, the source of truth after the first ``zyklus init`` (SPEC §16).
 
 Rows ``traeger``, ``stadtteil`` and ``pairing`` hold each record as canonical JSON (``data``) beside
-the columns the queries use. ``Meta[masterdata_version]`` is a hash of the whole master data,
-written with every change in the same transaction: a process compares it with the version it
-loaded (one row read) and reloads only when another process changed the data.
+the columns the queries use. ``Meta[masterdata_version]`` is a new random token with every
+change, written in the same transaction: a process compares it with the version it loaded (one
+row read) and reloads only when another process changed the data. (A hash of the content would
+cost seconds at 10,000 pairings on every start; ``fingerprint`` is only for ``init``'s question
+whether the config file still says the same.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
@@ -20,9 +23,11 @@ from sqlmodel import Session
 
 from cycle.config.settings import Contact, MasterData, Pairing, Stadtteil, Traeger
 from cycle.persistence.audit import canonical
+from cycle.persistence.masterdata_version import SEED_KEY, VERSION_KEY, seed_matches, version
 from cycle.persistence.tables import Meta, PairingRow, StadtteilRow, TraegerRow
 
-VERSION_KEY = "masterdata_version"
+__all__ = ["VERSION_KEY", "load", "seed_matches", "set_version", "version"]
+
 Record = Traeger | Stadtteil | Pairing
 
 
@@ -105,7 +110,7 @@ def load(connection: Connection | Session) -> MasterData:
 
 
 def fingerprint(master: MasterData) -> str:
-    """A hash of the master data: the version a process compares with the stored one."""
+    """A hash of the master data's content (``init``: does the config say the same?)."""
     body = canonical(
         {
             "traeger": [as_data(master.traeger[k]) for k in sorted(master.traeger)],
@@ -116,15 +121,20 @@ def fingerprint(master: MasterData) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def version(connection: Connection | Session) -> str | None:
-    """The stored version; ``None`` while the database holds no master data (before ``init``)."""
-    table = Meta.__table__  # type: ignore[attr-defined]
-    found = connection.execute(select(table.c.value).where(table.c.key == VERSION_KEY))
-    return found.scalar_one_or_none()
+def record_seed(session: Session, file_digest: str) -> None:
+    """Note that the config file with this SHA-256 says what the database says (``init``)."""
+    meta = session.get(Meta, SEED_KEY) or Meta(key=SEED_KEY, value="")
+    meta.value = f"{file_digest}:{version(session)}"
+    session.add(meta)
 
 
-def set_version(session: Session, master: MasterData) -> str:
-    stamp = fingerprint(master)
+def new_version() -> str:
+    return secrets.token_hex(16)
+
+
+def set_version(session: Session) -> str:
+    """Record that the master data changed (a new version); returns it."""
+    stamp = new_version()
     meta = session.get(Meta, VERSION_KEY) or Meta(key=VERSION_KEY, value="")
     meta.value = stamp
     session.add(meta)

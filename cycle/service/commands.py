@@ -148,18 +148,19 @@ class RetryOutbox:
 class SyncMasterData:
     """``init``: upgrade the schema, import ``seed`` (the config's master data; ``None``: the
     settings' own) while the database holds none, open the year's cycles. Later the database's
-    master data stays."""
+    master data stays. ``seed_digest``: the SHA-256 of the config file the seed was read from."""
 
     seed: MasterData | None = None
+    seed_digest: str | None = None
 
 
 @dataclass(frozen=True)
 class ApplyMasterData:
     """Make ``desired`` the master data (SPEC §16; ``cycle/service/stammdaten.py``).
 
-    ``base_version``: the ``Plan.version`` a preview was shown for (refused when the stored
-    master data changed since); ``reason`` and ``successors`` (pairing → successor) for the
-    pairings it ends.
+    ``base_version``: the stored version a preview was shown for (``App.master_version``;
+    refused when the master data changed since); ``reason`` and ``successors`` (pairing →
+    successor) for the pairings it ends.
     """
 
     desired: MasterData

@@ -54,12 +54,14 @@ def sync_master_data(cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principa
         changed, imported = stammdaten.write(session, result, now, principal.actor), True
     master = masterdata_store.load(session)
     if stored is None and not imported:  # rows from before the version was kept
-        masterdata_store.set_version(session, master)
+        masterdata_store.set_version(session)
     uow.use_master(master)
     settings = uow.settings
     differs = bool(seed) and (
         masterdata_store.fingerprint(seed) != masterdata_store.fingerprint(master)
     )
+    if cmd.seed_digest and not differs:
+        masterdata_store.record_seed(session, cmd.seed_digest)
     refreshed = cycles.refresh_due_dates(session, settings, uow.calendar, now, principal.actor)
     year = uow.today.year
     opened = cycles.open_cycles(session, settings, uow.calendar, year, now, principal.actor)

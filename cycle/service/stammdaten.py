@@ -7,12 +7,15 @@ form on the Stammdaten page, an import — is a *desired* ``MasterData``:
    ``Plan``: per record ``neu`` / ``geändert`` (each field old → new) / ``unverändert`` /
    ``beendet``, what it does to the running year (``RecordPlan.effects``, German lines) and every
    problem of the result (``cycle.config.master_rules.check``, the config loader's rules; each
-   at a ``RecordRef`` of record kind, id and field). Show it as the preview.
+   at a ``RecordRef`` of record kind, id and field). Show it as the preview. ``current`` is the
+   database's master data: ``app.settings.master`` after ``app.refresh_master_data()`` (whose
+   version is then ``app.master_version``), or ``masterdata_store.load(session)``.
 2. ``ApplyMasterData(desired, base_version=…)`` through the bus (role ``koordinierungsstelle``,
-   event ``stammdaten``) applies it in one transaction: refused with the plan's problems while
-   there are any; refused when ``base_version`` (the ``Plan.version`` the preview was built on)
-   is no longer the stored one. One audit entry per changed record (the principal as actor, old
-   and new values), then the effects (``cycle/service/stammdaten_effects.py``).
+   event ``stammdaten``) applies it in one transaction: refused with the plan's problems that
+   the stored master data does not already have; refused when ``base_version`` (the stored
+   version the preview was built on, ``app.master_version``) is no longer the stored one.
+   One audit entry per changed record (the principal as actor, old and new values), then the
+   effects (``cycle/service/stammdaten_effects.py``).
 
 Records missing from ``desired`` are never deleted (the audit log and cycles refer to them):
 Träger and Stadtteile stay as they are, a pairing ends (``beendet``) on ``today`` unless it
@@ -34,7 +37,7 @@ from cycle.config.settings import Contact, MasterData, Pairing
 from cycle.errors import Problem, Refused
 from cycle.persistence import audit
 from cycle.persistence import masterdata_store as store
-from cycle.persistence.masterdata_store import Record, fingerprint
+from cycle.persistence.masterdata_store import Record
 from cycle.service import commands as c
 from cycle.service import stammdaten_effects as effects
 from cycle.service.outcomes import CycleChange, Outcome
@@ -101,7 +104,6 @@ class Plan:
     records: tuple[RecordPlan, ...]
     problems: tuple[MasterProblem, ...]
     master: MasterData  # the master data after the change
-    version: str  # ``masterdata_store.fingerprint`` of the current master data
 
     @property
     def ok(self) -> bool:
@@ -194,7 +196,7 @@ def plan(
             )
             effects = _effects(kind, status, old, new, today, (successors or {}).get(key))
             records.append(RecordPlan(kind, key, status, old, new, changes, effects))
-    return Plan(tuple(records), tuple(check(result)), result, fingerprint(current))
+    return Plan(tuple(records), tuple(check(result)), result)
 
 
 def _effects(
@@ -304,7 +306,7 @@ def write(session: Session, result: Plan, now: datetime, actor: str) -> int:
                 )
             )
     audit.append(session, now, actor, changes)
-    store.set_version(session, result.master)
+    store.set_version(session)
     return len(changes)
 
 
@@ -314,7 +316,7 @@ def apply_master_data(cmd: c.ApplyMasterData, uow: UnitOfWork, principal: Princi
     current = store.load(session)
     successors = dict(cmd.successors)
     result = plan(current, cmd.desired, uow.today, successors)
-    if cmd.base_version is not None and cmd.base_version != result.version:
+    if cmd.base_version is not None and cmd.base_version != store.version(session):
         raise Refused(
             Problem(
                 None,

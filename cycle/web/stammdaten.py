@@ -134,13 +134,13 @@ async def _submit(
         context.update(
             title=f"{KIND_LABELS[kind]} prüfen",
             changed=changed,
-            version=result.version,
+            version=web(request).app.master_version or "",
             action=_action(kind, ident, is_new),
         )
         return render(request, "stammdaten_confirm.html", context)
     command = c.ApplyMasterData(
         forms.desired(master, record),
-        base_version=values.get("version") or result.version,
+        base_version=values.get("version") or web(request).app.master_version,
         reason=values.get("grund") or "",
         successors=tuple(successors.items()),
     )

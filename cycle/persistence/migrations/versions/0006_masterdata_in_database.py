@@ -2,7 +2,7 @@
 
 From this version the database holds the master data (SPEC §16): ``zyklus init`` imports the
 config's only while the database has none. An installation that already has master data keeps
-it as the truth; its version (a hash of the stored records) is recorded here, and the old
+it as the truth; its version (a token that changes with every change) is recorded here, and the old
 fingerprint of the config (``masterdata_fingerprint``) is dropped.
 
 Revision ID: 0006_masterdata_in_database
@@ -28,9 +28,8 @@ META = sa.table("meta", sa.column("key", sa.String), sa.column("value", sa.Strin
 def upgrade() -> None:
     connection = op.get_bind()
     connection.execute(sa.delete(META).where(META.c.key == "masterdata_fingerprint"))
-    master = masterdata_store.load(connection)
-    if master:
-        version = masterdata_store.fingerprint(master)
+    if masterdata_store.load(connection):
+        version = masterdata_store.new_version()
         connection.execute(sa.delete(META).where(META.c.key == masterdata_store.VERSION_KEY))
         connection.execute(sa.insert(META).values(key=masterdata_store.VERSION_KEY, value=version))
 
