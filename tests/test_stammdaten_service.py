@@ -231,3 +231,36 @@ def test_an_end_today_goes_through_the_end_logic(app: App) -> None:
         ).one()
         assert cycle.ended_on == date(2026, 3, 1)
         assert session.exec(select(StageState).where(StageState.cycle_id == cycle.id)).all()
+
+
+def test_a_hand_over_in_one_change_ends_the_pairing_and_the_successor_takes_over(app: App) -> None:
+    app.bus.handle(
+        c.Schedule(
+            "kaltenmoor", 2026, "auftaktgespraech", at=datetime(2026, 3, 20, 10, tzinfo=BERLIN)
+        ),
+        KOORD,
+    )
+    current = stored(app)
+    old = current.pairings["kaltenmoor"]
+    successor = replace(old, id="kaltenmoor-neu", start=date(2026, 3, 2), contacts=(NEW,))
+    desired = with_pairing(with_pairing(current, replace(old, end=date(2026, 3, 1))), successor)
+    result = plan(current, desired, date(2026, 3, 2), {"kaltenmoor": "kaltenmoor-neu"})
+    (ending,) = [r for r in result.records if (r.kind, r.id) == ("pairing", "kaltenmoor")]
+    assert ending.status is Status.BEENDET
+    assert "übergibt den laufenden Zyklus an „kaltenmoor-neu“" in ending.effects[0]
+    app.bus.handle(
+        c.ApplyMasterData(
+            desired, reason="Trägerwechsel", successors=(("kaltenmoor", "kaltenmoor-neu"),)
+        ),
+        KOORD,
+    )
+    with Session(app.engine) as session:
+        row = session.get(PairingRow, "kaltenmoor")
+        assert row is not None and row.successor_id == "kaltenmoor-neu"
+        taken = session.exec(
+            select(StageState)
+            .join(Cycle)
+            .where(Cycle.pairing_id == "kaltenmoor-neu", Cycle.year == 2026)
+            .where(StageState.stage_id == "auftaktgespraech")
+        ).one()
+    assert taken.status == "terminiert"  # the scheduled meeting moved to the successor

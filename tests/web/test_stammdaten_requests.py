@@ -158,3 +158,36 @@ def test_a_reader_gets_404_for_an_unknown_record(site: Site) -> None:
     assert client.get("/stammdaten/partnerschaft/gibt-es-nicht").status_code == 404
     assert client.get("/stammdaten/unsinn/kaltenmoor").status_code == 404
     client.close()
+
+
+def test_ending_a_pairing_shows_its_effect_first_and_then_ends_its_cycle(site: Site) -> None:
+    client = login(site.url, "koord")
+    page = client.get("/stammdaten/partnerschaft/schuetzenplatz")
+    assert 'id="form-beenden"' in page.text
+    data = {
+        "csrftoken": csrf(page.text),
+        "schritt": "pruefen",
+        "beenden": "ja",
+        "end": "2026-04-01",
+        "grund": "Vertrag gekündigt",
+    }
+    preview = client.post("/stammdaten/partnerschaft/schuetzenplatz", data=data)
+    assert preview.status_code == 200
+    assert "Partnerschaft „schuetzenplatz“: beendet" in preview.text
+    assert "Beendet die Partnerschaft zum 01.04.2026" in preview.text
+    assert '"cycles"' in site.ok("status", "--format", "json")
+    confirm = dict(
+        re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', preview.text)
+    )
+    assert client.post("/stammdaten/partnerschaft/schuetzenplatz", data=confirm).status_code == 303
+    cycles = json.loads(site.ok("status", "--format", "json"))["cycles"]
+    (ended,) = [c for c in cycles if c["pairing"] == "schuetzenplatz"]
+    assert ended["ended_on"] == "2026-04-01"
+    audit = [e for e in _audit(site) if e["pairing"] == "schuetzenplatz"]
+    actions = [e["action"] for e in audit]
+    assert "pairing_geaendert" in actions and "partnerschaft_beendet" in actions
+    assert {e["actor"] for e in audit if e["action"] == "partnerschaft_beendet"} == {"koord"}
+    record = client.get("/stammdaten/partnerschaft/schuetzenplatz").text
+    assert 'id="form-beenden"' not in record  # ended: no second end
+    assert "Partnerschaft beendet" in record and "Vertrag gekündigt" in record
+    client.close()
