@@ -12,12 +12,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cycle.bootstrap import App
 
+SKIP = ("/static/", "/healthz", "/readyz", "/metrics")  # no master data; /healthz touches nothing
+
 
 class FreshMasterData:
     def __init__(self, app: ASGIApp, zyklus: App) -> None:
         self.app, self.zyklus = app, zyklus
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("path", "").startswith("/static/"):
+        if scope["type"] == "http" and not scope.get("path", "").startswith(SKIP):
             await run_in_threadpool(self.zyklus.refresh_master_data)
         await self.app(scope, receive, send)
