@@ -24,11 +24,11 @@ from bench.table import Row, median_of, rate, timed
 from cycle.bootstrap import App
 from cycle.clock import BERLIN, FixedClock
 from cycle.config.loader import load
-from cycle.config.settings import Settings
+from cycle.config.settings import MasterData, Settings
 from cycle.mail.deliver import deliver
 from cycle.persistence import db
 from cycle.persistence.uow import reading, transaction
-from cycle.service import cycles, masterdata, tick
+from cycle.service import cycles, stammdaten, tick
 from cycle.simulation import simulate
 from cycle.views import overview
 from cycle.views.formats import to_json
@@ -74,7 +74,8 @@ def init(ws: Workspace, rows: list[Row]) -> None:
     def run() -> int:
         db.upgrade(app.engine)
         with transaction(app.engine) as session:
-            masterdata.sync(session, app.settings, QUIET, ACTOR)
+            master = stammdaten.plan(MasterData(), app.settings.master)
+            stammdaten.write(session, master, QUIET, ACTOR)
             return len(cycles.open_cycles(session, app.settings, app.calendar, 2026, QUIET, ACTOR))
 
     elapsed, opened = timed(run)

@@ -9,6 +9,7 @@ from email.policy import default
 from pathlib import Path
 
 from tests.conftest import Run
+from tests.masterdata import apply_config
 
 SUCCESSOR = """
 [[pairing]]
@@ -98,17 +99,29 @@ def test_a_group_meeting_is_scheduled_and_completed_for_all_pairings_at_once(zyk
     assert all(c["state"] == "auswertungsgespraech" for c in cycles.values())
 
 
-def test_a_changed_traeger_in_the_config_is_imported_and_audited(zyklus: Run, workspace: Path):
+def test_a_changed_traeger_is_kept_by_init_and_imported_on_purpose_and_audited(
+    zyklus: Run, workspace: Path
+):
+    """SPEC §16: after the first start the database holds the master data; a later init leaves
+    it alone and says so; applying the file through the bus imports the change, audited."""
     zyklus("init", now="2026-01-05T09:00")
     config = workspace / "config.toml"
     text = config.read_text(encoding="utf-8")
     config.write_text(
         text.replace("AWO Kreisverband Lüneburg e. V.", "AWO Lüneburg e. V.", 1), encoding="utf-8"
     )
-    assert "1 Änderungen" in zyklus("init", now="2026-01-06T09:00").out
+    second = zyklus("init", now="2026-01-06T09:00").out
+    assert "0 Änderungen" in second and "weichen von denen in der Datenbank ab" in second
     entries = json.loads(zyklus("audit", "--format", "json", now="2026-01-06T09:00").out)
+    assert [e for e in entries if e["action"] == "traeger_geaendert"] == []
+    assert apply_config(config, "2026-01-06T09:30", by="k.meyer").data["written"] == 1
+    entries = json.loads(zyklus("audit", "--format", "json", now="2026-01-06T09:30").out)
     (changed,) = [e for e in entries if e["action"] == "traeger_geaendert"]
+    assert changed["actor"] == "k.meyer"
+    assert changed["payload"]["aenderungen"]["name"]["vorher"] == "AWO Kreisverband Lüneburg e. V."
     assert changed["payload"]["aenderungen"]["name"]["nachher"] == "AWO Lüneburg e. V."
+    assert "0 Änderungen" in zyklus("init", now="2026-01-06T10:00").out  # file = database now
+    assert "weichen" not in zyklus("init", now="2026-01-06T10:00").out
 
 
 def test_one_person_in_several_pairings_gets_one_reminder_message_per_send_time(

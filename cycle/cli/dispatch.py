@@ -19,11 +19,26 @@ def _operator(app: App, args: argparse.Namespace) -> Principal:
 def cmd_init(app: App, args: argparse.Namespace) -> int:
     from cycle.service.commands import SyncMasterData
 
-    data = app.bus.handle(SyncMasterData(), _operator(app, args)).data
+    command = SyncMasterData(app.settings.master, app.config_digest)
+    data = app.bus.handle(command, _operator(app, args)).data
     print(f"Datenbank bereit: {_safe_url(app.settings.database_url)}")
-    print(
-        f"Stammdaten: {data['pairings']} Partnerschaften, {data['changed']} Änderungen übernommen."
-    )
+    if data["imported"]:
+        print(
+            f"Stammdaten aus {app.settings.path.name} übernommen: "
+            f"{data['pairings']} Partnerschaften, {data['changed']} Einträge."
+        )
+    else:
+        print(
+            f"Stammdaten: {data['pairings']} Partnerschaften aus der Datenbank; "
+            f"0 Änderungen aus {app.settings.path.name} übernommen."
+        )
+    if data["differs"]:
+        print(
+            "Hinweis: Die Stammdaten in der Konfigurationsdatei weichen von denen in der "
+            "Datenbank ab. Maßgeblich ist die Datenbank (sie werden auf der Seite „Stammdaten“ "
+            "gepflegt); die Datei wird nach dem ersten Start nicht mehr übernommen. Wer sie "
+            "bewusst übernehmen will: „zyklus stammdaten import config.toml“."
+        )
     if data["refreshed"]:
         print(f"Fristen neu berechnet: {data['refreshed']}")
     print(f"Zyklen {data['year']} eröffnet: {data['opened']}")
@@ -232,6 +247,7 @@ def dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command not in ("init", "simulate", "restore"):
             ensure_schema(app)
+            app.refresh_master_data()  # the database's master data (SPEC §16)
         return _command(args.command)(app, args)
     finally:
         app.close()

@@ -86,7 +86,7 @@ def load(path: Path, environ: Mapping[str, str]) -> Settings:
     policy = read_policy(root)
     traeger = read_traeger(root)
     stadtteile = read_stadtteile(root)
-    pairings = read_pairings(root)
+    pairings = read_pairings(root, traeger, stadtteile)
     rules = read_verwendungsnachweis(root)
     web = read_web(root)
     portal = read_portal(root)

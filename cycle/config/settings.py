@@ -5,7 +5,7 @@ Everything else takes these objects; nothing reads the TOML file directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
@@ -157,6 +157,23 @@ class Pairing:
 
 
 @dataclass(frozen=True)
+class MasterData:
+    """The master data (SPEC §3, §16): Träger, Stadtteile and pairings with their contacts.
+
+    After the first ``zyklus init`` the database holds it (``cycle.persistence.masterdata_store``);
+    ``config.toml`` only seeds it. ``Settings.master`` / ``Settings.with_master`` move it in and
+    out of the settings every reader uses. The rules are ``cycle.config.master_rules.check``.
+    """
+
+    traeger: dict[str, Traeger] = field(default_factory=dict)
+    stadtteile: dict[str, Stadtteil] = field(default_factory=dict)
+    pairings: dict[str, Pairing] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.traeger or self.stadtteile or self.pairings)
+
+
+@dataclass(frozen=True)
 class VerwendungsnachweisRules:
     verwaltung_max_anteil: Decimal = Decimal("0.13")
     sachkosten_max: Decimal = Decimal("7000.00")
@@ -291,6 +308,16 @@ class Settings:
     def anchor_path(self) -> Path:
         """The file the audit head is appended to at every tick."""
         return self.audit.anchor_file or self.var_dir / "audit-anker.txt"
+
+    @property
+    def master(self) -> MasterData:
+        return MasterData(self.traeger, self.stadtteile, self.pairings)
+
+    def with_master(self, master: MasterData) -> Settings:
+        """These settings with ``master`` as their master data (the database's, SPEC §16)."""
+        return replace(
+            self, traeger=master.traeger, stadtteile=master.stadtteile, pairings=master.pairings
+        )
 
     def stage(self, stage_id: str) -> StageSpec | None:
         return next((s for s in self.stages if s.id == stage_id), None)

@@ -54,6 +54,7 @@ def tick_job(app: App) -> TickReport | None:
     heartbeat(app)
     elapsed = stopwatch()
     try:
+        app.refresh_master_data()  # changed on the Stammdaten page since the last pass?
         report: TickReport = app.bus.handle(Tick(), Principal.system()).data["report"]
     except Exception as exc:  # the service keeps running; the next pass tries again
         log.error("Durchlauf %s fehlgeschlagen: %s: %s", _stamp(app), type(exc).__name__, exc)

@@ -3,8 +3,9 @@
 Middleware order (outermost first): security headers on every answer, the request log (its id
 and one line per request, SPEC §19), the last resort (a German
 500/503 page with a reference for any exception, ``failures``), the body limit before anything
-reads a body, then the login check. The secret comes from ``[web] secret_env``. At start, partial
-evidence files that a crash or a full disk left behind are removed.
+reads a body, the master data brought up to date (``freshness``), then the login check. The
+secret comes from ``[web] secret_env``. At start, partial evidence files that a crash or a full
+disk left behind are removed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from cycle.persistence import evidence
 from cycle.portal import pages as portal_pages
 from cycle.server import health
 from cycle.server.secret import secret_of
-from cycle.web import auskunft, auth, outbox, overview, preview, protocol, reports
+from cycle.web import auskunft, auth, outbox, overview, preview, protocol, reports, stammdaten
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
 from cycle.web.group import ROUTES as GROUP_ROUTES
 from cycle.web.pages import TEMPLATES as WEB_TEMPLATES
@@ -35,6 +36,7 @@ from cycle.web.sessions import RequireLogin
 from cycle.web.vn import ROUTES as VN_ROUTES
 from cycle.webbase import legal
 from cycle.webbase.failures import LastResort, bad_parameter, configure_logging, log
+from cycle.webbase.freshness import FreshMasterData
 from cycle.webbase.pages import STATIC, Web, environment
 from cycle.webbase.params import BadParameter
 from cycle.webbase.requestlog import RequestLog
@@ -66,6 +68,7 @@ def routes() -> list[BaseRoute]:
         *reports.ROUTES,
         *auskunft.ROUTES,
         *legal.ROUTES,  # Datenschutz, Impressum, Barrierefreiheit (SPEC §18), public
+        *stammdaten.ROUTES,
         portal.mount(),  # the Träger portal under /portal (SPEC §14)
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -102,6 +105,7 @@ def create_app(app: App) -> Starlette:
             Middleware(  # room for the other form fields; a slow body is cut off
                 BodyLimit, limit=limit + 64 * 1024, timeout_s=app.settings.web.body_timeout_s
             ),
+            Middleware(FreshMasterData, zyklus=app),  # the database's master data (SPEC §16)
             Middleware(RequireLogin, web=web),
         ],
         exception_handlers={404: not_found, BadParameter: bad_parameter},

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from cycle.config.settings import MasterData
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -144,7 +146,27 @@ class RetryOutbox:
 
 @dataclass(frozen=True)
 class SyncMasterData:
-    """``init``: upgrade the schema, import the master data, open the year's cycles."""
+    """``init``: upgrade the schema, import ``seed`` (the config's master data; ``None``: the
+    settings' own) while the database holds none, open the year's cycles. Later the database's
+    master data stays. ``seed_digest``: the SHA-256 of the config file the seed was read from."""
+
+    seed: MasterData | None = None
+    seed_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyMasterData:
+    """Make ``desired`` the master data (SPEC §16; ``cycle/service/stammdaten.py``).
+
+    ``base_version``: the stored version a preview was shown for (``App.master_version``;
+    refused when the master data changed since); ``reason`` and ``successors`` (pairing →
+    successor) for the pairings it ends.
+    """
+
+    desired: MasterData
+    base_version: str | None = None
+    reason: str = ""
+    successors: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Handlers of the commands that are not stage events: init, tick, heartbeat, outbox retry.
 
 ``init`` upgrades the schema before the unit of work opens (the bus does that); here it imports
-the master data, refreshes the due dates and opens the year's cycles. A tick enqueues in the
+the master data while the database holds none, refreshes the due dates and opens the year's
+cycles. A tick enqueues in the
 unit of work; its delivery runs after the commit (``deliver_after_tick``), so a slow SMTP server
 never holds the write lock.
 """
@@ -13,12 +14,13 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from cycle.config.settings import MasterData
 from cycle.errors import Problem, Refused
 from cycle.mail.deliver import Delivery
-from cycle.persistence import audit, db, lifesigns
+from cycle.persistence import audit, db, lifesigns, masterdata_store
 from cycle.persistence.tables import OutboxMessage
 from cycle.service import commands as c
-from cycle.service import cycles, masterdata
+from cycle.service import cycles, stammdaten
 from cycle.service import tick as ticks
 from cycle.service.context import ServiceContext
 from cycle.service.outcomes import CycleChange, Outcome
@@ -38,10 +40,28 @@ def upgrade_schema(context: ServiceContext) -> None:
     db.upgrade(context.engine)
 
 
-def sync_master_data(_cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principal) -> Outcome:
-    session, settings, now = uow.session, uow.settings, uow.now
+def sync_master_data(cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principal) -> Outcome:
+    """``init``: the config's master data (``cmd.seed``) is imported only while the database
+    holds none (SPEC §16); afterwards the database's stays and ``differs`` says whether the file
+    says otherwise. Then due dates are refreshed and the year's cycles opened."""
+    session, now = uow.session, uow.now
+    seed = uow.settings.master if cmd.seed is None else cmd.seed
     uow.confirm_anchor = True  # after an upgrade or a new key: record the head as published
-    changed = masterdata.sync(session, settings, now, principal.actor)
+    stored = masterdata_store.version(session)
+    changed, imported = 0, False
+    if stored is None and not masterdata_store.load(session):
+        result = stammdaten.plan(MasterData(), seed)
+        changed, imported = stammdaten.write(session, result, now, principal.actor), True
+    master = masterdata_store.load(session)
+    if stored is None and not imported:  # rows from before the version was kept
+        masterdata_store.set_version(session)
+    uow.use_master(master)
+    settings = uow.settings
+    differs = bool(seed) and (
+        masterdata_store.fingerprint(seed) != masterdata_store.fingerprint(master)
+    )
+    if cmd.seed_digest and not differs:
+        masterdata_store.record_seed(session, cmd.seed_digest)
     refreshed = cycles.refresh_due_dates(session, settings, uow.calendar, now, principal.actor)
     year = uow.today.year
     opened = cycles.open_cycles(session, settings, uow.calendar, year, now, principal.actor)
@@ -49,6 +69,8 @@ def sync_master_data(_cmd: c.SyncMasterData, uow: UnitOfWork, principal: Princip
         data={
             "pairings": len(settings.pairings),
             "changed": changed,
+            "imported": imported,
+            "differs": differs,
             "refreshed": refreshed,
             "year": year,
             "opened": len(opened),

@@ -446,6 +446,15 @@ EVENTS: tuple[Event, ...] = (
         _K,
         "Auskünfte über Personen erteilen",
     ),
+    # Master data (SPEC §16): the Stammdaten pages and ``zyklus stammdaten import``.
+    Event(
+        "stammdaten",
+        c.ApplyMasterData,
+        "stammdaten:apply_master_data",
+        _K,
+        "Stammdaten ändern",
+        "Speichern",
+    ),
     Event("user-add", c.AddUser, "accounts:add_user", _K, "Benutzer anlegen"),
     Event(
         "user-passwd",

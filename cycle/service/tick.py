@@ -17,7 +17,7 @@ from cycle.mail.compose import Draft
 from cycle.mail.context import MailContext
 from cycle.mail.deliver import Delivery, deliver
 from cycle.persistence.tables import AuditHead, Notification
-from cycle.service import cycles, masterdata
+from cycle.service import cycles
 from cycle.service.context import ServiceContext
 from cycle.service.uow import UnitOfWork
 from cycle.views import overview
@@ -59,9 +59,6 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer, documents: bool = True) -> T
     report = TickReport()
     settings, cal, now, session, actor = uow.settings, uow.calendar, uow.now, uow.session, uow.actor
     _lock(session)
-    if not masterdata.is_current(session, settings):
-        masterdata.sync(session, settings, now, actor)
-        cycles.refresh_due_dates(session, settings, cal, now, actor)
     report.opened = len(cycles.open_cycles(session, settings, cal, uow.today.year, now, actor))
     points = due.deadline_points(session, settings, cal, now)
     points += due.meeting_points(session, settings, cal, now)

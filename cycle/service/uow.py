@@ -13,7 +13,7 @@ runs it after the commit (``cycle/service/bus.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -21,7 +21,7 @@ from types import TracebackType
 from sqlmodel import Session
 
 from cycle.clock import local_date
-from cycle.config.settings import Settings
+from cycle.config.settings import MasterData, Settings
 from cycle.mail.context import MailContext
 from cycle.persistence.audit import APPENDED
 from cycle.service.context import ServiceContext
@@ -49,6 +49,7 @@ class UnitOfWork:
     session: Session
     now: datetime
     confirm_anchor: bool = False  # publish the head after the commit even without new entries
+    _settings: Settings | None = None  # the settings with master data changed in this work
 
     def __init__(
         self, context: ServiceContext, actor: str = "zyklus", now: datetime | None = None
@@ -91,13 +92,20 @@ class UnitOfWork:
         """Run ``event`` after the commit (dropped when the work is rolled back)."""
         self.events.append(event)
 
+    def use_master(self, master: MasterData) -> None:
+        """From here on this unit of work's settings carry ``master``: the master data a command
+        changed (``stammdaten``, ``init``), so everything after it sees the new records."""
+        self._settings = self.context.mail.settings.with_master(master)
+
     @property
     def mail(self) -> MailContext:
-        return self.context.mail
+        if self._settings is None:
+            return self.context.mail
+        return replace(self.context.mail, settings=self._settings)
 
     @property
     def settings(self) -> Settings:
-        return self.context.mail.settings
+        return self._settings or self.context.mail.settings
 
     @property
     def calendar(self) -> WorkingCalendar:

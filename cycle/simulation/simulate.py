@@ -26,7 +26,7 @@ from cycle.errors import UsageError
 from cycle.persistence import db
 from cycle.persistence.tables import Notification
 from cycle.persistence.uow import reading
-from cycle.service.commands import Tick
+from cycle.service.commands import SyncMasterData, Tick
 from cycle.service.principal import Principal
 from cycle.simulation import scenario
 
@@ -83,6 +83,9 @@ def simulate(
         try:
             db.upgrade(sim.engine)
             _copy_database(app.settings.database_url, app.engine, sim.engine)
+            # The copy's master data (SPEC §16); without a real database the config's, as init.
+            sim.bus.handle(SyncMasterData(), Principal.operator("simulation"))
+            sim.refresh_master_data()
             return list(_run(sim, clock, start, end, events, base_dir))
         finally:
             sim.close()

@@ -44,6 +44,7 @@ ACTION_LABELS: dict[str, str] = {
     "portal_abmeldung": "Portal: abgemeldet",
     "portal_kalender_neu": "Portal: neue Kalenderadresse",
     "portal_widerrufen": "Portalzugang widerrufen",
+    "nachricht_umadressiert": "Nachricht umadressiert (Kontaktwechsel)",
 }
 
 _UMLAUTS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))

@@ -36,6 +36,7 @@ NAV = (
     ("/vorschau", "Vorschau"),
     ("/protokoll", "Protokoll"),
     ("/berichte", "Berichte"),
+    ("/stammdaten", "Stammdaten"),
 )
 
 

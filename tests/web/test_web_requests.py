@@ -25,6 +25,8 @@ SAMPLE = {
     "sha": "0" * 64,
     "kind": "kalender",
     "fmt": "csv",
+    "art": "partnerschaft",
+    "ident": "kaltenmoor",
 }
 # Every field any form has, valid, so that only the role decides.
 FORM = {
