@@ -24,7 +24,7 @@ from cycle.config import load
 from cycle.config.master_rules import RecordRef
 from cycle.config.settings import Contact, MasterData, Pairing, Stadtteil, Traeger
 from cycle.errors import Forbidden, Refused
-from cycle.persistence import masterdata_store, portal_store
+from cycle.persistence import masterdata_store, personal, portal_store
 from cycle.persistence.tables import AuditEntry, Cycle, OutboxMessage, PairingRow, StageState
 from cycle.service import commands as c
 from cycle.service.principal import Principal, Role
@@ -52,7 +52,7 @@ def stored(app: App) -> MasterData:
 def audit_after(app: App, first: int) -> list[AuditEntry]:
     with Session(app.engine) as session:
         query = select(AuditEntry).where(col(AuditEntry.id) > first).order_by(col(AuditEntry.id))
-        return list(session.exec(query))
+        return personal.resolved(session, session.exec(query))  # clear values, as readers see them
 
 
 def last_audit_id(app: App) -> int:

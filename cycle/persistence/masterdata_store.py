@@ -18,7 +18,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlmodel import Session
 
 from cycle.config.settings import Contact, MasterData, Pairing, Stadtteil, Traeger
@@ -130,6 +130,16 @@ def record_seed(session: Session, file_digest: str) -> None:
 
 def new_version() -> str:
     return secrets.token_hex(16)
+
+
+def bump_version(connection: Connection) -> str:
+    """``set_version`` for Core writers (erasure, retention) that change master-data rows: every
+    process reloads at its next unit of work."""
+    stamp = new_version()
+    table = Meta.__table__  # type: ignore[attr-defined]
+    connection.execute(delete(table).where(table.c.key == VERSION_KEY))
+    connection.execute(insert(table).values(key=VERSION_KEY, value=stamp))
+    return stamp
 
 
 def set_version(session: Session) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, delete, func, select, update
 
+from cycle.persistence import masterdata_store
 from cycle.persistence.personal import DELETED, PERSONAL_KEYS
 from cycle.persistence.tables import (
     AuditKlartext,
@@ -153,6 +154,8 @@ def _contacts(connection: Connection, address: str) -> int:
         connection.execute(
             update(table).where(table.c.id == ident).values(data={**data, "contacts": contacts})
         )
+    if removed:  # master data changed: every process reloads it
+        masterdata_store.bump_version(connection)
     return removed
 
 
