@@ -146,7 +146,8 @@ class Provider:
         except httpx.HTTPError as exc:
             raise Failure("anbieter_nicht_erreichbar", f"{endpoint}: {exc}", down=True) from exc
         if answer.status_code >= 500:
-            raise Failure("anbieter_nicht_erreichbar", f"HTTP {answer.status_code}", down=True)
+            detail = f"HTTP {answer.status_code}: {answer.text[:200]}"
+            raise Failure("anbieter_nicht_erreichbar", detail, down=True)
         try:
             body = answer.json()
         except ValueError:
@@ -199,10 +200,10 @@ class Provider:
             registry.validate(claims)
         except ExpiredTokenError as exc:
             raise Failure("abgelaufen", str(exc)) from exc
-        except InvalidClaimError as exc:
-            raise Failure(str(exc.claim), str(exc)) from exc
         except MissingClaimError as exc:
             raise Failure("unvollstaendig", str(exc)) from exc
+        except InvalidClaimError as exc:
+            raise Failure(str(exc.claim), str(exc)) from exc
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self.settings.client_id:
             raise Failure("aud", "azp")
@@ -225,7 +226,7 @@ def _has(keys: KeySet, kid: object) -> bool:
         return len(keys.keys) == 1
     try:
         keys.get_by_kid(str(kid))
-    except (ValueError, KeyError):
+    except (JoseError, ValueError, KeyError):
         return False
     return True
 
