@@ -72,11 +72,18 @@ async def logout(request: Request, _form: FormData) -> Response:
     await handle(request, LogOut(request.cookies.get(SESSION_COOKIE, "")))
     after = "/anmelden?abgemeldet=1"
     oidc = w.settings.web.oidc
+    ending = None
     if oidc is not None and user(request).sso:
         client = provider(request, oidc)
         ending = await run_in_threadpool(client.end_session, w.settings.web.base_url + after)
-        after = ending or after
-    response = RedirectResponse(after, status_code=303)
+    request.state.user = None  # the page after this shows no navigation
+    # The provider's logout by a page that refreshes to it, not a redirect: a redirect after a
+    # form's POST to another origin is blocked by the CSP's form-action 'self'.
+    response: Response = (
+        render(request, "logged_out_sso.html", {"ending": ending})
+        if ending
+        else RedirectResponse(after, status_code=303)
+    )
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
     response.set_cookie(
         CSRF_COOKIE, new_token(), httponly=True, samesite="lax", secure=w.settings.web.secure

@@ -3,6 +3,7 @@ logic, every refusal of issue 20 item 4 as a request, and ``zyklus audit`` listi
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from cycle.webbase.security import CSRF_COOKIE, Secret
-from tests.web.conftest import PASSWORD, SECRET, Site, csrf, running
+from tests.web.conftest import PASSWORD, SECRET, Site, csrf, login, running
 from tests.web.sso_support import (
     KOORDINATION,
     LESEND,
@@ -192,10 +193,15 @@ def test_logout_sends_an_sso_user_to_the_providers_end_session(
     assert sign_in(browser, "sub-ina").status_code == 303
     page = browser.get("/")
     answer = browser.post("/abmelden", data={"csrftoken": csrf(page.text)})
-    assert answer.status_code == 303
-    assert answer.headers["location"].startswith(f"{issuer}/oauth2/end_session?")
-    assert "post_logout_redirect_uri=" in answer.headers["location"]
+    assert answer.status_code == 200 and "Sie sind bei zyklus abgemeldet." in answer.text
+    refresh = re.search(r'http-equiv="refresh" content="0; url=([^"]+)"', answer.text)
+    assert refresh and refresh[1].startswith(f"{issuer}/oauth2/end_session?")
+    assert "post_logout_redirect_uri=" in refresh[1] and "Abmelden" not in answer.text
     assert not _signed_in(browser)
+    page = login(site.url, "koord")  # a local account goes back to the login page
+    gone = page.post("/abmelden", data={"csrftoken": csrf(page.get("/").text)})
+    assert gone.status_code == 303 and gone.headers["location"] == "/anmelden?abgemeldet=1"
+    page.close()
 
 
 def test_the_login_page_shows_the_button_beside_the_form(site: Site, client: Client):
