@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cycle.config.loader import load
+from cycle.service import commands as c
 from tests.conftest import Run
 
 NOW = "2026-04-02T08:00"
@@ -62,3 +65,33 @@ def test_a_bad_oidc_table_is_refused_with_every_problem(zyklus: Run, workspace: 
         "web.oidc.roles: keine Zuordnung",
     ):
         assert line in result.err, (line, result.err)
+
+
+def test_web_refuses_to_start_without_the_client_secret(
+    zyklus: Run, workspace: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _append(
+        workspace,
+        '\n[web.oidc]\nissuer = "https://login.stadt.example"\nclient_id = "zyklus"\n'
+        '[web.oidc.roles]\n"g" = "lesend"\n',
+    )
+    assert zyklus("init", now=NOW).code == 0
+    monkeypatch.setenv("ZYKLUS_WEB_SECRET", "test-geheimnis-0123456789abcdef")
+    monkeypatch.delenv("ZYKLUS_OIDC_SECRET", raising=False)
+    result = zyklus("web", "--port", "8999", now=NOW)
+    assert (
+        result.code == 2 and "Client-Geheimnis des Anbieters in $ZYKLUS_OIDC_SECRET" in result.err
+    )
+
+
+def test_commands_never_show_a_password_or_token_in_their_repr():
+    secret = "streng-geheimes-passwort"
+    for command in (
+        c.AddUser("kim", "lesend", "Kim", secret, "kim@stadt.example"),
+        c.ChangePassword("kim", secret),
+        c.SetPasswordByLink(secret, secret),
+        c.BeginSso(secret, secret, secret, secret, "/"),
+        c.TakeSso(secret, secret),
+        c.SsoLogIn(secret),
+    ):
+        assert secret not in repr(command), command
