@@ -28,6 +28,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from cycle.config.settings import OidcSettings
+from cycle.config.values import is_email
 from cycle.persistence import audit
 from cycle.persistence.tables import SsoAttempt, UserRow
 from cycle.service import accounts
@@ -161,10 +162,18 @@ def log_in(cmd: c.SsoLogIn, uow: UnitOfWork, principal: Principal) -> SignedIn:
                 payload={"login": row.login},
             )
             audit.record(session, uow.now, actor, change)
+            gone = audit.Change(
+                "benutzer_gesperrt",
+                before="aktiv",
+                after="gesperrt",
+                payload={"login": row.login, "grund": "keine Rolle beim Anbieter"},
+            )
+            audit.record(session, uow.now, actor, gone)
         _refused(uow, "keine_rolle", actor, login=login, werte=_values(oidc, claims))
         return SignedIn(refusal=NO_ROLE.format(contact=_contact(uow)))
     name = _text(claims, "name") or login
     email = _text(claims, "email")
+    email = email if email is not None and is_email(email) else None
     if row is None:
         row = _create(uow, login, name, email, role, subject, actor)
     else:

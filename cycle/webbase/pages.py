@@ -57,6 +57,7 @@ KIND_LABELS = {
     "wochenuebersicht": "Wochenübersicht",
     "zustellfehler": "Zustellfehler",
     "sammelnachricht": "Sammelnachricht",
+    "passwort-link": "Link zum Passwort",
 }
 
 

@@ -141,6 +141,7 @@ def test_a_role_removed_in_the_provider_removes_access_and_disabled_stays_disabl
     set_user(issuer, "sub-rita", preferred_username="rita.rot", groups=[])
     assert sign_in(client(), "sub-rita").status_code == 403
     assert not _signed_in(first)
+    assert "keine Rolle beim Anbieter" in _audit(site)
     set_user(issuer, "sub-rita", preferred_username="rita.rot", groups=[KOORDINATION])
     again = sign_in(client(), "sub-rita")  # the group is back, the account stays disabled
     assert again.status_code == 403 and "gesperrt" in again.text
