@@ -84,7 +84,8 @@ def open_sessions(session: Session) -> int:
 
 def test_an_anonymous_principal_may_only_log_in_and_ask_for_or_use_a_link():
     allowed = {e.command for e in registry.EVENTS if Role.ANONYM in e.roles}
-    assert allowed == {c.LogIn, c.RequestPortalLink, c.UsePortalLink}
+    sso = {c.BeginSso, c.TakeSso, c.SsoLogIn, c.RefuseSso}  # the provider's answers (SPEC §17)
+    assert allowed == {c.LogIn, c.RequestPortalLink, c.UsePortalLink, c.SetPasswordByLink, *sso}
     assert not WEB.sees("kaltenmoor")
     with pytest.raises(ValueError):
         Principal("anonym", Role.ANONYM)  # every pairing: never

@@ -46,10 +46,20 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     u.add_argument("--role", required=True, choices=ROLES, metavar="ROLE", help=", ".join(ROLES))
     u.add_argument("--name", required=True, metavar="NAME")
     u.add_argument("--email", metavar="ADDR")
+    u.add_argument(
+        "--link",
+        action="store_true",
+        help="kein Passwort eingeben: Link zum Festlegen per E-Mail (24 h, einmal verwendbar)",
+    )
     u = users.add_parser("passwd", help="Passwort ändern (meldet alle Sitzungen ab)")
     u.add_argument("login", metavar="LOGIN")
     u = users.add_parser("disable", help="Benutzer sperren (meldet alle Sitzungen ab)")
     u.add_argument("login", metavar="LOGIN")
+    u = users.add_parser("enable", help="gesperrten Benutzer wieder zulassen")
+    u.add_argument("login", metavar="LOGIN")
+    u = users.add_parser("role", help="Rolle ändern (eine kleinere meldet alle Sitzungen ab)")
+    u.add_argument("login", metavar="LOGIN")
+    u.add_argument("role", choices=ROLES, metavar="ROLE", help=", ".join(ROLES))
     users.add_parser("list", help="Benutzer auflisten")
 
     p = sub.add_parser("portal", help="Zugänge der Träger-Kontakte zum Portal verwalten")
@@ -76,11 +86,20 @@ def cmd_user(app: App, args: argparse.Namespace) -> int:
     if args.user_action == "list":
         return _list_users(app)
     if args.user_action == "add":
-        command: object = c.AddUser(args.login, args.role, args.name, _password(app), args.email)
+        password = None if args.link else _password(app)
+        command: object = c.AddUser(args.login, args.role, args.name, password, args.email)
         done = f"Benutzer „{args.login}“ angelegt ({args.role})."
+        if args.link:
+            done += f" Der Link zum Festlegen des Passworts geht an {args.email}."
     elif args.user_action == "passwd":
         command = c.ChangePassword(args.login, _password(app))
         done = f"Passwort von „{args.login}“ geändert; offene Sitzungen sind abgemeldet."
+    elif args.user_action == "enable":
+        command = c.EnableUser(args.login)
+        done = f"Benutzer „{args.login}“ entsperrt."
+    elif args.user_action == "role":
+        command = c.ChangeRole(args.login, args.role)
+        done = f"Rolle von „{args.login}“ ist jetzt {args.role}."
     else:
         command = c.DisableUser(args.login)
         done = f"Benutzer „{args.login}“ gesperrt; offene Sitzungen sind abgemeldet."

@@ -183,6 +183,22 @@ class VerwendungsnachweisRules:
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    """``[web.oidc]``: single sign-on for staff through the city's OpenID provider (SPEC §17)."""
+
+    issuer: str
+    client_id: str
+    client_secret_env: str = "ZYKLUS_OIDC_SECRET"  # name of the variable holding the secret
+    scopes: str = "openid profile email"
+    label: str = "Mit dem Konto der Stadt anmelden"
+    role_claim: str = "groups"
+    roles: tuple[tuple[str, str], ...] = ()  # (claim value, role of SPEC §15)
+    login_claim: str = "preferred_username"
+    local_login: bool = True
+    timeout_s: float = 5.0  # the provider must answer within this time
+
+
+@dataclass(frozen=True)
 class WebSettings:
     """``[web]``: the coordinator's web application (SPEC §13)."""
 
@@ -196,6 +212,7 @@ class WebSettings:
     workers: int = 1  # uvicorn worker processes (SPEC §19)
     metrics: bool = False  # /metrics in Prometheus text (loopback, or the bearer token)
     metrics_token_env: str = "ZYKLUS_METRICS_TOKEN"  # variable holding that token
+    oidc: OidcSettings | None = None  # ``[web.oidc]``: single sign-on, when configured
 
     @property
     def secure(self) -> bool:

@@ -10,7 +10,7 @@ import re
 from urllib.parse import urlsplit
 
 from cycle.config.schema import Table
-from cycle.config.settings import WebSettings
+from cycle.config.settings import OidcSettings, WebSettings
 from cycle.config.values import quote
 
 WEB_KEYS = (
@@ -24,7 +24,21 @@ WEB_KEYS = (
     "workers",
     "metrics",
     "metrics_token_env",
+    "oidc",
 )
+OIDC_KEYS = (
+    "issuer",
+    "client_id",
+    "client_secret_env",
+    "scopes",
+    "label",
+    "role_claim",
+    "roles",
+    "login_claim",
+    "local_login",
+    "timeout_s",
+)
+STAFF_ROLES = ("koordinierungsstelle", "stabsstellenleitung", "ablage", "lesend")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -69,4 +83,58 @@ def read_web(root: Table) -> WebSettings:
         workers=table.integer("workers", defaults.workers, minimum=1, maximum=64),
         metrics=table.boolean("metrics", defaults.metrics),
         metrics_token_env=token_env,
+        oidc=read_oidc(table) if table.has("oidc") else None,
+    )
+
+
+def _env_name(table: Table, key: str, default: str) -> str:
+    name = table.text(key) or default
+    if _ENV_NAME.match(name):
+        return name
+    table.problems.add(
+        table.at(key),
+        f"{quote(name)} ist kein Variablenname (das Geheimnis gehört nicht in die Datei)",
+    )
+    return default
+
+
+def read_oidc(web: Table) -> OidcSettings:
+    """``[web.oidc]`` (SPEC §17): the provider, the client and the mapping of claims to roles."""
+    table = web.table("oidc", OIDC_KEYS)
+    defaults = OidcSettings(issuer="", client_id="")
+    issuer = (table.text("issuer", required=True) or "").rstrip("/")
+    parts = urlsplit(issuer)
+    if issuer and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query):
+        table.problems.add(
+            table.at("issuer"),
+            f"{quote(issuer)} ist keine Web-Adresse (z. B. „https://login.stadt.example/realms/stadt“)",
+        )
+    raw_roles = table.raw.get("roles", {})
+    roles = table.table("roles", tuple(raw_roles) if isinstance(raw_roles, dict) else ())
+    mapping: list[tuple[str, str]] = []
+    for value, role in roles.raw.items():
+        if role not in STAFF_ROLES:
+            roles.problems.add(
+                roles.at(value),
+                f"{quote(str(role))} ist keine Rolle (erlaubt: {', '.join(STAFF_ROLES)})",
+            )
+            continue
+        mapping.append((value, str(role)))
+    if not mapping and not roles.broken:
+        table.problems.add(
+            table.at("roles"),
+            'keine Zuordnung (z. B. "zyklus-koordination" = "koordinierungsstelle"): '
+            "ohne Rolle kann sich niemand anmelden",
+        )
+    return OidcSettings(
+        issuer=issuer,
+        client_id=table.text("client_id", required=True) or "",
+        client_secret_env=_env_name(table, "client_secret_env", defaults.client_secret_env),
+        scopes=table.text("scopes") or defaults.scopes,
+        label=table.text("label") or defaults.label,
+        role_claim=table.text("role_claim") or defaults.role_claim,
+        roles=tuple(mapping),
+        login_claim=table.text("login_claim") or defaults.login_claim,
+        local_login=table.boolean("local_login", defaults.local_login),
+        timeout_s=table.seconds("timeout_s", defaults.timeout_s),
     )

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from cycle.config.settings import Settings, StageSpec
 from cycle.documents import leitfaden_pdf
-from cycle.mail import links
+from cycle.mail import links, password_links
 from cycle.persistence import audit
 from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.text import strip_bidi
@@ -66,6 +66,8 @@ class Draft:
     deferred: Callable[[], Rendered] | None = None
     # Attachments built when stored, chunk by chunk (the prefilled skeleton of a reminder)
     deferred_attachments: Callable[[], tuple[Attachment, ...]] | None = None
+    # Payload keys for the delivery (``password_links.MARK``: whose link to mint)
+    marks: tuple[tuple[str, str], ...] = ()
 
     @property
     def queued(self) -> bool:
@@ -270,7 +272,8 @@ def _message(
     # Every mail that reaches a pairing's contact says how to get into the portal; a personal
     # link only as a placeholder, minted at delivery (SPEC §14, ``cycle.mail.links``).
     first = members[0]
-    footer = ("", "") if first.kind == PORTAL_LINK else links.footer(settings, first.to, first.cc)
+    own_link = first.kind in (PORTAL_LINK, password_links.KIND)
+    footer = ("", "") if own_link else links.footer(settings, first.to, first.cc)
     email = OutgoingEmail(
         sender=settings.mail.sender,
         to=members[0].to,
@@ -289,7 +292,7 @@ def _message(
         "kind": kind,
         "to": ", ".join([*email.to, *email.cc]),
         "subject": email.subject,
-        "payload": links.mark(to_payload(email), settings),
+        "payload": links.mark(to_payload(email), settings) | dict(first.marks),
         "status": "pending",
         "next_attempt_at": min(m.send_at for m in members),
         "created_at": now,

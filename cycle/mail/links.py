@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cycle.config.settings import Settings
+from cycle.mail import password_links
 from cycle.persistence import portal_store
 from notifications.message import OutgoingEmail, split_address
 
@@ -122,6 +123,8 @@ class Minter:
         email: OutgoingEmail,
         now: datetime,
     ) -> OutgoingEmail:
+        if password_links.holds_placeholder(email):  # a new user's set-password link
+            email = password_links.fill(connection, self.settings, outbox_id, payload, email, now)
         if PLACEHOLDER not in email.text and PLACEHOLDER not in (email.html or ""):
             return email
         named, url = payload.get(MARK), None

@@ -213,10 +213,11 @@ class UserRow(SQLModel, table=True):
     name: str
     email: str | None = None
     role: str  # cycle.service.principal.Role
-    password_hash: str
+    password_hash: str  # "" for an account without a password (SSO, or link not yet used)
     active: bool = True
     created_at: datetime
     updated_at: datetime
+    sso_subject: str | None = Field(default=None, unique=True)  # "<issuer> <sub>" after SSO
 
 
 class WebSession(SQLModel, table=True):
@@ -237,6 +238,39 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str
     at: datetime
+
+
+class PasswordToken(SQLModel, table=True):
+    """A one-time link to set a user's password (SPEC §16): only the SHA-256 of the token.
+
+    Minted as its mail is delivered (``outbox_id``: a retried mail revokes its earlier link);
+    valid 24 hours, used once.
+    """
+
+    __tablename__ = "password_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    outbox_id: int | None = Field(default=None, index=True)
+
+
+class SsoAttempt(SQLModel, table=True):
+    """A started single sign-on (SPEC §17), kept server-side until the provider sends the
+    browser back: ``id`` is the SHA-256 of ``state``, ``browser`` the SHA-256 of the cookie that
+    binds it to the browser that started it. Used once; expires after a few minutes."""
+
+    __tablename__ = "sso_attempt"
+    id: str = Field(primary_key=True)
+    browser: str
+    nonce: str
+    verifier: str  # the PKCE code verifier
+    weiter: str
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
 
 
 # --- the Träger portal (SPEC §14) --------------------------------------------------------------

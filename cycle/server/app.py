@@ -27,7 +27,18 @@ from cycle.persistence import evidence
 from cycle.portal import pages as portal_pages
 from cycle.server import health
 from cycle.server.secret import secret_of
-from cycle.web import auskunft, auth, outbox, overview, preview, protocol, reports, stammdaten
+from cycle.web import (
+    auskunft,
+    auth,
+    outbox,
+    overview,
+    preview,
+    protocol,
+    reports,
+    sso,
+    stammdaten,
+    users,
+)
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
 from cycle.web.group import ROUTES as GROUP_ROUTES
 from cycle.web.pages import TEMPLATES as WEB_TEMPLATES
@@ -58,6 +69,8 @@ def routes() -> list[BaseRoute]:
     """The pages of the web application and the portal (the health routes come on top)."""
     return [
         *auth.ROUTES,
+        *sso.ROUTES,
+        *users.ROUTES,
         *overview.ROUTES,
         *CYCLE_ROUTES,
         *GROUP_ROUTES,

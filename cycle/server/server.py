@@ -91,9 +91,10 @@ def serve(app: App, host: str | None, port: int | None, workers: int | None = No
     and the secrets reach the workers as environment variables."""
     import uvicorn
 
-    from cycle.server.secret import secret_of
+    from cycle.server.secret import oidc_secret_of, secret_of
 
     secret_of(app)  # refuse before any worker starts
+    oidc_secret_of(app)
     web = app.settings.web
     host, port = host or web.host, port or web.port
     workers = workers or web.workers

@@ -66,7 +66,11 @@ def expect(outcome: Outcome, kind: type[Kind]) -> Kind:
 
 
 def log_in(cmd: c.LogIn, uow: UnitOfWork, _principal: Principal) -> LoggedIn:
-    """Check the password within the limits (``accounts.authenticate``); open a session."""
+    """Check the password within the limits (``accounts.authenticate``); open a session.
+    With ``[web.oidc] local_login = false`` no password opens a session (SPEC §17)."""
+    oidc = uow.settings.web.oidc
+    if oidc is not None and not oidc.local_login:
+        return LoggedIn()
     found = accounts.authenticate(uow, cmd.login, cmd.password, cmd.address)
     if found is None:
         return LoggedIn()

@@ -27,9 +27,17 @@ from sqlmodel import Session, col, select
 
 from cycle.config.values import is_email
 from cycle.errors import Problem, Refused, UsageError
-from cycle.persistence import audit
+from cycle.persistence import audit, password_store
 from cycle.persistence.tables import LoginAttempt, UserRow, WebSession
-from cycle.service.commands import AddUser, ChangePassword, DisableUser
+from cycle.service import password_links
+from cycle.service.commands import (
+    AddUser,
+    ChangePassword,
+    ChangeRole,
+    DisableUser,
+    EnableUser,
+    SetPasswordByLink,
+)
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import ROLE_LABELS, Principal, Role
 from cycle.service.uow import UnitOfWork
@@ -55,6 +63,7 @@ class User:
     name: str
     role: Role
     email: str | None = None
+    sso: bool = False  # signed in through the city's provider (SPEC §17)
 
     @property
     def principal(self) -> Principal:
@@ -63,7 +72,7 @@ class User:
 
 def _user(row: UserRow) -> User:
     assert row.id is not None
-    return User(row.id, row.login, row.name, Role(row.role), row.email)
+    return User(row.id, row.login, row.name, Role(row.role), row.email, row.sso_subject is not None)
 
 
 def password_problems(password: str) -> list[Problem]:
@@ -88,6 +97,7 @@ def _find(session: Session, login: str) -> UserRow:
 
 
 def add_user(command: AddUser, uow: UnitOfWork, principal: Principal) -> Outcome:
+    """A new account: with a password (the CLI), or with a one-time link to set it by mail."""
     problems: list[Problem] = []
     if not LOGIN.match(command.login):
         problems.append(
@@ -109,7 +119,16 @@ def add_user(command: AddUser, uow: UnitOfWork, principal: Principal) -> Outcome
         problems.append(
             Problem("email", "ungueltig", f"„{command.email}“ ist keine gültige E-Mail-Adresse.")
         )
-    problems += password_problems(command.password)
+    if command.password is not None:
+        problems += password_problems(command.password)
+    elif not command.email:
+        problems.append(
+            Problem(
+                "email",
+                "fehlt",
+                "Die E-Mail-Adresse fehlt: an sie geht der Link zum Festlegen des Passworts.",
+            )
+        )
     if problems:
         raise UsageError(*problems)
     session = uow.session
@@ -120,15 +139,18 @@ def add_user(command: AddUser, uow: UnitOfWork, principal: Principal) -> Outcome
         name=command.name.strip(),
         email=command.email or None,
         role=command.role,
-        password_hash=_hasher.hash(command.password),
+        password_hash=_hasher.hash(command.password) if command.password is not None else "",
         created_at=uow.now,
         updated_at=uow.now,
     )
     session.add(row)
+    session.flush()
     details = {"login": row.login, "name": row.name, "rolle": row.role, "email": row.email}
     audit.record(
         session, uow.now, principal.actor, audit.Change("benutzer_angelegt", payload=details)
     )
+    if command.password is None:
+        password_links.enqueue(uow, row, principal.actor)
     return Outcome(cycle_changes=(CycleChange("benutzer_angelegt", None, None, details),))
 
 
@@ -139,7 +161,7 @@ def change_password(command: ChangePassword, uow: UnitOfWork, principal: Princip
     row = _find(uow.session, command.login)
     row.password_hash, row.updated_at = _hasher.hash(command.password), uow.now
     uow.session.add(row)
-    uow.session.execute(delete(WebSession).where(col(WebSession.user_id) == row.id))
+    end_sessions(uow.session, row)
     details = {"login": row.login}
     audit.record(
         uow.session,
@@ -150,13 +172,37 @@ def change_password(command: ChangePassword, uow: UnitOfWork, principal: Princip
     return Outcome(cycle_changes=(CycleChange("passwort_geaendert", None, None, details),))
 
 
+def set_password_by_link(cmd: SetPasswordByLink, uow: UnitOfWork, _principal: Principal) -> Outcome:
+    """The page of a set-password link: the link is used once and ends the user's sessions."""
+    found = password_store.valid(uow.session, cmd.token, uow.now)
+    if found is None:
+        raise Refused(Problem(None, "link_ungueltig", password_links.NEUTRAL))
+    problems = password_problems(cmd.password)
+    if problems:
+        raise UsageError(*problems)
+    token, row = found
+    password_store.use(uow.session, token, uow.now)
+    row.password_hash, row.updated_at = _hasher.hash(cmd.password), uow.now
+    uow.session.add(row)
+    end_sessions(uow.session, row)
+    details = {"login": row.login}
+    audit.record(
+        uow.session,
+        uow.now,
+        f"{row.login} via Link",
+        audit.Change("benutzer_passwort_festgelegt", payload=details),
+    )
+    return Outcome(cycle_changes=(CycleChange("passwort_festgelegt", None, None, details),))
+
+
 def disable_user(command: DisableUser, uow: UnitOfWork, principal: Principal) -> Outcome:
     row = _find(uow.session, command.login)
     if not row.active:
         raise Refused(Problem("login", "gesperrt", f"Benutzer „{row.login}“ ist bereits gesperrt."))
+    _keep_a_coordinator(uow.session, row)
     row.active, row.updated_at = False, uow.now
     uow.session.add(row)
-    uow.session.execute(delete(WebSession).where(col(WebSession.user_id) == row.id))
+    end_sessions(uow.session, row)
     details = {"login": row.login}
     audit.record(
         uow.session,
@@ -167,6 +213,99 @@ def disable_user(command: DisableUser, uow: UnitOfWork, principal: Principal) ->
     return Outcome(cycle_changes=(CycleChange("benutzer_gesperrt", None, None, details),))
 
 
+def enable_user(command: EnableUser, uow: UnitOfWork, principal: Principal) -> Outcome:
+    row = _find(uow.session, command.login)
+    if row.active:
+        raise Refused(Problem("login", "aktiv", f"Benutzer „{row.login}“ ist nicht gesperrt."))
+    row.active, row.updated_at = True, uow.now
+    uow.session.add(row)
+    details = {"login": row.login}
+    audit.record(
+        uow.session,
+        uow.now,
+        principal.actor,
+        audit.Change("benutzer_entsperrt", before="gesperrt", after="aktiv", payload=details),
+    )
+    return Outcome(cycle_changes=(CycleChange("benutzer_entsperrt", None, None, details),))
+
+
+def change_role(command: ChangeRole, uow: UnitOfWork, principal: Principal) -> Outcome:
+    """A new role; one that takes rights away ends the user's open sessions at once."""
+    if command.role not in {r.value for r in STAFF_ROLES}:
+        allowed = ", ".join(r.value for r in STAFF_ROLES)
+        raise UsageError(
+            Problem("role", "ungueltig", f"Unbekannte Rolle „{command.role}“ (erlaubt: {allowed}).")
+        )
+    row = _find(uow.session, command.login)
+    if row.role == command.role:
+        raise Refused(
+            Problem("role", "unveraendert", f"„{row.login}“ hat die Rolle schon; nichts geändert.")
+        )
+    if command.role != Role.KOORDINIERUNGSSTELLE:
+        _keep_a_coordinator(uow.session, row)
+    set_role(uow, row, command.role, principal.actor)
+    details = {"login": row.login, "rolle": command.role}
+    return Outcome(cycle_changes=(CycleChange("rolle_geaendert", None, None, details),))
+
+
+def set_role(uow: UnitOfWork, row: UserRow, role: str, actor: str) -> None:
+    """Store ``role`` (audited); lowering it ends the user's sessions in this transaction."""
+    before = row.role
+    row.role, row.updated_at = role, uow.now
+    uow.session.add(row)
+    if lowered(before, role):
+        end_sessions(uow.session, row)
+    audit.record(
+        uow.session,
+        uow.now,
+        actor,
+        audit.Change(
+            "benutzer_rolle_geaendert", before=before, after=role, payload={"login": row.login}
+        ),
+    )
+
+
+RANK = {
+    Role.KOORDINIERUNGSSTELLE: 4,
+    Role.STABSSTELLENLEITUNG: 3,
+    Role.ABLAGE: 2,
+    Role.LESEND: 1,
+}
+
+
+def lowered(before: str, after: str) -> bool:
+    """Whether ``after`` may do less than ``before``: any change except to the
+    Koordinierungsstelle (Stabsstellenleitung and Ablage each have a right the other lacks)."""
+    return before != after and after != Role.KOORDINIERUNGSSTELLE
+
+
+def end_sessions(session: Session, row: UserRow) -> None:
+    session.execute(delete(WebSession).where(col(WebSession.user_id) == row.id))
+
+
+def _keep_a_coordinator(session: Session, row: UserRow) -> None:
+    """Refuse to disable or demote the last active account of the Koordinierungsstelle."""
+    if row.role != Role.KOORDINIERUNGSSTELLE or not row.active:
+        return
+    others = session.exec(
+        select(func.count())
+        .select_from(UserRow)
+        .where(col(UserRow.role) == Role.KOORDINIERUNGSSTELLE.value)
+        .where(col(UserRow.active))
+        .where(col(UserRow.id) != row.id)
+    ).one()
+    if int(others) == 0:
+        raise Refused(
+            Problem(
+                "login",
+                "letzte_koordinierungsstelle",
+                f"„{row.login}“ ist das letzte aktive Konto der Koordinierungsstelle: Es kann "
+                "weder gesperrt noch herabgestuft werden. Bitte zuerst ein weiteres Konto der "
+                "Koordinierungsstelle anlegen.",
+            )
+        )
+
+
 @dataclass(frozen=True)
 class Listed:
     login: str
@@ -174,6 +313,7 @@ class Listed:
     role: str
     email: str | None
     active: bool
+    sso: bool = False
 
     @property
     def role_label(self) -> str:
@@ -182,7 +322,9 @@ class Listed:
 
 def list_users(session: Session) -> list[Listed]:
     rows = session.exec(select(UserRow).order_by(col(UserRow.login)))
-    return [Listed(r.login, r.name, r.role, r.email, r.active) for r in rows]
+    return [
+        Listed(r.login, r.name, r.role, r.email, r.active, r.sso_subject is not None) for r in rows
+    ]
 
 
 # --- logins and sessions --------------------------------------------------------------------

@@ -201,22 +201,80 @@ SIGN_OFF: dict[str, type[Accept | Check | Acknowledge | File]] = {
 
 @dataclass(frozen=True)
 class AddUser:
+    """A new account; without ``password`` it gets a one-time link by mail (to ``email``)."""
+
     login: str
     role: str
     name: str
-    password: str
+    password: str | None = field(repr=False)
     email: str | None = None
 
 
 @dataclass(frozen=True)
 class ChangePassword:
     login: str
-    password: str
+    password: str = field(repr=False)
 
 
 @dataclass(frozen=True)
 class DisableUser:
     login: str
+
+
+@dataclass(frozen=True)
+class EnableUser:
+    login: str
+
+
+@dataclass(frozen=True)
+class ChangeRole:
+    login: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SetPasswordByLink:
+    """A new user sets their password with the one-time link of their mail."""
+
+    token: str = field(repr=False)
+    password: str = field(repr=False)
+
+
+# --- single sign-on for staff (SPEC §17) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BeginSso:
+    """Keep a started sign-on server-side: ``state``, the browser's cookie, nonce, PKCE."""
+
+    state: str = field(repr=False)
+    browser: str = field(repr=False)
+    nonce: str = field(repr=False)
+    verifier: str = field(repr=False)
+    weiter: str = "/"
+
+
+@dataclass(frozen=True)
+class TakeSso:
+    """The provider sent the browser back with ``state``: take its sign-on (once)."""
+
+    state: str = field(repr=False)
+    browser: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SsoLogIn:
+    """The verified claims of an ID token (JSON): create or update the account, open a session."""
+
+    claims: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RefuseSso:
+    """A sign-on that failed before any account was looked at (token, provider): audited."""
+
+    reason: str
+    detail: str = ""
 
 
 # --- getting in and out (SPEC §13, §14) ---------------------------------------------------------

@@ -464,6 +464,20 @@ EVENTS: tuple[Event, ...] = (
         "Passwörter ändern",
     ),
     Event("user-disable", c.DisableUser, "accounts:disable_user", _K, "Benutzer sperren"),
+    Event("user-enable", c.EnableUser, "accounts:enable_user", _K, "Benutzer entsperren"),
+    Event("user-role", c.ChangeRole, "accounts:change_role", _K, "Rollen ändern"),
+    Event(
+        "password-link",
+        c.SetPasswordByLink,
+        "accounts:set_password_by_link",
+        _ANONYM,
+        "Passwörter mit einem Link festlegen",
+    ),
+    # Single sign-on (SPEC §17): the provider's answers arrive before anyone is logged in.
+    Event("sso-begin", c.BeginSso, "sso:begin", _ANONYM, "Anmeldungen über SSO beginnen"),
+    Event("sso-take", c.TakeSso, "sso:take", _ANONYM, "Anmeldungen über SSO fortsetzen"),
+    Event("sso-login", c.SsoLogIn, "sso:log_in", _ANONYM, "Anmeldungen über SSO abschließen"),
+    Event("sso-refuse", c.RefuseSso, "sso:refuse", _ANONYM, "Anmeldungen über SSO ablehnen"),
 )
 
 BY_NAME: dict[str, Event] = {e.name: e for e in EVENTS}

@@ -23,7 +23,7 @@ from cycle.errors import Forbidden
 from cycle.service import permissions
 from cycle.service.accounts import User
 from cycle.service.outcomes import Outcome
-from cycle.service.principal import ROLE_LABELS
+from cycle.service.principal import ROLE_LABELS, Role
 from cycle.webbase import params  # noqa: F401 - registers the path convertors jahr, nummer
 from cycle.webbase.body import BodyRefused, form_of
 from cycle.webbase.pages import web
@@ -37,7 +37,9 @@ NAV = (
     ("/protokoll", "Protokoll"),
     ("/berichte", "Berichte"),
     ("/stammdaten", "Stammdaten"),
+    ("/benutzer", "Benutzer"),  # shown to the Koordinierungsstelle only (ONLY_COORDINATION)
 )
+ONLY_COORDINATION = ("/benutzer",)
 
 
 def user(request: Request) -> User:
@@ -59,7 +61,12 @@ def render(
     html = env.get_template(template).render(
         {
             "request": request,
-            "nav": NAV,
+            "nav": [
+                (href, label)
+                for href, label in NAV
+                if href not in ONLY_COORDINATION
+                or (who is not None and who.role is Role.KOORDINIERUNGSSTELLE)
+            ],
             "path": request.url.path,
             "user": who,
             "role_label": ROLE_LABELS[who.role] if who else "",

@@ -27,8 +27,9 @@ from cycle.webbase.security import (
     Send,
 )
 
-# The portal checks its own sessions; health and metrics show no data (cycle/server/health.py).
-PUBLIC = ("/anmelden", "/static/", "/portal/", "/healthz", "/readyz", "/metrics")
+# The portal checks its own sessions; health and metrics show no data (cycle/server/health.py);
+# a set-password link is its own credential.
+PUBLIC = ("/anmelden", "/static/", "/portal/", "/healthz", "/readyz", "/metrics", "/passwort/")
 LEGAL = frozenset({"/datenschutz", "/impressum", "/barrierefreiheit"})  # SPEC §18, public
 
 

@@ -38,6 +38,12 @@ ACTION_LABELS = {
     "benutzer_angelegt": "Benutzer angelegt",
     "benutzer_gesperrt": "Benutzer gesperrt",
     "benutzer_passwort_geaendert": "Passwort geändert",
+    "benutzer_passwort_festgelegt": "Passwort mit Link festgelegt",
+    "benutzer_entsperrt": "Benutzer entsperrt",
+    "benutzer_geaendert": "Benutzer geändert",
+    "benutzer_rolle_geaendert": "Rolle geändert",
+    "sso_anmeldung": "Anmeldung über SSO",
+    "sso_abgelehnt": "Anmeldung über SSO abgelehnt",
     "passwort_geaendert": "Passwort geändert",
 }
 KIND_LABELS = {
@@ -51,6 +57,7 @@ KIND_LABELS = {
     "wochenuebersicht": "Wochenübersicht",
     "zustellfehler": "Zustellfehler",
     "sammelnachricht": "Sammelnachricht",
+    "passwort-link": "Link zum Passwort",
 }
 
 

@@ -130,7 +130,7 @@ def test_the_migrations_create_exactly_the_tables_of_the_models(zyklus: Run, wor
             diff = compare_metadata(context, SQLModel.metadata)
     finally:
         app.close()
-    ours = {"users", "web_session", "login_attempt"}
+    ours = {"users", "web_session", "login_attempt", "password_token", "sso_attempt"}
     assert [d for d in diff if any(name in repr(d) for name in ours)] == []
 
 
