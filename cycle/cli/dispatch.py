@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from cycle.bootstrap import App, bootstrap, collector_paused
 from cycle.errors import UsageError
@@ -56,14 +58,44 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def ensure_schema(app: App) -> None:
+DEMO_CONFIG = Path("var/demo/config.toml")  # where `make demo` leaves its configuration
+
+
+def ensure_schema(app: App, config: str | None = None, command: str = "status") -> None:
+    """Refuse (exit 2) before touching a database that is not there or not current.
+
+    A SQLite file that does not exist is not created by asking about it: ``zyklus status`` in
+    the repository after ``make demo`` used to leave an empty ``var/zyklus.db`` behind. When the
+    demo's configuration is next to the working directory, the message names it.
+    """
     from cycle.persistence import db
 
-    if not db.schema_is_current(app.engine):
-        raise UsageError(
-            "Die Datenbank ist nicht eingerichtet oder veraltet: "
-            "bitte zuerst „zyklus init“ ausführen."
+    database = app.engine.url.database
+    missing = (
+        app.engine.url.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not Path(database).exists()
+    )
+    if not missing and db.schema_is_current(app.engine):
+        return
+    lines = [
+        f"Die Datenbank {database} gibt es noch nicht: bitte zuerst „zyklus init“ ausführen."
+        if missing
+        else "Die Datenbank ist nicht eingerichtet oder veraltet: "
+        "bitte zuerst „zyklus init“ ausführen."
+    ]
+    if DEMO_CONFIG.is_file() and _config_used(config) != DEMO_CONFIG.resolve():
+        lines.append(
+            "Die Daten von „make demo“ liegen in var/demo: "
+            f"zyklus --config {DEMO_CONFIG} {command} …"
         )
+    raise UsageError(*lines)
+
+
+def _config_used(option: str | None) -> Path:
+    from cycle.bootstrap import config_path
+
+    return config_path(option, os.environ).resolve()
 
 
 def cmd_status(app: App, args: argparse.Namespace) -> int:
@@ -246,7 +278,7 @@ def dispatch(args: argparse.Namespace) -> int:
     app = bootstrap(args.config, args.now)
     try:
         if args.command not in ("init", "simulate", "restore"):
-            ensure_schema(app)
+            ensure_schema(app, args.config, args.command)
             app.refresh_master_data()  # the database's master data (SPEC §16)
         return _command(args.command)(app, args)
     finally:
