@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from cycle import german
 from cycle.bootstrap import App, bootstrap, collector_paused
 from cycle.errors import UsageError
 from cycle.service.principal import Principal
@@ -132,7 +133,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
         table = Sheet(status_view.CSV_HEADERS, body, f"status-{year}")
         return sheet(table, args.format, args.output)
     else:
-        print(f"Qualitätszyklus {year} · Stand {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr")
+        print(f"Qualitätszyklus {year} · Stand {german.zeit(now, tz)}")
         if not rows:
             print(
                 f"Keine Zyklen {year} für diese Auswahl. (Die Zyklen eines Jahres entstehen "
@@ -171,7 +172,7 @@ def cmd_tick(app: App, args: argparse.Namespace) -> int:
         return 0
     tz = app.calendar.timezone
     print(
-        f"Durchlauf {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr: "
+        f"Durchlauf {german.zeit(now, tz)}: "
         f"{_count(report.opened, 'Zyklus', 'Zyklen')} eröffnet, "
         f"{_count(report.enqueued, 'Nachricht', 'Nachrichten')} eingereiht, "
         f"{report.skipped} übersprungen; zugestellt {report.sent}, "

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cycle import german
 from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.persistence.uow import reading
 from cycle.views.context import ViewContext
@@ -68,7 +69,7 @@ def listing(ctx: ViewContext, status: str | None, fmt: str) -> str | Sheet:
     def when(row: OutboxMessage) -> str:
         if row.status not in ("pending", "ungewiss"):
             return ""
-        return f"{row.next_attempt_at.astimezone(tz):%d.%m.%Y %H:%M}"
+        return german.zeit_kurz(row.next_attempt_at, tz)
 
     shown = table(
         HEADERS,
