@@ -118,7 +118,7 @@ def listing(ctx: ViewContext, pairing: str | None, year: int | None, fmt: str) -
     if fmt in ("csv", "xlsx"):
         stem = "-".join(str(x) for x in ("protokoll", pairing, year) if x)
         return Sheet(EXPORT_HEADERS, export_rows(entries, ctx.tz, stage_names(ctx)), stem)
-    tz = ctx.tz
+    tz, names = ctx.tz, stage_names(ctx)
     shown = table(
         ["Nr.", "Zeit", "Wer", "Aktion", "Partnerschaft", "Jahr", "Stufe", "vorher → nachher"],
         [
@@ -129,8 +129,10 @@ def listing(ctx: ViewContext, pairing: str | None, year: int | None, fmt: str) -
                 action_label(e.action),
                 e.pairing_id or "",
                 e.year or "",
-                e.stage_id or "",
-                f"{e.before or ''} → {e.after or ''}" if e.before or e.after else "",
+                names.get(e.stage_id, e.stage_id) if e.stage_id else "",
+                f"{status_label(e.before)} → {status_label(e.after)}"
+                if e.before or e.after
+                else "",
             ]
             for e in entries
         ],

@@ -47,6 +47,18 @@ def archive(ctx: ViewContext, pairing: str, year: int) -> tuple[bytes, int]:
     return zip_bytes(files, ctx.now.astimezone(ctx.tz)), len(files)
 
 
+def abschluss_pdf(ctx: ViewContext, pairing: str, year: int) -> bytes:
+    """The Abschlussnachweis alone, as in the dossier (the Berichte page offers it)."""
+    known_pairing(ctx.settings, pairing)
+    record, entries, chain = completion_record(ctx, pairing, year)
+    from cycle.persistence.uow import reading
+
+    with reading(ctx.engine) as session:
+        rows = stage_rows(session, pairing, year)
+    evidence = _evidence(ctx.var_dir, rows, entries)
+    return _abschluss_pdf(ctx, pairing, year, record, evidence, chain.ok)
+
+
 def build(ctx: ViewContext, pairing: str, year: int) -> dict[str, bytes]:
     """The dossier as ``{path in the ZIP: bytes}``, the manifest last."""
     known_pairing(ctx.settings, pairing)
