@@ -299,6 +299,18 @@ def test_no_stored_id_is_visible_on_a_page_or_in_an_export(year):
     assert "rechnerisch geprüft" in seen["/protokoll"]
 
 
+def test_numbers_have_the_decimal_comma(year):
+    _, seen = year
+    points = {
+        where: re.findall(r"(?<![\d.])0\.\d+(?![\d.])", text)
+        for where, text in seen.items()
+        if where != "server stderr"
+    }
+    assert {where: found for where, found in points.items() if found} == {}
+    vn_page = seen["/zyklus/kaltenmoor/2026/verwendungsnachweis"]
+    assert "0,75" in vn_page and "0,375" in vn_page
+
+
 def test_the_joint_fachtag_from_the_web_form_counts_14_participants_once(year):
     _, seen = year
     report = seen["buendelung nach dem Fachtag"]
