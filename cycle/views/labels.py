@@ -106,7 +106,7 @@ OUTBOX_LABELS: dict[str, str] = {
     "sent": "gesendet",
     "failed": "fehlgeschlagen",
     "skipped": "übersprungen",
-    "ungewiss": "Zustellung ungewiss",
+    "ungewiss": "ungewiss",
 }
 
 # Keys of an audit entry's data, in the order they are shown.
