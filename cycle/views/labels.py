@@ -73,14 +73,8 @@ ACTION_LABELS: dict[str, str] = {
     "termine_vorgeschlagen": "Termine vorgeschlagen",
     "portal_link_angefordert": "Portal: Link angefordert",
     "portal_vn_entwurf": "Portal: Entwurf des Verwendungsnachweises gespeichert",
-    "benutzer_entsperrt": "Benutzer entsperrt",
-    "benutzer_geaendert": "Benutzer geändert",
     "stammdaten_importiert": "Stammdaten übernommen",
     "zyklus_geoeffnet": "Zyklus eröffnet",
-    "benutzer_passwort_festgelegt": "Passwort mit Link festgelegt",
-    "benutzer_rolle_geaendert": "Rolle geändert",
-    "sso_anmeldung": "Anmeldung über SSO",
-    "sso_abgelehnt": "Anmeldung über SSO abgelehnt",
 }
 
 # Mail kinds (outbox, Vorschau, Zyklus page).
