@@ -189,7 +189,7 @@ def test_a_verwendungsnachweis_breaking_three_rules_is_refused_naming_each_field
         "Fehler: verwaltungskosten: 10.640,00 € übersteigen 13 % der Personalkosten "
         "(höchstens 9.880,00 €)",
         "Fehler: angebote: die Aufteilung ergibt 5.000,00 €, angegeben sind 5.620,00 € "
-        "(gemeinwesenarbeit)",
+        "(Gemeinwesenarbeit)",
         "Fehler: erlaeuterung: die Differenz von -760,00 € muss erläutert werden",
     ]
     assert _stage(zyklus, "verwendungsnachweis", SUBMIT_VN)["status"] == "offen"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
+from cycle import german
 from cycle.bootstrap import App, bootstrap, collector_paused
 from cycle.errors import UsageError
 from cycle.service.principal import Principal
@@ -56,14 +59,44 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def ensure_schema(app: App) -> None:
+DEMO_CONFIG = Path("var/demo/config.toml")  # where `make demo` leaves its configuration
+
+
+def ensure_schema(app: App, config: str | None = None, command: str = "status") -> None:
+    """Refuse (exit 2) before touching a database that is not there or not current.
+
+    A SQLite file that does not exist is not created by asking about it: ``zyklus status`` in
+    the repository after ``make demo`` used to leave an empty ``var/zyklus.db`` behind. When the
+    demo's configuration is next to the working directory, the message names it.
+    """
     from cycle.persistence import db
 
-    if not db.schema_is_current(app.engine):
-        raise UsageError(
-            "Die Datenbank ist nicht eingerichtet oder veraltet: "
-            "bitte zuerst „zyklus init“ ausführen."
+    database = app.engine.url.database
+    missing = (
+        app.engine.url.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not Path(database).exists()
+    )
+    if not missing and db.schema_is_current(app.engine):
+        return
+    lines = [
+        f"Die Datenbank {database} gibt es noch nicht: bitte zuerst „zyklus init“ ausführen."
+        if missing
+        else "Die Datenbank ist nicht eingerichtet oder veraltet: "
+        "bitte zuerst „zyklus init“ ausführen."
+    ]
+    if DEMO_CONFIG.is_file() and _config_used(config) != DEMO_CONFIG.resolve():
+        lines.append(
+            "Die Daten von „make demo“ liegen in var/demo: "
+            f"zyklus --config {DEMO_CONFIG} {command} …"
         )
+    raise UsageError(*lines)
+
+
+def _config_used(option: str | None) -> Path:
+    from cycle.bootstrap import config_path
+
+    return config_path(option, os.environ).resolve()
 
 
 def cmd_status(app: App, args: argparse.Namespace) -> int:
@@ -100,7 +133,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
         table = Sheet(status_view.CSV_HEADERS, body, f"status-{year}")
         return sheet(table, args.format, args.output)
     else:
-        print(f"Qualitätszyklus {year} · Stand {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr")
+        print(f"Qualitätszyklus {year} · Stand {german.zeit(now, tz)}")
         if not rows:
             print(
                 f"Keine Zyklen {year} für diese Auswahl. (Die Zyklen eines Jahres entstehen "
@@ -139,7 +172,7 @@ def cmd_tick(app: App, args: argparse.Namespace) -> int:
         return 0
     tz = app.calendar.timezone
     print(
-        f"Durchlauf {now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr: "
+        f"Durchlauf {german.zeit(now, tz)}: "
         f"{_count(report.opened, 'Zyklus', 'Zyklen')} eröffnet, "
         f"{_count(report.enqueued, 'Nachricht', 'Nachrichten')} eingereiht, "
         f"{report.skipped} übersprungen; zugestellt {report.sent}, "
@@ -246,7 +279,7 @@ def dispatch(args: argparse.Namespace) -> int:
     app = bootstrap(args.config, args.now)
     try:
         if args.command not in ("init", "simulate", "restore"):
-            ensure_schema(app)
+            ensure_schema(app, args.config, args.command)
             app.refresh_master_data()  # the database's master data (SPEC §16)
         return _command(args.command)(app, args)
     finally:

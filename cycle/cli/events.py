@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cycle import german
 from cycle.bootstrap import App
 from cycle.cli import event_parsers
 from cycle.cli.event_parsers import flags
@@ -62,9 +63,8 @@ def change_line(change: StageChange, detail: str = "") -> str:
 
 def _detail(app: App, command: Any, change: StageChange) -> str:
     if isinstance(command, c.Schedule):
-        when = command.at.astimezone(app.calendar.timezone)
         place = f", {command.location}" if command.location else ""
-        return f" am {when:%d.%m.%Y, %H:%M} Uhr{place}"
+        return f" am {german.zeit(command.at, app.calendar.timezone)}{place}"
     if isinstance(command, c.Complete | c.Submit) and change.day is not None:
         return f" am {change.day:%d.%m.%Y}"
     if isinstance(command, c.Extend):

@@ -41,10 +41,12 @@ from cycle.documents.report_reader import (
 )
 
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s*(.*)$")
-_PLACEHOLDER = re.compile(r"^\[.*\]$")
+_BRACKETED = re.compile(r"\[[^\]]*\]")  # "[bitte ergänzen]", "[Stufe 1–7]": placeholders
+_FILLER = " \t.:;,…–—-*_|>"  # what is left of a line once its placeholders are gone
+_RULE = re.compile(r"[-+=|: ]+")  # a table rule written as text (grid tables)
 _LABELS = {plain(x).casefold() for x in (*PROFIL, *VORBELEGT, *GEGENSTAND, *INPUT_ZEILEN)}
 _TEMPLATE_TEXT = {
-    plain(x).casefold()
+    plain(x).casefold().strip(_FILLER)
     for x in (
         ABGLEICH,
         "Termine im Berichtsjahr (aus der Zyklusplanung):",
@@ -132,7 +134,18 @@ def _is_content(element: Element) -> bool:
 
 
 def _meaningful(text: str) -> bool:
-    value = plain(text)
-    if not value or _PLACEHOLDER.match(value) or value in ("…", "...", "-", "–"):
+    """Own words of the Träger: what is left after the skeleton's placeholders, labels and
+    guiding questions are taken away. Editors and converters write the skeleton back in other
+    shapes — ``\\[bitte ergänzen\\]`` escaped, a table row as ``Stadtteilhaus: [bitte
+    ergänzen]``, a guiding question without its italics or quote marker, grid-table rules —
+    and none of these is content."""
+    value = plain(text.replace("\\", ""))
+    value = _BRACKETED.sub(" ", value)
+    words = " ".join(value.split()).strip(_FILLER)
+    if not words or _RULE.fullmatch(words):
         return False
-    return value.casefold() not in _TEMPLATE_TEXT
+    folded = plain(words).casefold().strip(_FILLER)
+    if folded in _TEMPLATE_TEXT or folded in _LABELS:
+        return False
+    label, colon, rest = words.partition(":")
+    return not (colon and plain(label).casefold() in _LABELS and not rest.strip(_FILLER))

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from cycle import german
+
 CENT = Decimal("0.01")
 
 
@@ -46,7 +48,7 @@ def percent(share: Decimal) -> str:
 
 def datum(day: date) -> str:
     """German date format: 31.03.2026."""
-    return day.strftime("%d.%m.%Y")
+    return german.datum(day)
 
 
 def zahl(value: Decimal, places: int = 1) -> str:

@@ -1,4 +1,4 @@
-"""Blocks to an A4 PDF (fpdf2, core fonts in Windows-1252: umlauts, ß, €, „“ and – print).
+"""Blocks to an A4 PDF (fpdf2) in one embedded Unicode font (``cycle.documents.pdf_fonts``).
 
 Layout rules a clerk expects of a printed form:
 
@@ -15,7 +15,6 @@ Layout rules a clerk expects of a printed form:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from cycle.documents import pdf_fonts
 from cycle.documents.blocks import (
     Block,
     Bullets,
@@ -35,40 +35,24 @@ from cycle.documents.blocks import (
 )
 from cycle.text import clean
 
-FONT = "Helvetica"
+FONT = pdf_fonts.FAMILY
 MARGIN = 20.0
 _HEADING = {1: (13.5, 6.5), 2: (11.0, 5.5), 3: (10.5, 5.5)}
 _PADDING = 1.5  # mm left and right of a table cell's text
 _TABLE_FONT = 9.0
 SHORT_TABLE = 13  # the 12 Angebote and their sum
 _NUMBERED = re.compile(r"\d+(\.\d+)*[.)]? ")  # "1. …", "2.1 …": a numbered item, no bullet
-_FALLBACK = str.maketrans({"−": "-", "\u00a0": " ", "\u202f": " ", "ẞ": "SS", "Ł": "L", "ł": "l"})
 
 
 def pdf_text(text: str) -> str:
-    """What the core fonts can print: Windows-1252 stays, ``ş`` becomes ``s``, else ``?``."""
-    return "".join(_printable(c) for c in text.translate(_FALLBACK))
-
-
-def _printable(char: str) -> str:
-    if _cp1252(char):
-        return char
-    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-    return base if base and all(_cp1252(c) for c in base) else "?"
-
-
-def _cp1252(char: str) -> bool:
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
+    """What the document font can print: every character it has a glyph for, else a fallback."""
+    return pdf_fonts.printable(text)
 
 
 class _Document(FPDF):
     def __init__(self, footer: str) -> None:
         super().__init__(format="A4")
-        self.core_fonts_encoding = "windows-1252"
+        pdf_fonts.add_fonts(self)
         self._footer = footer
 
     def footer(self) -> None:

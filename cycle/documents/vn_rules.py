@@ -96,7 +96,7 @@ def _split(vn: Verwendungsnachweis, rules: VerwendungsnachweisRules) -> list[Pro
         problems.append(Problem("angebote", message))
     elif total != vn.gemeinwesenarbeit:
         text = _sum_text("die Aufteilung ergibt", total, vn.gemeinwesenarbeit)
-        problems.append(Problem("angebote", f"{text} (gemeinwesenarbeit)"))
+        problems.append(Problem("angebote", f"{text} (Gemeinwesenarbeit)"))
     return problems
 
 

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from cycle import german
 from cycle.errors import Forbidden
 from cycle.persistence import portal_store
 from cycle.persistence.portal_store import Access
@@ -73,7 +74,7 @@ def render(
                 "contact": access,
                 "csrf_token": w.secret.csrf_token(csrf_cookie(request)),
                 "flash": flash,
-                "zeit": lambda v: f"{v.astimezone(tz):%d.%m.%Y, %H:%M} Uhr" if v else "",
+                "zeit": lambda v: german.zeit(v, tz),
                 "errors": {},
                 "values": {},
                 **context,

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 
+from cycle import german
 from cycle.bootstrap import App
 from cycle.clock import stopwatch
 from cycle.logs import to_stderr
@@ -32,7 +33,7 @@ STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 
 
 def _stamp(app: App) -> str:
-    return f"{app.now().astimezone(app.calendar.timezone):%d.%m.%Y %H:%M}"
+    return german.zeit_kurz(app.now(), app.calendar.timezone)
 
 
 def heartbeat(app: App, tick_seconds: float | None = None) -> None:

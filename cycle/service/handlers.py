@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from cycle import german
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import evidence
 from cycle.persistence.target import Target
@@ -41,7 +42,7 @@ def schedule(cmd: c.Schedule, uow: UnitOfWork, principal: Principal) -> Outcome:
             Problem(
                 "at",
                 "in_der_vergangenheit",
-                f"{cmd.at.astimezone(uow.calendar.timezone):%d.%m.%Y, %H:%M} Uhr liegt in der "
+                f"{german.zeit(cmd.at, uow.calendar.timezone)} liegt in der "
                 "Vergangenheit: ein Termin, der stattgefunden hat, wird als durchgeführt erfasst.",
             )
         )

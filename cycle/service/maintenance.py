@@ -26,13 +26,7 @@ from cycle.service.context import ServiceContext
 from cycle.service.outcomes import CycleChange, Outcome
 from cycle.service.principal import Principal
 from cycle.service.uow import DeliveryDue, UnitOfWork
-
-OUTBOX_STATUS_LABELS = {
-    "pending": "ausstehend",
-    "ungewiss": "ungewiss",
-    "sent": "gesendet",
-    "failed": "fehlgeschlagen",
-}
+from cycle.views.labels import outbox_label
 
 
 def upgrade_schema(context: ServiceContext) -> None:
@@ -124,7 +118,7 @@ def retry_outbox(cmd: c.RetryOutbox, uow: UnitOfWork, principal: Principal) -> O
                     None,
                     "nicht_fehlgeschlagen",
                     f"Nachricht {cmd.message_id} ist nicht fehlgeschlagen "
-                    f"(Status: {OUTBOX_STATUS_LABELS.get(row.status, row.status)}); "
+                    f"(Status: {outbox_label(row.status)}); "
                     "erneut eingereiht werden nur fehlgeschlagene und ungewisse Nachrichten.",
                 )
             )

@@ -6,12 +6,14 @@ The functions return text, cells or a result; ``cycle.cli.listings`` prints them
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
 from sqlmodel import col, select
 
+from cycle import german
 from cycle.config.settings import Settings
 from cycle.errors import Problem, Refused, UsageError
 from cycle.persistence import audit, audit_check, personal
@@ -21,7 +23,7 @@ from cycle.persistence.uow import reading
 from cycle.views.context import ViewContext
 from cycle.views.exports import Cell, Sheet, local
 from cycle.views.formats import table, to_json
-from cycle.views.labels import action_label
+from cycle.views.labels import action_label, payload_text, stage_names, status_label
 from cycle.views.wording import anzahl
 from workflows.cycle_state import cycle_state
 from workflows.stages import EVENT_LABELS, STATUS_LABELS, is_done
@@ -72,20 +74,25 @@ EXPORT_HEADERS = [
 ]
 
 
-def export_rows(entries: list[AuditEntry], tz: tzinfo) -> list[list[Cell]]:
-    """The entries typed for CSV/XLSX: local times, German labels beside the raw action."""
+def export_rows(
+    entries: list[AuditEntry], tz: tzinfo, stages: Mapping[str, str] | None = None
+) -> list[list[Cell]]:
+    """The entries typed for CSV/XLSX, as a German reader reads them: local times, the action,
+    stage and statuses by their labels, the data as text (``Termin: 15.06.2027 10:00``). The
+    stored ids and the raw data are in the JSON listing, which the hash chain covers."""
+    names = stages or {}
     return [
         [
             e.id,
             local(e.at, tz),
             e.actor,
-            e.action,
+            action_label(e.action),
             e.pairing_id,
             e.year,
-            e.stage_id,
-            e.before,
-            e.after,
-            e.payload,
+            names.get(e.stage_id, e.stage_id) if e.stage_id else None,
+            status_label(e.before) if e.before else None,
+            status_label(e.after) if e.after else None,
+            payload_text(e.payload, tz),
             e.hash,
         ]
         for e in entries
@@ -110,20 +117,22 @@ def listing(ctx: ViewContext, pairing: str | None, year: int | None, fmt: str) -
         )
     if fmt in ("csv", "xlsx"):
         stem = "-".join(str(x) for x in ("protokoll", pairing, year) if x)
-        return Sheet(EXPORT_HEADERS, export_rows(entries, ctx.tz), stem)
-    tz = ctx.tz
+        return Sheet(EXPORT_HEADERS, export_rows(entries, ctx.tz, stage_names(ctx)), stem)
+    tz, names = ctx.tz, stage_names(ctx)
     shown = table(
         ["Nr.", "Zeit", "Wer", "Aktion", "Partnerschaft", "Jahr", "Stufe", "vorher → nachher"],
         [
             [
                 e.id,
-                f"{e.at.astimezone(tz):%d.%m.%Y %H:%M}",
+                german.zeit_kurz(e.at, tz),
                 e.actor,
                 action_label(e.action),
                 e.pairing_id or "",
                 e.year or "",
-                e.stage_id or "",
-                f"{e.before or ''} → {e.after or ''}" if e.before or e.after else "",
+                names.get(e.stage_id, e.stage_id) if e.stage_id else "",
+                f"{status_label(e.before)} → {status_label(e.after)}"
+                if e.before or e.after
+                else "",
             ]
             for e in entries
         ],
@@ -223,7 +232,7 @@ def abschluss(ctx: ViewContext, pairing: str, year: int, fmt: str) -> str:
     lines.append(
         ("Hash-Kette intakt" if chain.ok else f"WARNUNG: {chain.problem}")
         + f" · {len(entries)} Protokolleinträge"
-        + f" · erstellt {ctx.now.astimezone(tz):%d.%m.%Y %H:%M}"
+        + f" · erstellt {german.zeit_kurz(ctx.now, tz)}"
     )
     return "\n".join(lines)
 
@@ -351,4 +360,4 @@ def _event_day(entry: AuditEntry, tz: Any) -> str:
     if isinstance(payload, dict) and isinstance(payload.get("am"), str):
         day = payload["am"]
         return f"{day[8:10]}.{day[5:7]}.{day[0:4]}"
-    return f"{entry.at.astimezone(tz):%d.%m.%Y}"
+    return german.datum(entry.at, tz)

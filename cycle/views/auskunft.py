@@ -18,6 +18,7 @@ from sqlalchemy import String, cast, func
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
+from cycle import german
 from cycle.documents.blocks import Block, Heading, Paragraph, Table
 from cycle.documents.pdf_render import pdf
 from cycle.persistence import personal
@@ -149,7 +150,7 @@ LABELS = (
 
 def _summary(ctx: ViewContext, found: dict[str, Any], files: dict[str, bytes]) -> bytes:
     stelle = ctx.settings.koordinierungsstelle
-    when = f"{ctx.now.astimezone(ctx.tz):%d.%m.%Y, %H:%M} Uhr"
+    when = german.zeit(ctx.now, ctx.tz)
     blocks: list[Block] = [
         Heading(1, "Auskunft nach Art. 15 DSGVO"),
         Paragraph(

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
+from cycle import german
+
 Cell = str | int | float | Decimal | bool | date | datetime | None
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,7 +41,7 @@ def safe(value: str) -> str:
 
 def local(value: datetime, tz: tzinfo) -> datetime:
     """A stored (aware) instant as the naive local time a spreadsheet cell holds."""
-    return value.astimezone(tz).replace(tzinfo=None)
+    return german.local(value, tz).replace(tzinfo=None)
 
 
 def text(value: Cell) -> str:
@@ -53,7 +55,7 @@ def text(value: Cell) -> str:
     if isinstance(value, date):
         return f"{value:%d.%m.%Y}"
     if isinstance(value, float | Decimal):
-        return str(value).replace(".", ",")
+        return german.zahl(value)
     if isinstance(value, int):
         return str(value)
     return safe(value)

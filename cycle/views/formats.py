@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
+from cycle import german
+
 GREEN, YELLOW, RED, DIM, RESET = "\033[32m", "\033[33m", "\033[31m", "\033[2m", "\033[0m"
 
 
@@ -82,4 +84,4 @@ def json_members(items: Sequence[str], depth: int, brackets: str) -> str:
 
 
 def german_date(value: Any) -> str:
-    return value.strftime("%d.%m.%Y") if value else ""
+    return german.datum(value)

@@ -11,19 +11,17 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cycle import german
 from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.persistence.uow import reading
 from cycle.views.context import ViewContext
 from cycle.views.exports import Cell, Sheet, local
 from cycle.views.formats import german_date, table, to_json
+from cycle.views.labels import OUTBOX_LABELS, kind_label, stage_names
 from cycle.views.wording import anzahl
 
-STATUS_LABELS = {
-    "pending": "ausstehend",
-    "ungewiss": "ungewiss",
-    "sent": "gesendet",
-    "failed": "fehlgeschlagen",
-}
+# The states a message in the outbox can have (the listing's filter), labelled from the table.
+STATUS_LABELS = {s: OUTBOX_LABELS[s] for s in ("pending", "ungewiss", "sent", "failed")}
 HEADERS = ["Nr.", "Art", "An", "Betreff", "Status", "Versuche", "nächster Versuch", "Fehler"]
 WIDTHS = [None, 16, 36, 48, 14, None, 17, 36]
 SKIPPED_HEADERS = ["Nr.", "Art", "Ebene", "Partnerschaft", "Jahr", "Stufe", "Frist", "fällig am"]
@@ -68,14 +66,14 @@ def listing(ctx: ViewContext, status: str | None, fmt: str) -> str | Sheet:
     def when(row: OutboxMessage) -> str:
         if row.status not in ("pending", "ungewiss"):
             return ""
-        return f"{row.next_attempt_at.astimezone(tz):%d.%m.%Y %H:%M}"
+        return german.zeit_kurz(row.next_attempt_at, tz)
 
     shown = table(
         HEADERS,
         [
             [
                 r.id,
-                r.kind,
+                kind_label(r.kind),
                 r.to,
                 r.subject,
                 STATUS_LABELS.get(r.status, r.status),
@@ -96,7 +94,7 @@ def _export_row(row: OutboxMessage, tz: tzinfo) -> list[Cell]:
     pending = row.status in ("pending", "ungewiss")
     return [
         row.id,
-        row.kind,
+        kind_label(row.kind),
         row.to,
         row.subject,
         STATUS_LABELS.get(row.status, row.status),
@@ -169,22 +167,24 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
                 ],
             }
         )
+    names = stage_names(ctx)
     if fmt in ("csv", "xlsx"):
         body: list[list[Cell]] = [
-            [n.id, n.kind, n.level, n.pairing_id, n.year, n.stage_id, n.anchor, n.point_on]
+            [n.id, kind_label(n.kind), n.level, n.pairing_id, n.year,
+             names.get(n.stage_id or "", n.stage_id), n.anchor, n.point_on]
             for n in rows
-        ]
+        ]  # fmt: skip
         return Sheet(SKIPPED_HEADERS, body, "postausgang-uebersprungen")
     shown = table(
         SKIPPED_HEADERS,
         [
             [
                 n.id,
-                n.kind,
+                kind_label(n.kind),
                 n.level,
                 n.pairing_id or "",
                 n.year or "",
-                n.stage_id or "",
+                names.get(n.stage_id or "", n.stage_id or ""),
                 german_date(n.anchor),
                 german_date(n.point_on),
             ]

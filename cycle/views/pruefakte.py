@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cycle import german
 from cycle.documents import leitfaden_pdf, verwendungsnachweis_pdf
 from cycle.documents.blocks import Block, Heading, Paragraph, Table
 from cycle.documents.pdf_render import pdf
@@ -33,6 +34,7 @@ from cycle.persistence.tables import AuditEntry
 from cycle.views.audit_view import EXPORT_HEADERS, completion_record, export_rows
 from cycle.views.context import ViewContext
 from cycle.views.exports import to_csv
+from cycle.views.labels import stage_names
 from cycle.views.reports import known_pairing, stage_rows, submitted_proof
 from workflows.stages import STATUS_LABELS, StageType
 
@@ -43,6 +45,18 @@ def archive(ctx: ViewContext, pairing: str, year: int) -> tuple[bytes, int]:
     """The dossier as ZIP bytes (time stamps: ``ctx.now``) and the number of files in it."""
     files = build(ctx, pairing, year)
     return zip_bytes(files, ctx.now.astimezone(ctx.tz)), len(files)
+
+
+def abschluss_pdf(ctx: ViewContext, pairing: str, year: int) -> bytes:
+    """The Abschlussnachweis alone, as in the dossier (the Berichte page offers it)."""
+    known_pairing(ctx.settings, pairing)
+    record, entries, chain = completion_record(ctx, pairing, year)
+    from cycle.persistence.uow import reading
+
+    with reading(ctx.engine) as session:
+        rows = stage_rows(session, pairing, year)
+    evidence = _evidence(ctx.var_dir, rows, entries)
+    return _abschluss_pdf(ctx, pairing, year, record, evidence, chain.ok)
 
 
 def build(ctx: ViewContext, pairing: str, year: int) -> dict[str, bytes]:
@@ -78,7 +92,9 @@ def build(ctx: ViewContext, pairing: str, year: int) -> dict[str, bytes]:
         }
         for e in entries
     ]
-    files["protokoll/eintraege.csv"] = to_csv(EXPORT_HEADERS, export_rows(entries, tz))
+    files["protokoll/eintraege.csv"] = to_csv(
+        EXPORT_HEADERS, export_rows(entries, tz, stage_names(ctx))
+    )
     files["protokoll/eintraege.json"] = _json(entries_json)
     verification = {
         "intakt": chain.ok and states is None,
@@ -212,7 +228,7 @@ def _abschluss_pdf(
                 ("Stadtteil", stadtteil.name),
                 ("Jahr", str(year)),
                 ("Stand", state),
-                ("Erstellt", f"{ctx.now.astimezone(tz):%d.%m.%Y, %H:%M} Uhr"),
+                ("Erstellt", german.zeit(ctx.now, tz)),
             ),
             widths=(25, 75),
         ),
@@ -274,7 +290,7 @@ def _verification_text(result: dict[str, Any]) -> str:
 def _readme(ctx: ViewContext, pairing: str, year: int) -> str:
     return (
         f"Prüfakte Qualitätszyklus {year}, Partnerschaft {pairing}\n"
-        f"erstellt am {ctx.now.astimezone(ctx.tz):%d.%m.%Y %H:%M} mit zyklus\n\n"
+        f"erstellt am {german.zeit_kurz(ctx.now, ctx.tz)} mit zyklus\n\n"
         "Inhalt:\n"
         "  abschlussnachweis.pdf        Stufen, Schritte, Nachweise mit SHA-256\n"
         "  nachweise/                   alle gespeicherten Dateien des Zyklus (SHA-256 im Namen)\n"

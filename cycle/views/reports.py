@@ -254,17 +254,24 @@ def _event_totals(
     """Participants of each joint event: distinct names plus the counts given without names.
 
     Attendance is recorded per pairing; a person recorded by name for two pairings counts once.
+    A count given by one command for several pairings (``complete alle … --participants 14``,
+    the web's Gemeinsamer Termin) is the meeting's count: all its rows carry the same
+    ``veranstaltung`` and it is counted once, not once per pairing. Counts recorded for the same
+    group meeting by separate commands (each pairing its own people) add up.
     """
     names: dict[str, set[str]] = {}
-    counts: dict[str, int] = {}
-    for row in rows:
+    counts: dict[str, dict[object, int]] = {}
+    for index, row in enumerate(rows):
         event = _event_key(stages[row.stage_id], _held_on(row, year), row.facts)
         if event is None:
             continue
         listed = [str(n) for n in row.facts.get("teilnehmende") or []]
         names.setdefault(event, set()).update(listed)
-        counts[event] = counts.get(event, 0) + (0 if listed else _count(row.facts))
-    return {event: len(names[event]) + counts[event] for event in names}
+        recorded = counts.setdefault(event, {})
+        command = row.facts.get("veranstaltung") or index  # one command, one count
+        given = 0 if listed else _count(row.facts)
+        recorded[command] = max(recorded.get(command, 0), given)
+    return {event: len(names[event]) + sum(counts[event].values()) for event in names}
 
 
 def _count(facts: dict[str, Any]) -> int:

@@ -8,7 +8,6 @@ beside the form.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from cycle.service import registry
 from cycle.service.permissions import may
 from cycle.service.principal import Principal
 from cycle.service.registry import Surface
+from cycle.views import labels
 from cycle.views.context import ViewContext
 from cycle.views.meeting_replies import Reply, meeting_replies
 from cycle.views.reports import stage_rows
@@ -75,9 +75,6 @@ class CycleView:
     may_end: bool
     contacts: list[tuple[str, str]] = field(default_factory=list)  # (name, e-mail) of the pairing
     may_revoke: bool = False  # end a contact's portal links, sessions and feed (SPEC §14)
-
-
-OUTBOX_LABELS = {"pending": "ausstehend", "sent": "gesendet", "failed": "fehlgeschlagen"}
 
 
 # Events of the state machine that share one form: both corrections are the ``correct`` form.
@@ -181,46 +178,12 @@ def _notifications(session: Session, pairing: str, year: int) -> list[Sent]:
     )
     found = []
     for n, status in session.execute(query):
-        label = "übersprungen" if n.status == "skipped" else OUTBOX_LABELS.get(status, "ausstehend")
+        label = labels.outbox_label("skipped" if n.status == "skipped" else status or "pending")
         to = ", ".join(display_name(a) for a in n.recipients.get("to", []))
         found.append(
             Sent(n.id, n.kind, n.level, n.stage_id, n.send_at, label, n.subject, n.message_id, to)
         )
     return found
-
-
-def payload_text(entry: AuditEntry) -> str:
-    """The notable details of an audit entry, in German, short."""
-    try:
-        data = json.loads(entry.payload)
-    except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    labels = {
-        "am": "am",
-        "termin": "Termin",
-        "ort": "Ort",
-        "grund": "Grund",
-        "notiz": "Notiz",
-        "text": "Notiz",
-        "bis": "bis",
-        "datei": "Datei",
-        "teilnehmende": "Teilnehmende",
-        "anzahl_teilnehmende": "Anzahl",
-        "login": "Benutzer",
-    }
-    parts = []
-    for key, label in labels.items():
-        value = data.get(key)
-        if value in (None, "", []):
-            continue
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
-            value = f"{value[8:10]}.{value[5:7]}.{value[0:4]}{value[10:16].replace('T', ' ')}"
-        parts.append(f"{label}: {value}")
-    return " · ".join(parts)
 
 
 def is_meeting(spec: StageSpec) -> bool:

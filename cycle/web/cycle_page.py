@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from cycle import german
 from cycle.errors import Forbidden, Refused, UserError
 from cycle.persistence.tables import Evidence
 from cycle.persistence.uow import reading
@@ -18,12 +19,12 @@ from cycle.service import commands as c
 from cycle.service import permissions, registry
 from cycle.service.outcomes import Outcome, StageChange
 from cycle.service.registry import Surface
+from cycle.views import labels
 from cycle.web import cycle_data
 from cycle.web.forms import Fields, event_command
 from cycle.web.pages import handle, post, problem_page, render, user
 from cycle.webbase.downloads import headers as download_headers
 from cycle.webbase.pages import done, errors_of, web
-from workflows.stages import EVENT_LABELS, STATUS_LABELS
 
 FIELDS = {
     "at",
@@ -75,7 +76,6 @@ async def show(
         "events": {e.name: e for e in events},
         "stage_options": [(s.id, s.name) for s in w.settings.stages],
         "pairing_options": [(o, o) for o in others],
-        "payload_text": cycle_data.payload_text,
         "is_meeting": cycle_data.is_meeting,
         "form_id": form_id,
         "errors": errors or {},
@@ -89,11 +89,11 @@ def _change_text(ch: StageChange) -> str:
     head = f"{ch.stage_name} ({ch.pairing} {ch.year}): "
     if ch.before == ch.after:  # e.g. extend or a corrected date: the status stays
         until = ch.detail.get("neue_frist")
-        kept = STATUS_LABELS.get(ch.after, ch.after)
+        kept = labels.status_label(ch.after)
         if isinstance(until, date):
-            return head + f"{kept}, neue Frist {until:%d.%m.%Y}"
-        return head + f"{kept}, {EVENT_LABELS.get(ch.event, ch.event)} erfasst"
-    before, after = (STATUS_LABELS.get(s, s) for s in (ch.before, ch.after))
+            return head + f"{kept}, neue Frist {german.datum(until)}"
+        return head + f"{labels.action_label(ch.event)} (Status bleibt: {kept})"
+    before, after = (labels.status_label(s) for s in (ch.before, ch.after))
     return head + f"{before} → {after}"
 
 

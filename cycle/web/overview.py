@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -57,7 +57,8 @@ def filters(request: Request, today: date) -> Filters:
 def load(w: Web, f: Filters, today: date) -> tuple[list[CycleRow], list[int]]:
     with reading(w.app.engine) as session:
         found = overview.load(session, w.settings, f.year, today, f.traeger, f.stadtteil, f.overdue)
-        years = sorted(session.execute(select(distinct(col(Cycle.year)))).scalars())
+        # select(…).distinct(): a bare distinct() column made SQLAlchemy warn on every page view
+        years = sorted(session.execute(select(col(Cycle.year)).distinct()).scalars())
     if f.handlungsfeld:
         pairings = w.settings.pairings
         found = [

@@ -19,11 +19,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from cycle import german
+from cycle.config.settings import StageSpec
 from cycle.errors import Forbidden
 from cycle.service import permissions
 from cycle.service.accounts import User
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import ROLE_LABELS, Role
+from cycle.views import labels
 from cycle.webbase import params  # noqa: F401 - registers the path convertors jahr, nummer
 from cycle.webbase.body import BodyRefused, form_of
 from cycle.webbase.pages import web
@@ -72,7 +75,9 @@ def render(
             "role_label": ROLE_LABELS[who.role] if who else "",
             "csrf_token": w.secret.csrf_token(csrf_cookie(request)),
             "flash": flash,
-            "zeit": lambda value: f"{value.astimezone(tz):%d.%m.%Y, %H:%M} Uhr" if value else "",
+            "zeit": lambda value: german.zeit(value, tz),
+            "payload_text": lambda entry: labels.payload_text(entry.payload, tz),
+            "stufe": lambda stage: _stage_name(w.app.settings.stage(stage), stage),
             "errors": {},
             "values": {},
             "form_id": None,
@@ -83,6 +88,10 @@ def render(
     if flash is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def _stage_name(spec: StageSpec | None, stage_id: str | None) -> str:
+    return spec.name if spec is not None else (stage_id or "")
 
 
 def problem_page(request: Request, status: int, title: str, lines: list[str]) -> HTMLResponse:

@@ -12,20 +12,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cycle.simulation.simulate import simulate
+from cycle.views import labels
 from cycle.web.pages import render
 from cycle.webbase.pages import web
 from cycle.webbase.params import query_number
-
-KIND_LABELS = {
-    "erinnerung": "Erinnerung",
-    "eskalation": "Eskalation",
-    "einladung": "Einladung",
-    "terminerinnerung": "Terminerinnerung",
-    "eingangsbestaetigung": "Eingangsbestätigung",
-    "wochenuebersicht": "Wochenübersicht",
-    "zustellfehler": "Zustellfehler",
-    "absage": "Absage",
-}
 
 
 async def page(request: Request) -> Response:
@@ -45,7 +35,7 @@ async def page(request: Request) -> Response:
         "end": end,
         "days": days,
         "total": len(rows),
-        "kinds": KIND_LABELS,
+        "kinds": labels.KIND_LABELS,
     }
     return render(request, "preview.html", context)
 

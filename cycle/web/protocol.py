@@ -15,7 +15,6 @@ from cycle.persistence import audit, audit_check, personal
 from cycle.persistence.tables import AuditEntry
 from cycle.persistence.uow import reading
 from cycle.views.audit_view import completion_record
-from cycle.web.cycle_data import payload_text
 from cycle.web.pages import render
 from cycle.webbase.pages import web
 from cycle.webbase.params import query_text, query_year
@@ -61,7 +60,6 @@ async def page(request: Request) -> Response:
         "pairings": sorted(w.settings.pairings),
         "record": record,
         "record_problem": record_problem,
-        "payload_text": payload_text,
         "limit": LIMIT,
     }
     return render(request, "protocol.html", context)

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cycle.errors import UserError
-from cycle.views import calendar_export, reports
+from cycle.views import calendar_export, pruefakte, reports
 from cycle.views.context import ViewContext
 from cycle.web.pages import problem_page, render
 from cycle.webbase.downloads import headers as download_headers
@@ -27,6 +27,7 @@ MEDIA = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "ics": "text/calendar; charset=utf-8",
+    "zip": "application/zip",
 }
 
 
@@ -47,13 +48,17 @@ async def page(request: Request) -> Response:
     return render(request, "reports.html", context)
 
 
-# The formats each report offers for download (the CLI offers more, written to files).
+# The formats each report offers for download: every document ``zyklus report`` and
+# ``zyklus calendar`` make, built by the same view functions.
 FORMATS = {
-    "jahresbericht": ("md", "docx"),
-    "verwendungsnachweis": ("md", "html", "pdf"),
-    "buendelung": ("md",),
+    "jahresbericht": ("md", "docx", "pdf"),
+    "verwendungsnachweis": ("md", "html", "pdf", "docx"),
+    "buendelung": ("md", "docx", "pdf"),
     "kalender": ("ics",),
+    "abschlussnachweis": ("pdf",),
+    "pruefakte": ("zip",),
 }
+PER_PAIRING = frozenset({"jahresbericht", "verwendungsnachweis", "abschlussnachweis", "pruefakte"})
 
 
 def _build(ctx: ViewContext, kind: str, fmt: str, pairing: str, year: int | None) -> bytes:
@@ -62,6 +67,12 @@ def _build(ctx: ViewContext, kind: str, fmt: str, pairing: str, year: int | None
     if kind == "kalender":
         return calendar_export.calendar(ctx, pairing or None, year)[0]
     assert year is not None
+    if kind in PER_PAIRING and not pairing:
+        raise KeyError(kind)
+    if kind == "pruefakte":
+        return pruefakte.archive(ctx, pairing, year)[0]
+    if kind == "abschlussnachweis":
+        return pruefakte.abschluss_pdf(ctx, pairing, year)
     if kind == "buendelung":
         data = reports.buendelung(ctx, year, pairing or None, fmt)
     elif kind == "jahresbericht":
@@ -74,9 +85,7 @@ def _build(ctx: ViewContext, kind: str, fmt: str, pairing: str, year: int | None
 async def download(request: Request) -> Response:
     w, q = web(request), request.query_params
     kind = str(request.path_params["kind"])
-    fmt = query_choice(request, "format", "Format", MEDIA) or (
-        "ics" if kind == "kalender" else "md"
-    )
+    fmt = query_choice(request, "format", "Format", MEDIA) or FORMATS.get(kind, ("md",))[0]
     # For the Bündelung, ``pairing`` names a Handlungsfeld (the report's filter).
     known = (
         {p.handlungsfeld for p in w.settings.pairings.values()}

@@ -5,7 +5,6 @@ form values and refusals by field."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,55 +14,17 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from cycle import german
 from cycle.bootstrap import App
 from cycle.config.settings import Settings
 from cycle.errors import UserError
 from cycle.text import has_bidi, strip_bidi
+from cycle.views import labels
 from cycle.webbase import params  # noqa: F401 - registers the path convertors jahr, nummer
 from cycle.webbase.security import FLASH_COOKIE, Secret
-from workflows.stages import EVENT_LABELS, STATUS_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-
-# Audit actions and mail kinds as stored (ASCII ids) → German for the pages, umlauts restored.
-ACTION_LABELS = {
-    "zyklus_eroeffnet": "Zyklus eröffnet",
-    "zyklus_beendet": "Zyklus beendet",
-    "notiz": "Notiz",
-    "datum_korrigieren": "Datum korrigiert",
-    "uebernehmen": "von Vorgängerin übernommen",
-    "uebernahme": "von Vorgängerin übernommen",
-    "erneut_eingereiht": "erneut eingereiht",
-    "benutzer_angelegt": "Benutzer angelegt",
-    "benutzer_gesperrt": "Benutzer gesperrt",
-    "benutzer_passwort_geaendert": "Passwort geändert",
-    "benutzer_passwort_festgelegt": "Passwort mit Link festgelegt",
-    "benutzer_entsperrt": "Benutzer entsperrt",
-    "benutzer_geaendert": "Benutzer geändert",
-    "benutzer_rolle_geaendert": "Rolle geändert",
-    "sso_anmeldung": "Anmeldung über SSO",
-    "sso_abgelehnt": "Anmeldung über SSO abgelehnt",
-    "passwort_geaendert": "Passwort geändert",
-}
-KIND_LABELS = {
-    "erinnerung": "Erinnerung",
-    "eskalation": "Eskalation",
-    "einladung": "Einladung",
-    "absage": "Absage",
-    "terminerinnerung": "Terminerinnerung",
-    "eingangsbestaetigung": "Eingangsbestätigung",
-    "aufgabe": "Aufgabe",
-    "wochenuebersicht": "Wochenübersicht",
-    "zustellfehler": "Zustellfehler",
-    "sammelnachricht": "Sammelnachricht",
-    "passwort-link": "Link zum Passwort",
-}
-
-
-def _action(name: object) -> str:
-    text = str(name)
-    return ACTION_LABELS.get(text) or EVENT_LABELS.get(text) or text.replace("_", " ")
 
 
 @dataclass
@@ -81,10 +42,6 @@ class Web:
 def web(request: Request) -> Web:
     found: Web = request.app.state.web
     return found
-
-
-def _datum(value: date | datetime | None) -> str:
-    return f"{value:%d.%m.%Y}" if value else ""
 
 
 def _shown(value: object) -> object:
@@ -105,10 +62,11 @@ def environment(*folders: Path) -> Environment:
         lstrip_blocks=True,
         finalize=_shown,
     )
-    env.filters["datum"] = _datum
-    env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
-    env.filters["ereignis"] = _action
-    env.filters["art"] = lambda s: KIND_LABELS.get(str(s), str(s))
+    env.filters["datum"] = german.datum
+    env.filters["zahl"] = german.zahl
+    env.filters["status"] = labels.status_label
+    env.filters["ereignis"] = lambda name: labels.action_label(str(name))
+    env.filters["art"] = labels.kind_label
     env.filters["urlq"] = lambda s: quote(str(s), safe="")
     return env
 
