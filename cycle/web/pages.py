@@ -9,6 +9,7 @@ touches cookies or tokens itself.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,10 @@ from cycle.service import permissions
 from cycle.service.accounts import User
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import ROLE_LABELS
-from cycle.webbase import params  # noqa: F401 - registers the path convertors jahr, nummer
+from cycle.webbase import (
+    etag,
+    params,  # noqa: F401 - registers the path convertors jahr, nummer
+)
 from cycle.webbase.body import BodyRefused, form_of
 from cycle.webbase.pages import web
 from cycle.webbase.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, csrf_cookie
@@ -76,6 +80,29 @@ def render(
     if flash is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def page_tag(request: Request, version: str, *extra: object) -> str | None:
+    """The entity tag of a staff page (``cycle.webbase.etag``) for ``version`` of the data, or
+    ``None`` when the answer must not be reused: a flash message is shown once, and without a
+    CSRF cookie the page hands out a new one."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or request.cookies.get(FLASH_COOKIE):
+        return None
+    w, who = web(request), user(request)
+    return etag.tag(
+        request.url.path,
+        request.url.query,
+        version,
+        w.app.today(),
+        who.id,
+        who.login,
+        who.name,
+        who.role,
+        hashlib.sha256(cookie.encode()).hexdigest(),
+        etag.config_tag(w.settings),
+        *extra,
+    )
 
 
 def problem_page(request: Request, status: int, title: str, lines: list[str]) -> HTMLResponse:
