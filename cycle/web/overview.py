@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
 
+from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy import distinct, select
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +23,7 @@ from cycle.views import overview
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from cycle.web import exports
 from cycle.web.outbox import delivery_banner
-from cycle.web.pages import page_tag, problem_page, render
+from cycle.web.pages import page_tag, problem_page, render, zeit_in
 from cycle.webbase import etag
 from cycle.webbase.downloads import headers as download_headers
 from cycle.webbase.pages import Web, web
@@ -66,6 +68,8 @@ class Found:
     rows: list[CycleRow]
     years: list[int]
     counts: dict[str, int]
+    # The body of each page (``_body``), rendered once: it is the same for every user.
+    rendered: dict[tuple[int, int], Markup] = field(default_factory=dict)
 
 
 def tally(rows: list[CycleRow]) -> dict[str, int]:
@@ -84,11 +88,13 @@ def tally(rows: list[CycleRow]) -> dict[str, int]:
     }
 
 
-# The read model of the last few (data version, day, filter) combinations: staff looking at the
-# same Übersicht share one computation until the next change (the version is read first).
+# The read model of the last few views (data version, day, filter) of the newest data version:
+# staff looking at the same Übersicht share one computation until the next change (the version
+# is read first). A view of 10,000 pairings holds ~35 MB; older versions are dropped at once.
 _cache: OrderedDict[tuple[object, ...], Found] = OrderedDict()
 _cache_lock = threading.Lock()
-CACHED = 8
+_computing: dict[tuple[object, ...], threading.Lock] = {}
+CACHED = 4
 
 
 def _compute(session: Session, w: Web, f: Filters, today: date) -> Found:
@@ -110,13 +116,19 @@ def load(w: Web, f: Filters, today: date) -> tuple[str, Found]:
         current = etag.data_version(session)
         key = (current, today, f, etag.config_tag(w.settings))
         with _cache_lock:
-            cached = _cache.get(key)
-        if cached is None:
-            cached = _compute(session, w, f, today)
+            computing = _computing.setdefault(key, threading.Lock())
+        with computing:  # one thread computes, the others asking for the same view wait for it
             with _cache_lock:
-                _cache[key] = cached
-                while len(_cache) > CACHED:
-                    _cache.popitem(last=False)
+                cached = _cache.get(key)
+            if cached is None:
+                cached = _compute(session, w, f, today)
+                with _cache_lock:
+                    for old in [k for k in _cache if k[0] != current]:  # never asked again
+                        del _cache[old]
+                        _computing.pop(old, None)
+                    _cache[key] = cached
+                    while len(_cache) > CACHED:
+                        _computing.pop(_cache.popitem(last=False)[0], None)
         return current, cached
 
 
@@ -164,26 +176,41 @@ async def page(request: Request) -> Response:
         return etag.not_modified(tag)
     version, found = await run_in_threadpool(load, w, f, today)
     shown = page_of(request, len(found.rows))
-    s = w.settings
-    context = {
-        **banner,
-        "title": f"Übersicht {f.year}",
-        "f": f,
-        "rows": found.rows[shown.rows],
-        "seite": shown,
-        "years": found.years,
-        "counts": found.counts,
-        "stages": s.stages,
-        "traeger": sorted((t.id, t.name) for t in s.traeger.values()),
-        "stadtteile": sorted((t.id, t.name) for t in s.stadtteile.values()),
-        "handlungsfelder": sorted({p.handlungsfeld for p in s.pairings.values()}),
-        "cell_class": lambda cell: cell_class(cell, today),
-        "state_label": lambda state: exports.state_label(s, state),
-        "today": today,
-    }
+    body = await run_in_threadpool(_body, request, w, f, found, shown, today)
+    context = {**banner, "title": f"Übersicht {f.year}", "body": body}
     response = render(request, "overview.html", context)
     tag = page_tag(request, version, banner)
     return response if tag is None else etag.tagged(response, tag)
+
+
+def _body(request: Request, w: Web, f: Filters, found: Found, shown: Page, today: date) -> Markup:
+    """Everything below the navigation, rendered once per read model and page: it is the same
+    for every user (no form of it posts; the user's name and CSRF token are in ``base.html``)."""
+    key = (shown.number, shown.total)
+    cached = found.rendered.get(key)
+    if cached is not None:
+        return cached
+    s = w.settings
+    env: Environment = request.app.state.templates
+    cached = Markup(
+        env.get_template("overview_body.html").render(
+            f=f,
+            rows=found.rows[shown.rows],
+            seite=shown,
+            years=found.years,
+            counts=found.counts,
+            stages=s.stages,
+            traeger=sorted((t.id, t.name) for t in s.traeger.values()),
+            stadtteile=sorted((t.id, t.name) for t in s.stadtteile.values()),
+            handlungsfelder=sorted({p.handlungsfeld for p in s.pairings.values()}),
+            today=today,
+            cell_class=lambda cell: cell_class(cell, today),
+            state_label=lambda state: exports.state_label(s, state),
+            zeit=zeit_in(w.app.calendar.timezone),
+        )
+    )
+    found.rendered[key] = cached
+    return cached
 
 
 def _version(w: Web) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,11 @@ def user(request: Request) -> User:
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def zeit_in(tz: tzinfo) -> Callable[[datetime | None], str]:
+    """The pages' ``zeit(…)``: an instant as "20.03.2026, 10:00 Uhr" in ``tz``."""
+    return lambda value: f"{value.astimezone(tz):%d.%m.%Y, %H:%M} Uhr" if value else ""
+
+
 def render(
     request: Request, template: str, context: Mapping[str, Any], status: int = 200
 ) -> HTMLResponse:
@@ -69,7 +75,7 @@ def render(
             "role_label": ROLE_LABELS[who.role] if who else "",
             "csrf_token": w.secret.csrf_token(csrf_cookie(request)),
             "flash": flash,
-            "zeit": lambda value: f"{value.astimezone(tz):%d.%m.%Y, %H:%M} Uhr" if value else "",
+            "zeit": zeit_in(tz),
             "errors": {},
             "values": {},
             "form_id": None,
