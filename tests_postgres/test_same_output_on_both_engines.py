@@ -1,7 +1,9 @@
 """Issue 22 item 8: output does not depend on the engine. The same year — ticks with their
 reminders, escalations, bundles and deliveries, meetings, a hand-over, submissions and the
 sign-off chain — played on SQLite and on PostgreSQL gives the same audit entries in the same
-order (hashes included, so the chains are equal) and the same mail subjects.
+order and the same mails. The hashes are not compared: each personal datum in the hashed
+payload is a pseudonym with a random salt (``cycle/persistence/personal.py``), so two
+installations never share a chain; each chain verifies.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, Run
 
@@ -57,10 +58,10 @@ YEAR: list[tuple[str, tuple[str, ...]]] = [
 ]  # fmt: skip
 
 
-Played = tuple[list[dict[str, object]], list[object], list[tuple[int, str]]]
+Played = tuple[list[dict[str, object]], list[object]]
 
 
-def _play(zyklus: Run, config: Path, url: str) -> Played:
+def _play(zyklus: Run, config: Path) -> Played:
     for now, args in YEAR:
         done = zyklus(*args, now=now, config=config)
         assert done.code == 0, (args, done.out, done.err)
@@ -70,15 +71,10 @@ def _play(zyklus: Run, config: Path, url: str) -> Played:
     assert audit.code == 0 and outbox.code == 0, (audit.err, outbox.err)
     assert zyklus("audit", "verify", now=last, config=config).code == 0
     entries: list[dict[str, object]] = json.loads(audit.out)
+    for entry in entries:
+        entry.pop("hash", None)  # salted pseudonyms of personal data: see the module's doc
     messages = json.loads(outbox.out)["messages"]
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        chain = [
-            tuple(r) for r in connection.execute(text("SELECT id, hash FROM audit ORDER BY id"))
-        ]
-    engine.dispose()
-    mails = [(m["message_id"], m["subject"], m["to"], m["status"]) for m in messages]
-    return entries, mails, chain
+    return entries, [(m["message_id"], m["subject"], m["to"], m["status"]) for m in messages]
 
 
 def _site(folder: Path) -> Path:
@@ -91,10 +87,9 @@ def _site(folder: Path) -> Path:
 def test_the_same_year_gives_the_same_audit_log_on_sqlite_and_postgresql(
     zyklus: Run, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    entries_pg, mails_pg, chain_pg = _play(zyklus, _site(tmp_path / "postgresql"), pg_url)
+    entries_pg, mails_pg = _play(zyklus, _site(tmp_path / "postgresql"))
     monkeypatch.delenv("ZYKLUS_DATABASE_URL")
-    lite = _site(tmp_path / "sqlite")
-    entries, mails, chain = _play(zyklus, lite, f"sqlite:///{lite.parent / 'var' / 'zyklus.db'}")
+    entries, mails = _play(zyklus, _site(tmp_path / "sqlite"))
     # a real year: bundled reminders and escalations, deliveries, meetings, the sign-off chain
     actions = Counter(str(e["action"]) for e in entries)
     assert actions["nachricht_gesendet"] > 50 and actions["acknowledge"] == 1, actions
@@ -103,5 +98,4 @@ def test_the_same_year_gives_the_same_audit_log_on_sqlite_and_postgresql(
     )
     for on_sqlite, on_postgres in zip(entries, entries_pg, strict=True):
         assert on_sqlite == on_postgres
-    assert chain == chain_pg  # the same hash chain
     assert mails == mails_pg
