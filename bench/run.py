@@ -127,11 +127,19 @@ def _one_size(
 
 
 def _web(ws: cases.Workspace, rows: list[Row]) -> None:
-    """Page times at every size up to ``WEB_MAX``; 20 concurrent clients at the smallest."""
+    """Page times at every size up to ``WEB_MAX``; at the smallest, 20 concurrent clients and
+    the load row with 1 and (when ``zyklus web`` has ``--workers``) 2 workers."""
+    web.add_user(ws.config)
     with web.serving(ws.config) as server:
         web.pages(server, ws.pairings, rows)
         if ws.pairings == web.SMALL:
             web.concurrent(server, ws.pairings, rows)
+    if ws.pairings != web.SMALL:
+        return
+    counts = web.worker_counts()
+    for workers in counts:
+        with web.serving(ws.config, workers if counts != (1,) else None) as server:
+            web.mixed_load(server, ws.pairings, rows, workers)
 
 
 def measure(

@@ -65,6 +65,7 @@ def deadline_points(
         .join(Cycle, col(Cycle.id) == col(StageState.cycle_id))
         .where(open_rows)
         .distinct()
+        .order_by(col(StageState.stage_id), col(StageState.due))
     ).all()
     send_time = settings.calendar.send_time
     series: dict[tuple[str, date], list[Point]] = {}
@@ -123,6 +124,15 @@ def deadline_points(
         )
         .where(open_rows)
         .where(~recorded)
+        # The order of the due points is the order of the drafts, the bundles' contents and
+        # the audit entries: explicit, so that SQLite and PostgreSQL write the same log.
+        .order_by(
+            col(StageState.cycle_id),
+            col(StageState.position),
+            _points.c.on_date,
+            _points.c.kind,
+            _points.c.level,
+        )
     )
     missing: dict[tuple[int, str], list[tuple[Any, ...]]] = defaultdict(list)
     for row in session.execute(query):
@@ -183,6 +193,7 @@ def meeting_points(
         .where(col(StageState.status) == "terminiert")
         .where(col(StageState.scheduled_at) > now)
         .where(col(Cycle.ended_on).is_(None))
+        .order_by(col(StageState.cycle_id), col(StageState.position))
     ).all()
     if not rows:
         return []
@@ -261,7 +272,7 @@ def sent_before(session: Session, points: list[DuePoint]) -> dict[tuple[int, str
         .where(col(Notification.cycle_id).in_(cycles))
         .where(col(Notification.kind).in_(HISTORY_KINDS))
         .where(col(Notification.status) != "skipped")
-        .order_by(col(Notification.send_at))
+        .order_by(col(Notification.send_at), col(Notification.id))
     ).all()
     history: dict[tuple[int, str], list[Sent]] = defaultdict(list)
     for cycle_id, stage_id, kind, level, anchor, point_on, send_at in rows:

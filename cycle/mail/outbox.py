@@ -179,7 +179,7 @@ class SqlOutbox:
                 after="sent",
                 payload={
                     "message_id": row.message_id,
-                    "keys": row.keys or [],
+                    "keys": _sorted_keys(row),
                     "abgelehnt": dict(refused),
                 },
             )
@@ -352,6 +352,12 @@ def _record(connection: Connection, now: datetime, change: audit.Change) -> None
         session.flush()
 
 
+def _sorted_keys(row: Row[Any]) -> list[str]:
+    """The message's idempotency keys in key order: the aggregate in the RETURNING has no order
+    on either engine (SQLite before 3.44 cannot order one), so the audit entry sorts them."""
+    return sorted(row.keys or [])
+
+
 def _record_outcome(
     connection: Connection, row: Row[Any], now: datetime, action: str, after: str, error: str
 ) -> None:
@@ -360,7 +366,7 @@ def _record_outcome(
         "message_id": row.message_id,
         "fehler": error,
         "versuche": row.attempts,
-        "keys": row.keys or [],
+        "keys": _sorted_keys(row),
     }
     _record(connection, now, audit.Change(action, after=after, payload=payload))
 
@@ -454,7 +460,8 @@ def _mark_statement(columns: tuple[str, ...], postgres: bool) -> Update:
 
 
 def _keys(postgres: bool) -> ScalarSelect[Any]:
-    """The idempotency keys of the outbox row, as a JSON list, for its audit entry.
+    """The idempotency keys of the outbox row, as a JSON list (unordered: ``_sorted_keys``),
+    for its audit entry.
 
     A subquery in the mark's RETURNING, so a mark needs no extra SELECT. The outer column is
     written out as ``outbox.id``: SQLite's RETURNING renders columns unqualified, and a bare

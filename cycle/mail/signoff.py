@@ -38,6 +38,7 @@ def reminders(session: Session, ctx: MailContext, now: datetime) -> list[Draft]:
         .where(col(StageState.stage_id).in_(proof))
         .where(col(StageState.status).in_(list(WAITING)))
         .where(col(Cycle.ended_on).is_(None))
+        .order_by(col(Cycle.pairing_id), col(Cycle.year), col(StageState.position))
     ).all()
     wait = settings.policy.abzeichnung_erinnerung_tage
     candidates = []

@@ -18,6 +18,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision, known without loading Alembic (tests/test_schema_head.py
 # checks it against Alembic's head: a new migration must update it).
 HEAD_REVISION = "0008_accounts"
+# The execution option of a read-only engine (``reading``): on SQLite its transactions begin
+# DEFERRED, every other transaction IMMEDIATE.
+READ_ONLY = "zyklus_read_only"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,10 @@ def make_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reading session (``cycle.persistence.uow.reading``) takes a snapshot without the
+        # write lock: in WAL, readers neither wait for the writer nor for each other.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from cycle.persistence.db import READ_ONLY
+
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
@@ -22,5 +24,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
+    """A session for reading only: one snapshot (SQLite: a deferred BEGIN, no write lock, see
+    ``cycle.persistence.db``). Writing through it is a mistake: on SQLite the upgrade to a write
+    lock can fail at once with "database is locked" instead of waiting."""
+    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
         yield session

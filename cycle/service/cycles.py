@@ -106,7 +106,11 @@ def refresh_due_dates(
     One audit entry per year and stage that moved (``fristen_neu_berechnet``, naming the
     pairings), so that the replay of the log reaches the stored due dates (SPEC §9).
     """
-    years = session.execute(select(col(Cycle.year)).distinct()).scalars().all()
+    years = (
+        session.execute(select(col(Cycle.year)).distinct().order_by(col(Cycle.year)))
+        .scalars()
+        .all()
+    )
     changed = 0
     for year in years:
         cycle_ids = select(col(Cycle.id)).where(col(Cycle.year) == year)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from cycle.errors import Forbidden, Problem, Refused, UsageError
 from cycle.mail import notify
@@ -93,6 +94,7 @@ def end(cmd: c.End, uow: UnitOfWork, principal: Principal) -> Outcome:
         .where(Cycle.pairing_id == cmd.pairing)
         .where(Cycle.year >= on.year)
         .where(col(Cycle.ended_on).is_(None))
+        .order_by(col(Cycle.year))
     ).all()
     changes: list[CycleChange] = []
     for cycle in cycles:
@@ -140,10 +142,7 @@ def _hand_over_running(
     ).first()
     if cycle is None:
         return []
-    rows = {
-        r.stage_id: r
-        for r in session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
-    }
+    rows = {r.stage_id: r for r in session.exec(_stages_of(cycle.id))}
     moving = {
         sid: row
         for sid, row in rows.items()
@@ -213,10 +212,7 @@ def _tell_participants(
 ) -> None:
     """Scheduled meetings of the ended cycle: the predecessor's participants get a cancellation,
     the successor's (when it took the meeting over) an invitation."""
-    rows = {
-        r.stage_id: r
-        for r in uow.session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
-    }
+    rows = {r.stage_id: r for r in uow.session.exec(_stages_of(cycle.id))}
     for stage_id, row in rows.items():
         stage = uow.settings.stage(stage_id)
         if stage is None or row.status != "terminiert":
@@ -246,12 +242,9 @@ def _hand_over(
                 "(Beginn/Ende in der Konfiguration prüfen).",
             )
         )
-    source_rows = {
-        r.stage_id: r
-        for r in session.exec(select(StageState).where(StageState.cycle_id == cycle.id))
-    }
+    source_rows = {r.stage_id: r for r in session.exec(_stages_of(cycle.id))}
     successor = session.get_one(PairingRow, successor_id)
-    rows = list(session.exec(select(StageState).where(StageState.cycle_id == target.id)))
+    rows = list(session.exec(_stages_of(target.id)))
     by_stage = {r.stage_id: r for r in rows}
     taken: dict[str, Target] = {}
     for row in rows:
@@ -286,3 +279,11 @@ def _hand_over(
         "uebernommen", successor_id, cycle.year, {"von": cycle.pairing_id, "stufen": len(taken)}
     )
     return change, taken
+
+
+def _stages_of(cycle_id: int | None) -> SelectOfScalar[StageState]:
+    """A cycle's stage rows in the order of the stage list: the order of their audit entries
+    and mails, the same on every engine."""
+    return (
+        select(StageState).where(StageState.cycle_id == cycle_id).order_by(col(StageState.position))
+    )

@@ -20,7 +20,7 @@ from cycle.clock import local_date
 from cycle.config.settings import Settings
 from cycle.views.formats import json_members, json_scalar, json_scalars, json_template
 from workflows.cycle_state import cycle_state
-from workflows.status import StageFacts, in_words, stage_status
+from workflows.status import StageFacts, StageStatus, in_words, stage_status
 
 if TYPE_CHECKING:
     from sqlalchemy import Result, Select
@@ -172,6 +172,8 @@ def load(
     cycles = _execute(db, _cycles(year, traeger, stadtteil)).all()
     facts = {cycle_id: (ended_on, start) for cycle_id, _, ended_on, start, *_ in cycles}
     cells: dict[int, list[StageCell]] = {}
+    local_days: dict[datetime, date] = {}
+    states: dict[tuple[object, ...], StageStatus] = {}
     for (
         cycle_id,
         stage_id,
@@ -185,13 +187,19 @@ def load(
         if stage_id not in types or cycle_id not in facts:
             continue
         ended_on, pairing_start = facts[cycle_id]
-        state = stage_status(
-            StageFacts("", types[stage_id], status, due, local_date(_utc(updated_at), tz)),
-            today,
-            ended=ended_on is not None,
-            pairing_start=pairing_start,
-            adopted=adopted,
-        )
+        changed_on = local_days.get(updated_at)
+        if changed_on is None:
+            changed_on = local_days[updated_at] = local_date(_utc(updated_at), tz)
+        key = (types[stage_id], status, due, changed_on, ended_on is not None, pairing_start)
+        state = states.get(key)
+        if state is None:  # the query once per distinct facts: most cells share theirs
+            state = states[key] = stage_status(
+                StageFacts("", types[stage_id], status, due, changed_on),
+                today,
+                ended=ended_on is not None,
+                pairing_start=pairing_start,
+                adopted=adopted,
+            )
         cell = StageCell(
             stage_id,
             status,

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from cycle.clock import local_date
@@ -30,6 +30,7 @@ from cycle.views import labels
 from cycle.views.context import ViewContext
 from cycle.views.meeting_replies import Reply, meeting_replies
 from cycle.views.reports import stage_rows
+from cycle.webbase import etag
 from notifications.message import display_name
 from workflows.stages import StageType
 from workflows.status import StageFacts, StageStatus, open_prerequisites, stage_status
@@ -88,10 +89,17 @@ def offered_events(status: StageStatus, who: Principal) -> list[str]:
     return [e for e in forms if e in events and may(who, events[e].command)]
 
 
-def load_view(ctx: ViewContext, pairing: str, year: int, who: Principal) -> CycleView:
-    """One cycle as ``who`` sees it on ``ctx.today`` (its own read session)."""
+def load_view(ctx: ViewContext, pairing: str, year: int, who: Principal) -> tuple[str, CycleView]:
+    """One cycle as ``who`` sees it on ``ctx.today`` (its own read session), with the data
+    version read before it (``cycle.webbase.etag``)."""
     with reading(ctx.engine) as session:
-        return load(session, ctx.settings, pairing, year, who, ctx.today, ctx.tz)
+        version = etag.data_version(session)
+        return version, load(session, ctx.settings, pairing, year, who, ctx.today, ctx.tz)
+
+
+def data_version(engine: Engine) -> str:
+    with reading(engine) as session:
+        return etag.data_version(session)
 
 
 def load(

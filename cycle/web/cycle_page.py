@@ -22,7 +22,8 @@ from cycle.service.registry import Surface
 from cycle.views import labels
 from cycle.web import cycle_data
 from cycle.web.forms import Fields, event_command
-from cycle.web.pages import handle, post, problem_page, render, user
+from cycle.web.pages import handle, page_tag, post, problem_page, render, user
+from cycle.webbase import etag
 from cycle.webbase.downloads import headers as download_headers
 from cycle.webbase.pages import done, errors_of, web
 
@@ -62,7 +63,13 @@ async def show(
     if p is None:
         return problem_page(request, 404, "Nicht gefunden", ["Diese Partnerschaft gibt es nicht."])
 
-    view = await run_in_threadpool(
+    tagging = status == 200 and form_id is None
+    if tagging and request.headers.get("if-none-match"):
+        known = await run_in_threadpool(cycle_data.data_version, w.app.engine)
+        tag = page_tag(request, known)
+        if tag is not None and etag.matches(request, tag):
+            return etag.not_modified(tag)
+    version, view = await run_in_threadpool(
         cycle_data.load_view, w.app.view_context(), pairing, year, user(request).principal
     )
     others = sorted(pid for pid in w.settings.pairings if pid != pairing)
@@ -82,7 +89,9 @@ async def show(
         "values": values or {},
         "today": w.app.today(),
     }
-    return render(request, "cycle.html", context, status)
+    response = render(request, "cycle.html", context, status)
+    tag = page_tag(request, version) if tagging else None
+    return response if tag is None else etag.tagged(response, tag)
 
 
 def _change_text(ch: StageChange) -> str:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
+from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,10 +23,13 @@ from cycle.views import overview
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from cycle.web import exports
 from cycle.web.outbox import delivery_banner
-from cycle.web.pages import problem_page, render
+from cycle.web.pages import page_tag, problem_page, render, zeit_in
+from cycle.webbase import etag
 from cycle.webbase.downloads import headers as download_headers
 from cycle.webbase.pages import Web, web
-from cycle.webbase.params import query_text, query_year
+from cycle.webbase.params import query_number, query_text, query_year
+
+PAGE_SIZE = 100  # pairings per page of the Übersicht (``?seite=``; ``?alle=1`` shows all)
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,7 @@ class Filters:
 
     @property
     def query(self) -> str:
-        from urllib.parse import urlencode
-
+        """The filter as a query string (the downloads and the page links carry it)."""
         pairs = {"jahr": self.year, "traeger": self.traeger, "stadtteil": self.stadtteil}
         pairs |= {
             "handlungsfeld": self.handlungsfeld,
@@ -54,11 +61,46 @@ def filters(request: Request, today: date) -> Filters:
     )
 
 
-def load(w: Web, f: Filters, today: date) -> tuple[list[CycleRow], list[int]]:
-    with reading(w.app.engine) as session:
-        found = overview.load(session, w.settings, f.year, today, f.traeger, f.stadtteil, f.overdue)
-        # select(…).distinct(): a bare distinct() column made SQLAlchemy warn on every page view
-        years = sorted(session.execute(select(col(Cycle.year)).distinct()).scalars())
+@dataclass(frozen=True)
+class Found:
+    """The whole filtered read model of one data version: every row, the counts, the years."""
+
+    rows: list[CycleRow]
+    years: list[int]
+    counts: dict[str, int]
+    # The body of each page (``_body``), rendered once: it is the same for every user.
+    rendered: dict[tuple[int, int], Markup] = field(default_factory=dict)
+
+
+def tally(rows: list[CycleRow]) -> dict[str, int]:
+    """The counts at the top, over every row of the filter (one pass)."""
+    overdue = stages_overdue = closed = 0
+    for r in rows:
+        late = sum(1 for c in r.stages.values() if c.overdue_days > 0)
+        overdue += late > 0
+        stages_overdue += late
+        closed += r.state == "abgeschlossen"
+    return {
+        "zyklen": len(rows),
+        "ueberfaellig": overdue,
+        "abgeschlossen": closed,
+        "stufen_ueberfaellig": stages_overdue,
+    }
+
+
+# The read model of the last few views (data version, day, filter) of the newest data version:
+# staff looking at the same Übersicht share one computation until the next change (the version
+# is read first). A view of 10,000 pairings holds ~35 MB; older versions are dropped at once.
+_cache: OrderedDict[tuple[object, ...], Found] = OrderedDict()
+_cache_lock = threading.Lock()
+_computing: dict[tuple[object, ...], threading.Lock] = {}
+CACHED = 4
+
+
+def _compute(session: Session, w: Web, f: Filters, today: date) -> Found:
+    found = overview.load(session, w.settings, f.year, today, f.traeger, f.stadtteil, f.overdue)
+    # select(…).distinct(): a bare distinct() column made SQLAlchemy warn on every page view
+    years = sorted(session.execute(select(col(Cycle.year)).distinct()).scalars())
     if f.handlungsfeld:
         pairings = w.settings.pairings
         found = [
@@ -66,7 +108,29 @@ def load(w: Web, f: Filters, today: date) -> tuple[list[CycleRow], list[int]]:
             for r in found
             if r.pairing in pairings and pairings[r.pairing].handlungsfeld == f.handlungsfeld
         ]
-    return found, sorted({*years, f.year, today.year})
+    return Found(found, sorted({*years, f.year, today.year}), tally(found))
+
+
+def load(w: Web, f: Filters, today: date) -> tuple[str, Found]:
+    """The data version and the read model of ``f`` at (at least) that version."""
+    with reading(w.app.engine) as session:
+        current = etag.data_version(session)
+        key = (current, today, f, etag.config_tag(w.settings))
+        with _cache_lock:
+            computing = _computing.setdefault(key, threading.Lock())
+        with computing:  # one thread computes, the others asking for the same view wait for it
+            with _cache_lock:
+                cached = _cache.get(key)
+            if cached is None:
+                cached = _compute(session, w, f, today)
+                with _cache_lock:
+                    for old in [k for k in _cache if k[0] != current]:  # never asked again
+                        del _cache[old]
+                        _computing.pop(old, None)
+                    _cache[key] = cached
+                    while len(_cache) > CACHED:
+                        _computing.pop(_cache.popitem(last=False)[0], None)
+        return current, cached
 
 
 def cell_class(cell: StageCell, today: date) -> str:
@@ -79,36 +143,80 @@ def cell_class(cell: StageCell, today: date) -> str:
     return "st-offen"
 
 
+@dataclass(frozen=True)
+class Page:
+    """Which rows of ``total`` one page shows: page ``number`` of ``count`` (0: all rows)."""
+
+    number: int
+    count: int
+    total: int
+
+    @property
+    def rows(self) -> slice:
+        if not self.number:
+            return slice(0, self.total)
+        return slice((self.number - 1) * PAGE_SIZE, self.number * PAGE_SIZE)
+
+
+def page_of(request: Request, total: int) -> Page:
+    count = max(1, -(-total // PAGE_SIZE))
+    if request.query_params.get("alle") == "1":
+        return Page(0, count, total)
+    number = query_number(request, "seite", "Seite", 1, 10**9) or 1
+    return Page(min(number, count), count, total)
+
+
 async def page(request: Request) -> Response:
     w = web(request)
     today = w.app.today()
     f = filters(request, today)
-    rows, years = await run_in_threadpool(load, w, f, today)
-    counts = {
-        "zyklen": len(rows),
-        "ueberfaellig": sum(1 for r in rows if r.overdue),
-        "abgeschlossen": sum(1 for r in rows if r.state == "abgeschlossen"),
-        "stufen_ueberfaellig": sum(
-            1 for r in rows for c in r.stages.values() if c.overdue_days > 0
-        ),
-    }
+    banner = await delivery_banner(w)  # the state of another process: part of the tag
+    asked = request.headers.get("if-none-match")
+    known = asked and await run_in_threadpool(_version, w)
+    if known and (tag := page_tag(request, known, banner)) and etag.matches(request, tag):
+        return etag.not_modified(tag)
+    version, found = await run_in_threadpool(load, w, f, today)
+    shown = page_of(request, len(found.rows))
+    body = await run_in_threadpool(_body, request, w, f, found, shown, today)
+    context = {**banner, "title": f"Übersicht {f.year}", "body": body}
+    response = render(request, "overview.html", context)
+    tag = page_tag(request, version, banner)
+    return response if tag is None else etag.tagged(response, tag)
+
+
+def _body(request: Request, w: Web, f: Filters, found: Found, shown: Page, today: date) -> Markup:
+    """Everything below the navigation, rendered once per read model and page: it is the same
+    for every user (no form of it posts; the user's name and CSRF token are in ``base.html``)."""
+    key = (shown.number, shown.total)
+    cached = found.rendered.get(key)
+    if cached is not None:
+        return cached
     s = w.settings
-    context = {
-        **await delivery_banner(w),
-        "title": f"Übersicht {f.year}",
-        "f": f,
-        "rows": rows,
-        "years": years,
-        "counts": counts,
-        "stages": s.stages,
-        "traeger": sorted((t.id, t.name) for t in s.traeger.values()),
-        "stadtteile": sorted((t.id, t.name) for t in s.stadtteile.values()),
-        "handlungsfelder": sorted({p.handlungsfeld for p in s.pairings.values()}),
-        "cell_class": lambda cell: cell_class(cell, today),
-        "state_label": lambda state: exports.state_label(s, state),
-        "today": today,
-    }
-    return render(request, "overview.html", context)
+    env: Environment = request.app.state.templates
+    cached = Markup(
+        env.get_template("overview_body.html").render(
+            f=f,
+            rows=found.rows[shown.rows],
+            seite=shown,
+            years=found.years,
+            counts=found.counts,
+            stages=s.stages,
+            traeger=sorted((t.id, t.name) for t in s.traeger.values()),
+            stadtteile=sorted((t.id, t.name) for t in s.stadtteile.values()),
+            handlungsfelder=sorted({p.handlungsfeld for p in s.pairings.values()}),
+            today=today,
+            cell_class=lambda cell: cell_class(cell, today),
+            state_label=lambda state: exports.state_label(s, state),
+            zeit=zeit_in(w.app.calendar.timezone),
+        )
+    )
+    found.rendered[key] = cached
+    return cached
+
+
+def _version(w: Web) -> str:
+    with reading(w.app.engine) as session:
+        return etag.data_version(session)
 
 
 async def download(request: Request) -> Response:
@@ -117,8 +225,8 @@ async def download(request: Request) -> Response:
     w = web(request)
     today = w.app.today()
     f = filters(request, today)
-    rows, _ = await run_in_threadpool(load, w, f, today)
-    head, body = exports.headers(w.settings), exports.rows(w.settings, rows)
+    _, found = await run_in_threadpool(load, w, f, today)
+    head, body = exports.headers(w.settings), exports.rows(w.settings, found.rows)
     name = f"uebersicht-{f.year}"
     if request.path_params["fmt"] == "xlsx":
         data = await run_in_threadpool(exports.to_xlsx, head, body, f"Übersicht {f.year}")

@@ -9,7 +9,9 @@ touches cookies or tokens itself.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,10 @@ from cycle.service.accounts import User
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import ROLE_LABELS, Role
 from cycle.views import labels
-from cycle.webbase import params  # noqa: F401 - registers the path convertors jahr, nummer
+from cycle.webbase import (
+    etag,
+    params,  # noqa: F401 - registers the path convertors jahr, nummer
+)
 from cycle.webbase.body import BodyRefused, form_of
 from cycle.webbase.pages import web
 from cycle.webbase.security import CSRF_COOKIE, CSRF_FIELD, FLASH_COOKIE, csrf_cookie
@@ -53,6 +58,11 @@ def user(request: Request) -> User:
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def zeit_in(tz: tzinfo) -> Callable[[datetime | None], str]:
+    """The pages' ``zeit(…)``: an instant as "20.03.2026, 10:00 Uhr" in ``tz``."""
+    return lambda value: german.zeit(value, tz)
+
+
 def render(
     request: Request, template: str, context: Mapping[str, Any], status: int = 200
 ) -> HTMLResponse:
@@ -75,7 +85,7 @@ def render(
             "role_label": ROLE_LABELS[who.role] if who else "",
             "csrf_token": w.secret.csrf_token(csrf_cookie(request)),
             "flash": flash,
-            "zeit": lambda value: german.zeit(value, tz),
+            "zeit": zeit_in(tz),
             "payload_text": lambda entry: labels.payload_text(entry.payload, tz),
             "stufe": lambda stage: _stage_name(w.app.settings.stage(stage), stage),
             "errors": {},
@@ -92,6 +102,29 @@ def render(
 
 def _stage_name(spec: StageSpec | None, stage_id: str | None) -> str:
     return spec.name if spec is not None else (stage_id or "")
+
+
+def page_tag(request: Request, version: str, *extra: object) -> str | None:
+    """The entity tag of a staff page (``cycle.webbase.etag``) for ``version`` of the data, or
+    ``None`` when the answer must not be reused: a flash message is shown once, and without a
+    CSRF cookie the page hands out a new one."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or request.cookies.get(FLASH_COOKIE):
+        return None
+    w, who = web(request), user(request)
+    return etag.tag(
+        request.url.path,
+        request.url.query,
+        version,
+        w.app.today(),
+        who.id,
+        who.login,
+        who.name,
+        who.role,
+        hashlib.sha256(cookie.encode()).hexdigest(),
+        etag.config_tag(w.settings),
+        *extra,
+    )
 
 
 def problem_page(request: Request, status: int, title: str, lines: list[str]) -> HTMLResponse:

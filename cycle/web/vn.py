@@ -112,7 +112,7 @@ async def page(request: Request) -> Response:
     except UserError as exc:
         return problem_page(request, 404, "Kein Verwendungsnachweis", exc.lines)
 
-    view = await run_in_threadpool(
+    _, view = await run_in_threadpool(
         cycle_data.load_view, w.app.view_context(), pairing, year, user(request).principal
     )
     vn = doc.nachweis
