@@ -66,6 +66,7 @@ class Draft:
     deferred: Callable[[], Rendered] | None = None
     # Attachments built when stored, chunk by chunk (the prefilled skeleton of a reminder)
     deferred_attachments: Callable[[], tuple[Attachment, ...]] | None = None
+    reason: str | None = None  # why it is only recorded as skipped (beyond catch-up)
 
     @property
     def queued(self) -> bool:
@@ -219,6 +220,7 @@ def _change(draft: Draft) -> audit.Change:
             "stufe": draft.level,
             "an": list(draft.to),
             "cc": list(draft.cc),
+            **({"grund": draft.reason} if draft.reason and not draft.queued else {}),
         },
     )
 
@@ -239,6 +241,7 @@ def _notification(
         "point_on": draft.point_on,
         "send_at": draft.send_at,
         "status": "bundled" if draft.queued else "skipped",
+        "reason": None if draft.queued else draft.reason,
         "message_id": message,
         "recipients": {"to": list(draft.to), "cc": list(draft.cc)},
         "subject": subject_of.get(draft.key, ""),

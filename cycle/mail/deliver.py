@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from cycle.mail import compose, links, recipients
+from cycle.mail import compose, links, recipients, stale
 from cycle.mail.context import MailContext
 from cycle.mail.outbox import FailedHook, SqlOutbox
 from cycle.persistence.tables import Notification, OutboxMessage
@@ -120,6 +120,7 @@ def deliver(d: Delivery, now: datetime, transport: Transport | None = None) -> D
     """Drain the outbox at ``now`` over ``transport`` (default: a new one from the factory)."""
     transport = transport or d.transport()
     settings = d.mail.settings
+    stale.withdraw(d.engine, now)  # re-check before sending: nothing stale goes out
     outbox = SqlOutbox(
         d.engine,
         owner(),

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision, known without loading Alembic (tests/test_schema_head.py
 # checks it against Alembic's head: a new migration must update it).
-HEAD_REVISION = "0007_masterdata_in_database"
+HEAD_REVISION = "0008_skip_reason"
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,14 @@ STATUS_LABELS = {
     "ungewiss": "ungewiss",
     "sent": "gesendet",
     "failed": "fehlgeschlagen",
+    "skipped": "übersprungen",
 }
 HEADERS = ["Nr.", "Art", "An", "Betreff", "Status", "Versuche", "nächster Versuch", "Fehler"]
 WIDTHS = [None, 16, 36, 48, 14, None, 17, 36]
-SKIPPED_HEADERS = ["Nr.", "Art", "Ebene", "Partnerschaft", "Jahr", "Stufe", "Frist", "fällig am"]
+SKIPPED_HEADERS = [
+    *("Nr.", "Art", "Ebene", "Partnerschaft", "Jahr", "Stufe", "Frist", "fällig am", "Grund")
+]
+CATCH_UP = "beim Nachholen"  # the reason of a point skipped by the catch-up rule
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -164,6 +168,7 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
                         "point_on": n.point_on.isoformat() if n.point_on else None,
                         "to": n.recipients.get("to", []),
                         "cc": n.recipients.get("cc", []),
+                        "reason": n.reason or CATCH_UP,
                     }
                     for n in rows
                 ],
@@ -171,7 +176,10 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
         )
     if fmt in ("csv", "xlsx"):
         body: list[list[Cell]] = [
-            [n.id, n.kind, n.level, n.pairing_id, n.year, n.stage_id, n.anchor, n.point_on]
+            [
+                *(n.id, n.kind, n.level, n.pairing_id, n.year, n.stage_id, n.anchor, n.point_on),
+                n.reason or CATCH_UP,
+            ]
             for n in rows
         ]
         return Sheet(SKIPPED_HEADERS, body, "postausgang-uebersprungen")
@@ -187,6 +195,7 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
                 n.stage_id or "",
                 german_date(n.anchor),
                 german_date(n.point_on),
+                n.reason or CATCH_UP,
             ]
             for n in rows
         ],
@@ -194,5 +203,5 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
     return (
         f"{shown}\n"
         + anzahl(len(rows), "übersprungene Benachrichtigung", "übersprungene Benachrichtigungen")
-        + " (beim Nachholen nicht gesendet)."
+        + " (nicht gesendet)."
     )
