@@ -91,6 +91,7 @@ async def request_link(request: Request, form: FormData) -> Response:
             "title": "Neuen Link anfordern",
             "expired": False,
             "errors": errors_of(refused, {"email"}),
+            "form_id": "link",  # the error summary links to ``link-email``
             "values": {"email": email},
         }
         return render(request, "neuer_link.html", context, 400)

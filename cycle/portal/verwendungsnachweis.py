@@ -102,6 +102,7 @@ def _page(
         "labels": LABELS,
         "columns": COLUMNS,
         "errors": errors,
+        "form_id": "vn",  # the error summary links to the fields ``vn-NAME``
         "checked": checked and not problems,
         "submitted": bool(stage.row.facts.get("einreichung")),
     }

@@ -66,6 +66,15 @@ async def show(
     )
     others = sorted(pid for pid in w.settings.pairings if pid != pairing)
     events = registry.on(Surface.WEB)
+    today, tz = w.app.today(), w.app.calendar.timezone
+    # "Durchgeführt am" starts at the scheduled day (unless it is still ahead), not at today
+    held_on = {
+        f"{s.spec.id}-complete": {"on": day.isoformat()}
+        for s in view.stages
+        if s.row is not None
+        and s.row.scheduled_at is not None
+        and (day := s.row.scheduled_at.astimezone(tz).date()) <= today
+    }
     context = {
         "title": f"Zyklus {year} · {w.settings.stadtteile[p.stadtteil].name}",
         "v": view,
@@ -80,7 +89,8 @@ async def show(
         "form_id": form_id,
         "errors": errors or {},
         "values": values or {},
-        "today": w.app.today(),
+        "defaults": held_on,
+        "today": today,
     }
     return render(request, "cycle.html", context, status)
 
