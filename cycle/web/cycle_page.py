@@ -90,6 +90,7 @@ async def show(
         "errors": errors or {},
         "values": values or {},
         "defaults": held_on,
+        "local_input": lambda at: f"{at.astimezone(tz):%Y-%m-%dT%H:%M}",
         "today": today,
     }
     return render(request, "cycle.html", context, status)

@@ -14,11 +14,13 @@ from starlette.routing import Route
 
 from cycle.persistence.tables import Cycle
 from cycle.persistence.uow import reading
-from cycle.views import overview
+from cycle.service.principal import Principal
+from cycle.views import daily, overview
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
+from cycle.web import daily as daily_web
 from cycle.web import exports
 from cycle.web.outbox import delivery_banner
-from cycle.web.pages import problem_page, render
+from cycle.web.pages import problem_page, render, user
 from cycle.webbase.downloads import headers as download_headers
 from cycle.webbase.pages import Web, web
 from cycle.webbase.params import query_text, query_year
@@ -44,9 +46,10 @@ class Filters:
         return urlencode({k: v for k, v in pairs.items() if v})
 
 
-def filters(request: Request, today: date) -> Filters:
+def filters(request: Request, today: date, first_open: int | None = None) -> Filters:
+    """The filters of the query; without a year, the oldest year with open work (or this one)."""
     return Filters(
-        query_year(request) or today.year,
+        query_year(request) or first_open or today.year,
         query_text(request, "traeger", "Träger"),
         query_text(request, "stadtteil", "Stadtteil"),
         query_text(request, "handlungsfeld", "Handlungsfeld"),
@@ -78,10 +81,21 @@ def cell_class(cell: StageCell, today: date) -> str:
     return "st-offen"
 
 
+def _daily(w: Web, who: Principal) -> tuple[list[int], list[daily_web.Item]]:
+    s = w.settings
+    with reading(w.app.engine) as session:
+        years = daily.open_years(session)
+        found = daily.waiting_for(
+            session, daily_web.steps_of(s, who), daily_web.meetings_of(s, who)
+        )
+    return years, daily_web.items(s, found)
+
+
 async def page(request: Request) -> Response:
     w = web(request)
     today = w.app.today()
-    f = filters(request, today)
+    open_years, waiting = await run_in_threadpool(_daily, w, user(request).principal)
+    f = filters(request, today, open_years[0] if open_years else None)
     rows, years = await run_in_threadpool(load, w, f, today)
     counts = {
         "zyklen": len(rows),
@@ -106,6 +120,8 @@ async def page(request: Request) -> Response:
         "cell_class": lambda cell: cell_class(cell, today),
         "state_label": lambda state: exports.state_label(s, state),
         "today": today,
+        "open_elsewhere": [y for y in open_years if y != f.year],
+        "waiting": waiting,
     }
     return render(request, "overview.html", context)
 
