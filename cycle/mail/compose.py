@@ -36,8 +36,11 @@ from notifications.message import (
     to_payload,
 )
 from notifications.render import Rendered, Renderer
+from workflows.deadlines import ERINNERUNG, ESKALATION
+from workflows.stages import StageType
 
 T = TypeVar("T")
+DEADLINE_KINDS = frozenset({ERINNERUNG, ESKALATION})
 PORTAL_LINK = "portal-link"  # a requested portal link: the link is its body, no footer
 CHUNK = 1_000  # messages (and drafts) rendered and inserted per statement
 
@@ -249,6 +252,21 @@ def _notification(
     }
 
 
+def _portal_target(settings: Settings, members: Sequence[Draft]) -> str | None:
+    """The portal form a message is about: a reminder or escalation of one pairing's
+    Verwendungsnachweis leads to its form (``verwendungsnachweis/PAIRING/YEAR``), else None."""
+    about = {(m.pairing_id, m.year, m.stage_id) for m in members}
+    if len(about) != 1 or any(m.kind not in DEADLINE_KINDS for m in members):
+        return None
+    pairing, year, stage_id = next(iter(about))
+    spec = settings.stage(stage_id) if stage_id else None
+    if pairing is None or year is None or spec is None:
+        return None
+    return (
+        f"verwendungsnachweis/{pairing}/{year}" if spec.type is StageType.PROOF_OF_FUNDS else None
+    )
+
+
 def _message(
     members: list[Draft],
     settings: Settings,
@@ -273,7 +291,11 @@ def _message(
     # Every mail that reaches a pairing's contact says how to get into the portal; a personal
     # link only as a placeholder, minted at delivery (SPEC §14, ``cycle.mail.links``).
     first = members[0]
-    footer = ("", "") if first.kind == PORTAL_LINK else links.footer(settings, first.to, first.cc)
+    footer = (
+        ("", "")
+        if first.kind == PORTAL_LINK
+        else links.footer(settings, first.to, first.cc, _portal_target(settings, members))
+    )
     email = OutgoingEmail(
         sender=settings.mail.sender,
         to=members[0].to,
