@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, insert, select
 from sqlmodel import Session
 
+from cycle import progress
 from cycle.config.settings import Settings, StageSpec
 from cycle.documents import leitfaden_pdf
 from cycle.mail import links
@@ -171,7 +172,11 @@ def store(
     subject_of: dict[str, str] = {}
     if members:
         domain = domain_of(parse_address(settings.mail.sender).addr_spec)
+        stored = 0
         for chunk in _chunks(members):
+            if len(members) > CHUNK:  # a tick with many mails: a bar on a terminal
+                progress.report("Nachrichten einreihen", stored, len(members))
+                stored += len(chunk)
             rows = [_message(group, settings, renderer, now, domain, subject_of) for group in chunk]
             ids = _insert_messages(connection, rows)
             message_of.update(
