@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from cycle.service import commands as c
 from cycle.service import permissions, registry
 from cycle.service.outcomes import Outcome, StageChange
 from cycle.service.registry import Surface
+from cycle.views import charts
 from cycle.web import cycle_data
 from cycle.web.forms import Fields, event_command
 from cycle.web.pages import handle, post, problem_page, render, user
@@ -93,7 +95,28 @@ async def show(
         "local_input": lambda at: f"{at.astimezone(tz):%Y-%m-%dT%H:%M}",
         "today": today,
     }
+    place = w.settings.stadtteile[p.stadtteil].name
+    context["timeline"] = Markup(_timeline(view, year, today, f"Zyklus {year} · {place}"))
     return render(request, "cycle.html", context, status)
+
+
+def _timeline(view: cycle_data.CycleView, year: int, today: date, title: str) -> str:
+    """The year's stages as a picture: each from its window's opening (or the stage before)
+    to its due date, done marks, today (``cycle.views.charts``)."""
+    bars: list[charts.Bar] = []
+    for s in view.stages:
+        if s.row is None:
+            continue
+        opens = s.spec.opens.resolve(year) if s.spec.opens is not None else None
+        start = opens or (bars[-1].due if bars else date(year, 1, 1))
+        overdue = s.status is not None and s.status.overdue_days > 0
+        label = STATUS_LABELS.get(s.row.status, s.row.status)
+        bars.append(
+            charts.Bar(s.spec.name, min(start, s.row.due), s.row.due, s.row.done_on, label, overdue)
+        )
+    if not bars:
+        return ""
+    return charts.timeline("zeitleiste", f"Zeitleiste: {title}", bars, today)
 
 
 def _change_text(ch: StageChange) -> str:

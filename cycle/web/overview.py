@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from markupsafe import Markup
 from sqlalchemy import distinct, select
 from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +16,7 @@ from starlette.routing import Route
 from cycle.persistence.tables import Cycle
 from cycle.persistence.uow import reading
 from cycle.service.principal import Principal
-from cycle.views import daily, overview
+from cycle.views import charts, daily, overview
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
 from cycle.web import daily as daily_web
 from cycle.web import exports
@@ -121,6 +122,16 @@ async def page(request: Request) -> Response:
         "state_label": lambda state: exports.state_label(s, state),
         "today": today,
         "open_elsewhere": [y for y in open_years if y != f.year],
+        "chart": Markup(
+            charts.done_against_due(
+                "erledigt-faellig",
+                f"Stufen {f.year}: fällig und erledigt je Monat",
+                [c.due for r in rows for c in r.stages.values()],
+                [c.done_on for r in rows for c in r.stages.values() if c.done_on],
+                today,
+                f.year,
+            )
+        ),
         "waiting": waiting,
     }
     return render(request, "overview.html", context)
