@@ -69,9 +69,7 @@ def test_skipped_notifications_are_listed_with_german_dates(
     assert result.code == 0, result.err
     assert "Partnerschaft" in result.out and "fällig am" in result.out
     assert "31.03.2026" in result.out and "24.03.2026" in result.out
-    assert result.out.rstrip().endswith(
-        "24 übersprungene Benachrichtigungen (beim Nachholen nicht gesendet)."
-    )
+    assert result.out.rstrip().endswith("24 übersprungene Benachrichtigungen (nicht gesendet).")
     rows = outbox(zyklus, "2026-04-20T09:01", "skipped")
     kaltenmoor = sorted(
         (n["kind"], n["level"], n["point_on"]) for n in rows if n["pairing"] == "kaltenmoor"

@@ -163,6 +163,7 @@ def test_the_migration_takes_live_links_out_of_stored_mails_and_revokes_them(
         db.execute("UPDATE alembic_version SET version_num = '0004_audit_published'")
         db.execute("DROP INDEX ix_portal_token_outbox_id")
         db.execute("ALTER TABLE portal_token DROP COLUMN outbox_id")
+        db.execute("ALTER TABLE notification DROP COLUMN reason")  # 0006 came later
     assert zyklus("init", now="2026-03-03T08:00").code == 0
     with sqlite3.connect(database) as db:
         payloads = [json.loads(p) for (p,) in db.execute("SELECT payload FROM outbox ORDER BY id")]

@@ -109,9 +109,19 @@ def test_redoing_a_sign_off_after_correcting_it_twice_on_one_day_mails_each_time
         assert "Traceback" not in done.err and "INSERT" not in done.err
     assert checked("tick", now="2027-06-03T10:00").code == 0
     # four acknowledgements → four "Zum Vorgang"; the check of 02.06. and the one redone → two
+    # "Zur Kenntnisnahme" task mails, both stored — but the Kenntnisnahme is done before the
+    # drain: neither is sent (issue 23 item 2), each is recorded as skipped with the reason
     assert len(_subjects(workspace, "Zum Vorgang: Verwendungsnachweis 2026 Kaltenmoor")) == 4
-    assert len(_subjects(workspace, "Zur Kenntnisnahme: Verwendungsnachweis 2026")) == 2
+    assert _subjects(workspace, "Zur Kenntnisnahme: Verwendungsnachweis 2026") == []
     listing = checked("outbox", "--format", "json", now="2027-06-03T10:01")
-    keys = [k for m in json.loads(listing.out)["messages"] for k in m["keys"] if "/aufgabe/" in k]
+    messages = json.loads(listing.out)["messages"]
+    keys = [k for m in messages for k in m["keys"] if "/aufgabe/" in k]
     assert len(keys) == len(set(keys)) == 6
+    withdrawn = [m for m in messages if m["status"] == "skipped"]
+    assert len(withdrawn) == 2 and all("/aufgabe/1/" in m["keys"][0] for m in withdrawn)
+    skipped = json.loads(
+        checked("outbox", "--status", "skipped", "--format", "json", now="2027-06-03T10:01").out
+    )["notifications"]
+    reasons = {n["reason"] for n in skipped if "/aufgabe/1/" in n["key"]}
+    assert reasons == {"Die Aufgabe ist bereits erledigt (Stand: zur Kenntnis genommen)."}
     assert all(re.search(r"/aufgabe/[13]/eintrag-\d+$", k) for k in keys)

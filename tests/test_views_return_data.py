@@ -170,7 +170,7 @@ def test_listings_and_the_chain_check_are_returned_not_printed(
     pending = [row for row in outbox.body if row[4] == "ausstehend"]
     assert listed["status"] == "pending" and len(listed["messages"]) == len(pending) > 0
     skipped = outbox_view.listing(later, "skipped", "text")
-    assert isinstance(skipped, str) and skipped.endswith("(beim Nachholen nicht gesendet).")
+    assert isinstance(skipped, str) and skipped.endswith("(nicht gesendet).")
     check = audit_view.verify(later)
     assert check.intact and check.missing_key is None
     assert check.lines[0].startswith("Protokoll unverändert: ")

@@ -8,6 +8,10 @@ texts —, so a stage waiting for the city is never shown as overdue anywhere:
   still to be held), and only for a running cycle and a due date inside the pairing's active time;
 - **waiting days** count while the city has to act (``AWAITING_CITY``: Prüfung, Kenntnisnahme,
   Ablage), from the day of the last change;
+- a stage the Träger cannot do yet because a **prerequisite waits for the city** (the
+  Verwendungsnachweis while the Jahresbericht waits for acceptance) is *held*: it waits too
+  ("wartet auf Prüfung (Jahresbericht)"), is never overdue, and gets no reminder or escalation
+  (``cycle/mail/due.py`` asks ``held_by`` with the same rule);
 - **open prerequisites** are the required stages not done yet;
 - **possible events** are what the state machine allows now, guards included;
 - **next action** says in German what the Träger has to do next.
@@ -20,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from workflows import machine
 from workflows.deadlines import counts_as_overdue
@@ -39,6 +44,8 @@ class StageFacts:
     changed_on: date | None = None  # local day of the last change: a waiting stage waits since
     scheduled: bool = False  # a meeting has a date
     open_prerequisites: tuple[str, ...] = ()  # names of the required stages not done yet
+    held_by: str | None = None  # a required stage waits for the city: "Prüfung (Jahresbericht)"
+    held_since: date | None = None  # the local day that required stage last changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +55,13 @@ class StageStatus:
     ended: bool  # the cycle has ended: nothing is overdue or possible any more
     overdue_days: int  # > 0 only while the Träger has to act
     waiting_days: int  # while the city has to act (``waiting_for``)
-    waiting_for: str | None  # the city's step: "Prüfung", "Kenntnisnahme" or "Ablage"
+    waiting_for: str | None  # the city's step: "Prüfung", "Kenntnisnahme" or "Ablage", or the
+    # step of a required stage this one is held by: "Prüfung (Jahresbericht)"
+
+    @property
+    def held(self) -> bool:
+        """The Träger would act, but a required stage waits for the city first."""
+        return self.waiting_for is not None and self.facts.status in AWAITING_TRAEGER
 
     @property
     def open_prerequisites(self) -> tuple[str, ...]:
@@ -93,13 +106,16 @@ def stage_status(
     done = is_done(facts.status)
     running = not done and not ended
     waiting_for = AWAITING_CITY.get(facts.status) if running else None
+    since = facts.changed_on
+    if running and waiting_for is None and facts.status in AWAITING_TRAEGER and facts.held_by:
+        waiting_for, since = facts.held_by, facts.held_since
     overdue = 0
     if running and waiting_for is None and today > facts.due:
         counts = pairing_start is None or counts_as_overdue(facts.due, pairing_start, adopted)
         overdue = (today - facts.due).days if counts else 0
     waiting = 0
-    if waiting_for is not None and facts.changed_on is not None:
-        waiting = max(0, (today - facts.changed_on).days)
+    if waiting_for is not None and since is not None:
+        waiting = max(0, (today - since).days)
     return StageStatus(facts, done, ended, overdue, waiting, waiting_for)
 
 
@@ -112,6 +128,42 @@ def open_prerequisites(
     have (a stage list changed later) does not block.
     """
     return tuple(names.get(r, r) for r in requires if r in statuses and not is_done(statuses[r]))
+
+
+def held_by(
+    requires: Iterable[str], statuses: Mapping[str, str], names: Mapping[str, str]
+) -> str | None:
+    """The first required stage that waits for the city, as "Prüfung (Jahresbericht)", or None.
+
+    While it waits, the Träger cannot do the requiring stage: that stage is held (no reminder,
+    no escalation, not overdue) until the city acts.
+    """
+    r = waiting_prerequisite(requires, statuses)
+    return None if r is None else f"{AWAITING_CITY[statuses[r]]} ({names.get(r, r)})"
+
+
+def waiting_prerequisite(requires: Iterable[str], statuses: Mapping[str, str]) -> str | None:
+    """The id of the first required stage that waits for the city, or None."""
+    return next((r for r in requires if statuses.get(r, "") in AWAITING_CITY), None)
+
+
+def prerequisite_facts(
+    requires: Iterable[str],
+    statuses: Mapping[str, str],
+    changed: Mapping[str, date | None],
+    names: Mapping[str, str],
+) -> dict[str, Any]:
+    """The ``StageFacts`` keywords about one stage's required stages (open ones, a hold)."""
+    requires = tuple(requires)
+    pre = waiting_prerequisite(requires, statuses)
+    return {
+        "open_prerequisites": open_prerequisites(requires, statuses, names),
+        "held_by": held_by(requires, statuses, names),
+        "held_since": None if pre is None else changed.get(pre),
+    }
+
+
+HELD_REASON = "wartet auf {}"  # the reason recorded with a held reminder or escalation
 
 
 def in_words(overdue_days: int, waiting_days: int, waiting_for: str | None) -> str:
@@ -140,6 +192,11 @@ def _next_action(s: StageStatus) -> str:
         if facts.type is StageType.GROUP_MEETING:
             return f"Die Koordinierungsstelle lädt zum gemeinsamen Termin ein (bis {due})."
         return f"Termin mit der Koordinierungsstelle vereinbaren (bis {due})."
+    if s.held:
+        return (
+            f"Wartet auf die Koordinierungsstelle: {s.waiting_for}. "
+            f"Danach bitte einreichen (fällig {due})."
+        )
     if s.waiting_for is not None:
         return "Liegt der Koordinierungsstelle vor – Sie müssen nichts tun."
     again = "überarbeiten und erneut " if status == "zurueckgegeben" else ""

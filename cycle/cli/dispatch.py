@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cycle import german
 from cycle.bootstrap import App, bootstrap, collector_paused
+from cycle.cli.progress import on_terminal
 from cycle.errors import UsageError
 from cycle.service.principal import Principal
 from cycle.views.wording import anzahl
@@ -281,6 +282,7 @@ def dispatch(args: argparse.Namespace) -> int:
         if args.command not in ("init", "simulate", "restore"):
             ensure_schema(app, args.config, args.command)
             app.refresh_master_data()  # the database's master data (SPEC §16)
-        return _command(args.command)(app, args)
+        with on_terminal(args.command):  # a progress bar on stderr, only on a terminal
+            return _command(args.command)(app, args)
     finally:
         app.close()

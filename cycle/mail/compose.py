@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, insert, select
 from sqlmodel import Session
 
+from cycle import progress
 from cycle.config.settings import Settings, StageSpec
 from cycle.documents import leitfaden_pdf
 from cycle.mail import links, password_links
@@ -36,8 +37,11 @@ from notifications.message import (
     to_payload,
 )
 from notifications.render import Rendered, Renderer
+from workflows.deadlines import ERINNERUNG, ESKALATION
+from workflows.stages import StageType
 
 T = TypeVar("T")
+DEADLINE_KINDS = frozenset({ERINNERUNG, ESKALATION})
 PORTAL_LINK = "portal-link"  # a requested portal link: the link is its body, no footer
 CHUNK = 1_000  # messages (and drafts) rendered and inserted per statement
 
@@ -68,6 +72,7 @@ class Draft:
     deferred_attachments: Callable[[], tuple[Attachment, ...]] | None = None
     # Payload keys for the delivery (``password_links.MARK``: whose link to mint)
     marks: tuple[tuple[str, str], ...] = ()
+    reason: str | None = None  # why it is only recorded as skipped (beyond catch-up)
 
     @property
     def queued(self) -> bool:
@@ -169,7 +174,11 @@ def store(
     subject_of: dict[str, str] = {}
     if members:
         domain = domain_of(parse_address(settings.mail.sender).addr_spec)
+        stored = 0
         for chunk in _chunks(members):
+            if len(members) > CHUNK:  # a tick with many mails: a bar on a terminal
+                progress.report("Nachrichten einreihen", stored, len(members))
+                stored += len(chunk)
             rows = [_message(group, settings, renderer, now, domain, subject_of) for group in chunk]
             ids = _insert_messages(connection, rows)
             message_of.update(
@@ -221,6 +230,7 @@ def _change(draft: Draft) -> audit.Change:
             "stufe": draft.level,
             "an": list(draft.to),
             "cc": list(draft.cc),
+            **({"grund": draft.reason} if draft.reason and not draft.queued else {}),
         },
     )
 
@@ -241,11 +251,27 @@ def _notification(
         "point_on": draft.point_on,
         "send_at": draft.send_at,
         "status": "bundled" if draft.queued else "skipped",
+        "reason": None if draft.queued else draft.reason,
         "message_id": message,
         "recipients": {"to": list(draft.to), "cc": list(draft.cc)},
         "subject": subject_of.get(draft.key, ""),
         "created_at": now,
     }
+
+
+def _portal_target(settings: Settings, members: Sequence[Draft]) -> str | None:
+    """The portal form a message is about: a reminder or escalation of one pairing's
+    Verwendungsnachweis leads to its form (``verwendungsnachweis/PAIRING/YEAR``), else None."""
+    about = {(m.pairing_id, m.year, m.stage_id) for m in members}
+    if len(about) != 1 or any(m.kind not in DEADLINE_KINDS for m in members):
+        return None
+    pairing, year, stage_id = next(iter(about))
+    spec = settings.stage(stage_id) if stage_id else None
+    if pairing is None or year is None or spec is None:
+        return None
+    return (
+        f"verwendungsnachweis/{pairing}/{year}" if spec.type is StageType.PROOF_OF_FUNDS else None
+    )
 
 
 def _message(
@@ -273,7 +299,11 @@ def _message(
     # link only as a placeholder, minted at delivery (SPEC §14, ``cycle.mail.links``).
     first = members[0]
     own_link = first.kind in (PORTAL_LINK, password_links.KIND)
-    footer = ("", "") if own_link else links.footer(settings, first.to, first.cc)
+    footer = (
+        ("", "")
+        if own_link
+        else links.footer(settings, first.to, first.cc, _portal_target(settings, members))
+    )
     email = OutgoingEmail(
         sender=settings.mail.sender,
         to=members[0].to,

@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from cycle.mail import compose, links, recipients
+from cycle import progress
+from cycle.mail import compose, links, recipients, stale
 from cycle.mail.context import MailContext
 from cycle.mail.outbox import FailedHook, SqlOutbox
 from cycle.persistence.tables import Notification, OutboxMessage
@@ -111,6 +112,17 @@ def _failure_key(session: Session, ids: list[int | None]) -> str:
     return base if earlier == 0 else f"{base}/{earlier + 1}"
 
 
+def _due_count(engine: Engine, now: datetime) -> int:
+    with engine.connect() as connection:
+        query = (
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.status).in_(("pending", "ungewiss")))
+            .where(col(OutboxMessage.next_attempt_at) <= now)
+        )
+        return int(connection.execute(query).scalar_one())
+
+
 def owner() -> str:
     """A lease owner unique per drain: ``host:pid:random``."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -120,6 +132,7 @@ def deliver(d: Delivery, now: datetime, transport: Transport | None = None) -> D
     """Drain the outbox at ``now`` over ``transport`` (default: a new one from the factory)."""
     transport = transport or d.transport()
     settings = d.mail.settings
+    stale.withdraw(d.engine, now)  # re-check before sending: nothing stale goes out
     outbox = SqlOutbox(
         d.engine,
         owner(),
@@ -129,6 +142,8 @@ def deliver(d: Delivery, now: datetime, transport: Transport | None = None) -> D
     )
     envelope = parse_address(settings.mail.sender).addr_spec
     mail = settings.mail
+    if progress.active():  # count what is due only when somebody shows a bar
+        outbox.expected = _due_count(d.engine, now)
 
     async def run() -> DeliveryReport:
         report = await drain(

@@ -178,6 +178,7 @@ def _point_draft(
         anchor=point.anchor,
         point_on=point.on,
         stadtteil=settings.stadtteile[pairing.stadtteil].name,
+        reason=due.reason,
     )
 
 

@@ -14,7 +14,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, and_, exists, select
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    exists,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from cycle.config.settings import Settings
@@ -28,7 +42,8 @@ from workflows.deadlines import (
     deadline_series,
     meeting_reminders,
 )
-from workflows.stages import AWAITING_TRAEGER, StageType
+from workflows.stages import AWAITING_CITY, AWAITING_TRAEGER, StageType
+from workflows.status import HELD_REASON, held_by
 
 _points = Table(
     "tick_points",
@@ -54,6 +69,7 @@ class DuePoint:
     send: bool
     meeting_at: datetime | None = None
     location: str | None = None
+    reason: str | None = None  # why a point is skipped other than by catch-up ("wartet auf …")
 
 
 def deadline_points(
@@ -134,12 +150,46 @@ def deadline_points(
             _points.c.level,
         )
     )
+    query = query.add_columns(*_waiting_prerequisite(settings))
     missing: dict[tuple[int, str], list[tuple[Any, ...]]] = defaultdict(list)
+    held: dict[tuple[int, str], str] = {}
+    names = {s.id: s.name for s in settings.stages}
     for row in session.execute(query):
-        missing[(row[0], row[3])].append(tuple(row))
+        *point, pre_id, pre_status = row
+        missing[(row[0], row[3])].append(tuple(point))
+        if pre_id is not None:
+            waiting = held_by((pre_id,), {pre_id: pre_status}, names)
+            if waiting is not None:
+                held[(row[0], row[3])] = HELD_REASON.format(waiting)
     connection.execute(_points.delete())
     owed = frozenset(s.id for s in settings.stages if s.type is StageType.PROOF_OF_FUNDS)
-    return _catch_up(missing, series, now, send_time, cal, settings.betrieb.start, owed)
+    return _catch_up(missing, series, now, send_time, cal, settings.betrieb.start, owed, held)
+
+
+def _waiting_prerequisite(settings: Settings) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The id and status of a required stage of the same cycle that waits for the city (or
+    NULL): two correlated scalar subqueries over the configured ``requires`` pairs."""
+    pairs = [(s.id, r) for s in settings.stages for r in s.requires]
+    if not pairs:
+        return literal(None, String).label("pre_id"), literal(None, String).label("pre_status")
+    pre = aliased(StageState)
+    requires = or_(
+        *(
+            and_(col(StageState.stage_id) == stage, col(pre.stage_id) == required)
+            for stage, required in pairs
+        )
+    )
+    waiting = (
+        select(col(pre.stage_id), col(pre.status))
+        .where(col(pre.cycle_id) == col(StageState.cycle_id))
+        .where(col(pre.status).in_(list(AWAITING_CITY)))
+        .where(requires)
+        .order_by(col(pre.position))
+        .limit(1)
+    )
+    stage_id = waiting.with_only_columns(col(pre.stage_id)).scalar_subquery()
+    status = waiting.with_only_columns(col(pre.status)).scalar_subquery()
+    return stage_id.label("pre_id"), status.label("pre_status")
 
 
 def _catch_up(
@@ -150,11 +200,14 @@ def _catch_up(
     cal: WorkingCalendar,
     adopted: date | None,
     owed_after_end: frozenset[str],
+    held: dict[tuple[int, str], str],
 ) -> list[DuePoint]:
     """Apply the catch-up rule to each series; keep the points not recorded yet.
 
     A stage in ``owed_after_end`` (the Verwendungsnachweis) is still owed after the pairing's
     contract ended: its points are not cut off at the end of the pairing's active period.
+    A stage in ``held`` (its prerequisite waits for the city) sends nothing: each point due is
+    recorded as skipped with the reason.
     """
     result: list[DuePoint] = []
     for (cycle_id, stage_id), rows in missing.items():
@@ -164,8 +217,17 @@ def _catch_up(
             window = (window[0], None)
         choice = choose_due(series[(stage_id, due)], now, send_time, cal, window)
         unrecorded = {(kind, level) for *_, kind, level in rows}
+        reason = held.get((cycle_id, stage_id))
         result += [
-            DuePoint(cycle_id, pairing_id, year, stage_id, point, send=point == choice.send)
+            DuePoint(
+                cycle_id,
+                pairing_id,
+                year,
+                stage_id,
+                point,
+                send=reason is None and point == choice.send,
+                reason=reason,
+            )
             for point in choice.due
             if (point.kind, point.level) in unrecorded
         ]

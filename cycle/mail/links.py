@@ -36,6 +36,7 @@ from notifications.message import OutgoingEmail, split_address
 
 PLACEHOLDER = "[persönlicher Zugangslink]"
 MARK = "zugangslink"  # payload key: the contact whose login link replaces the placeholder
+WEITER = "weiter"  # query key of a login link: the portal page to open after the login
 
 
 def portal_address(settings: Settings) -> str:
@@ -60,11 +61,15 @@ def reaches_contact(settings: Settings, addresses: Sequence[str]) -> bool:
     return any(portal_store.contact_pairings(settings, split_address(a)[1]) for a in addresses)
 
 
-def footer(settings: Settings, to: Sequence[str], cc: Sequence[str]) -> tuple[str, str]:
+def footer(
+    settings: Settings, to: Sequence[str], cc: Sequence[str], target: str | None = None
+) -> tuple[str, str]:
     """The portal paragraph of a message as (text, HTML); ``("", "")`` for no contact.
 
     The text starts with a newline: appended to a rendered body (which ends with one), it
-    leaves one blank line; the HTML is a paragraph for the end of ``<body>``.
+    leaves one blank line; the HTML is a paragraph for the end of ``<body>``. ``target`` (a
+    portal path such as ``verwendungsnachweis/kaltenmoor/2026``) makes the personal link lead
+    there after the login (``?weiter=``; the portal checks the path and the contact's scope).
     """
     days = settings.portal.link_days
     intro = (
@@ -76,9 +81,10 @@ def footer(settings: Settings, to: Sequence[str], cc: Sequence[str]) -> tuple[st
             f"Ihr persönlicher Link (gültig {days} Tage, einmal verwendbar, bitte nicht "
             "weitergeben):"
         )
+        link = PLACEHOLDER + (f"?{WEITER}=/portal/{target}" if target else "")
         return (
-            f"\n{intro} {own}\n{PLACEHOLDER}\n",
-            f'<p>{escape(intro)} {escape(own)}<br><a href="{PLACEHOLDER}">{PLACEHOLDER}</a></p>',
+            f"\n{intro} {own}\n{link}\n",
+            f'<p>{escape(intro)} {escape(own)}<br><a href="{escape(link)}">{escape(link)}</a></p>',
         )
     if not reaches_contact(settings, [*to, *cc]):
         return "", ""

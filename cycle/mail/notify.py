@@ -17,6 +17,7 @@ from cycle.mail.compose import Draft
 from cycle.uids import MEETING_LENGTH, meeting_uid
 from notifications import ics
 from notifications.message import Attachment, parse_address
+from workflows.stale import stale_reason
 
 if TYPE_CHECKING:
     from cycle.config.settings import StageSpec
@@ -40,6 +41,11 @@ def on_stage_event(
     """
     if event == "schedule":
         draft = _invitation(ctx, target, stage, now)
+        reason = stale_reason(
+            draft.kind, draft.level, target.row.status, target.row.scheduled_at, now
+        )
+        if reason is not None:  # a meeting recorded after it began: nobody is invited to it
+            draft = replace(draft, rendered=None, attachments=(), reason=reason)
     elif event == "waive" and _upcoming(target, now):
         reason = str(target.row.facts.get("entfallen_grund") or "Die Stufe entfällt.")
         draft = _cancellation(ctx, target, stage, now, reason)

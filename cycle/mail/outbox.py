@@ -82,6 +82,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
+from cycle import progress
 from cycle.persistence import audit
 from cycle.persistence.tables import Notification, OutboxMessage
 from cycle.persistence.uow import transaction
@@ -123,6 +124,9 @@ class SqlOutbox:
     ) -> None:
         self.engine, self.owner, self.on_failed = engine, owner, on_failed
         self.finish = finish
+        # messages due when the drain began (set only when a progress bar is shown) and how
+        # many of them have an outcome: "Nachrichten zustellen" done/total
+        self.expected, self.handled = 0, 0
         self.lease = lease_for(send_deadline)
         self._postgres = engine.dialect.name == "postgresql"
 
@@ -330,6 +334,9 @@ class SqlOutbox:
                     raise
                 log.warning("Nachricht %s: Datenbank gesperrt, versuche es erneut.", id)
                 continue
+            if self.expected:
+                self.handled += 1
+                progress.report("Nachrichten zustellen", self.handled, self.expected)
             if not done:
                 log.warning(
                     "Nachricht %s: von einem anderen Prozess übernommen; "

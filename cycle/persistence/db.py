@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision, known without loading Alembic (tests/test_schema_head.py
 # checks it against Alembic's head: a new migration must update it).
-HEAD_REVISION = "0008_accounts"
+HEAD_REVISION = "0009_skip_reason"
 # The execution option of a read-only engine (``reading``): on SQLite its transactions begin
 # DEFERRED, every other transaction IMMEDIATE.
 READ_ONLY = "zyklus_read_only"

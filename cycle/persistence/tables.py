@@ -163,7 +163,8 @@ class Notification(SQLModel, table=True):
     anchor: date | None = None  # effective due date or meeting date
     point_on: date | None = None  # the working day the point falls on
     send_at: datetime
-    status: str = "bundled"  # bundled (into an outbox message) | skipped (catch-up)
+    status: str = "bundled"  # bundled (into an outbox message) | skipped (catch-up, or ``reason``)
+    reason: str | None = None  # why skipped: "wartet auf …", "Termin hat bereits begonnen", …
     message_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     recipients: dict[str, Any] = _json()  # {"to": [...], "cc": [...]}
     subject: str = ""
@@ -185,7 +186,7 @@ class OutboxMessage(SQLModel, table=True):
     to: str  # for listings: the To and Cc addresses
     subject: str
     payload: dict[str, Any] = _json()
-    status: str = "pending"  # pending | sent | failed
+    status: str = "pending"  # pending | sent | failed | skipped (stale at delivery: last_error)
     attempts: int = 0
     next_attempt_at: datetime
     lease_until: datetime | None = None

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from starlette.background import BackgroundTask, BackgroundTasks
@@ -21,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cycle.errors import UserError
+from cycle.mail.links import WEITER
 from cycle.persistence import portal_store
 from cycle.persistence.portal_store import Access
 from cycle.persistence.uow import reading
@@ -39,11 +41,23 @@ def _peek(w: Web, token: str) -> Access | None:
         return portal_store.peek(session, w.settings, token, w.app.clock.now())
 
 
+# A login link may name the portal page to open after the login (``?weiter=``, e.g. the
+# Verwendungsnachweis form of a reminder): only a portal path of plain characters, never another
+# site (no open redirect); the page itself checks the contact's scope.
+NEXT = re.compile(r"/portal/[a-z0-9][a-z0-9/_-]{0,120}")
+
+
+def next_page(wanted: str) -> str:
+    return wanted if NEXT.fullmatch(wanted) and "//" not in wanted else "/portal/"
+
+
 async def show_link(request: Request) -> Response:
     token = request.path_params["token"]
     if await run_in_threadpool(_peek, web(request), token) is None:
         return invalid(request)
-    return render(request, "weiter.html", {"title": "Anmelden", "token": token})
+    wanted = next_page(request.query_params.get(WEITER, ""))
+    context = {"title": "Anmelden", "token": token, "weiter": wanted}
+    return render(request, "weiter.html", context)
 
 
 def invalid(request: Request) -> Response:
@@ -57,7 +71,7 @@ async def use_link(request: Request, _form: FormData) -> Response:
     token = expect(done, PortalOpened).token
     if token is None:
         return invalid(request)
-    response = RedirectResponse("/portal/", status_code=303)
+    response = RedirectResponse(next_page(text(_form, WEITER)), status_code=303)
     secure = w.settings.web.secure
     response.set_cookie(
         COOKIE,
@@ -91,6 +105,7 @@ async def request_link(request: Request, form: FormData) -> Response:
             "title": "Neuen Link anfordern",
             "expired": False,
             "errors": errors_of(refused, {"email"}),
+            "form_id": "link",  # the error summary links to ``link-email``
             "values": {"email": email},
         }
         return render(request, "neuer_link.html", context, 400)

@@ -18,7 +18,7 @@ from cycle.persistence.portal_store import Access
 from cycle.persistence.tables import Cycle, StageState
 from cycle.persistence.uow import reading
 from workflows.stages import StageType
-from workflows.status import StageFacts, StageStatus, open_prerequisites, stage_status
+from workflows.status import StageFacts, StageStatus, prerequisite_facts, stage_status
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def _views(app: App, access: Access, where: list[object], today: date) -> list[C
         if pairing is None:
             continue
         statuses = {r.stage_id: r.status for r in rows}
+        changed = {r.stage_id: local_date(r.updated_at, app.calendar.timezone) for r in rows}
         by_id = {r.stage_id: r for r in rows}
         names = {s.id: s.name for s in settings.stages}
         lines = []
@@ -92,7 +93,7 @@ def _views(app: App, access: Access, where: list[object], today: date) -> list[C
                 row.due,
                 local_date(row.updated_at, app.calendar.timezone),
                 row.scheduled_at is not None,
-                open_prerequisites(spec.requires, statuses, names),
+                **prerequisite_facts(spec.requires, statuses, changed, names),
             )
             status = stage_status(
                 facts,

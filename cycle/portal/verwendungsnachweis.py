@@ -30,6 +30,7 @@ from cycle.webbase.pages import done, web
 from workflows.stages import StageType
 
 MIN_ROWS = 3
+ROWS_MORE = 3  # rows added by "Weitere Zeilen"
 LABELS = {
     "zuschuss": "Zuschuss der Hansestadt",
     "weitere_einnahmen": "Weitere Zuschüsse und Einnahmen",
@@ -80,13 +81,19 @@ def _page(
     problems: Sequence[tuple[str | None, str]] | None = None,
     status: int = 200,
     checked: bool = False,
+    more: tuple[int, int] = (0, 0),
 ) -> Response:
     stage = view.stage_of(StageType.PROOF_OF_FUNDS)
     assert stage is not None
     rules = web(request).settings.verwendungsnachweis
     vn = vn or vn_form.VnForm()
     # one Angebote row more than allowed is offered, so "too many rows" is reported, not lost
-    rows = vn.rows_to_show(MIN_ROWS, most=rules.max_angebote + 1)
+    shown = vn.rows_to_show(MIN_ROWS, most=rules.max_angebote + 1)
+    rows = (
+        min(max(shown[0], more[0]), vn_form.MAX_PERSONAL_ROWS),
+        min(max(shown[1], more[1]), rules.max_angebote),
+    )
+    rows = (max(rows[0], shown[0]), max(rows[1], shown[1]))
     known = _known(vn, rows)
     errors: dict[str | None, list[str]] = {}
     for where, message in problems or []:
@@ -102,7 +109,10 @@ def _page(
         "labels": LABELS,
         "columns": COLUMNS,
         "errors": errors,
+        "form_id": "vn",  # the error summary links to the fields ``vn-NAME``
         "checked": checked and not problems,
+        # never "jetzt einreichen" (nor the button) while Einreichen would be refused
+        "may_submit": "submit" in stage.status.possible_events(),
         "submitted": bool(stage.row.facts.get("einreichung")),
     }
     return render(request, "vn.html", context, status)
@@ -138,6 +148,12 @@ async def submit(request: Request, access: Access, data: FormData) -> Response:
     vn = vn_form.read(data, rules)
     if vn.problems:  # rows the form does not take: refused before any rule, nothing stored
         return _page(request, view, vn, vn.problems, 422, checked=True)
+    if data.get("aktion") == "zeilen":  # more rows, as typed: nothing checked, nothing stored
+        more = (
+            _count(data, "zeilen_personal") + ROWS_MORE,
+            _count(data, "zeilen_angebote") + ROWS_MORE,
+        )
+        return _page(request, view, vn, more=more)
     text = vn_form.to_toml(vn, view.year)
     if data.get("aktion") != "einreichen":
         result = parse_and_validate(text, view.year, rules, app.today())
@@ -157,6 +173,13 @@ async def submit(request: Request, access: Access, data: FormData) -> Response:
         f"Verwendungsnachweis {view.year} eingereicht; eine Eingangsbestätigung ist unterwegs."
     )
     return done(request, request.url.path, message)
+
+
+def _count(data: FormData, key: str) -> int:
+    """A row count the page posted back (bounded; anything else counts as 0)."""
+    value = data.get(key)
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if text.isdigit() and len(text) <= 3 else 0
 
 
 async def pdf(request: Request, access: Access) -> Response:

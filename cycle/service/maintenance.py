@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from cycle import progress
 from cycle.config.settings import MasterData
 from cycle.errors import Problem, Refused
 from cycle.mail.deliver import Delivery
@@ -41,6 +42,8 @@ def sync_master_data(cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principa
     session, now = uow.session, uow.now
     seed = uow.settings.master if cmd.seed is None else cmd.seed
     uow.confirm_anchor = True  # after an upgrade or a new key: record the head as published
+    step = "Stammdaten übernehmen"
+    progress.report(step, 0, 3)
     stored = masterdata_store.version(session)
     changed, imported = 0, False
     if stored is None and not masterdata_store.load(session):
@@ -56,9 +59,12 @@ def sync_master_data(cmd: c.SyncMasterData, uow: UnitOfWork, principal: Principa
     )
     if cmd.seed_digest and not differs:
         masterdata_store.record_seed(session, cmd.seed_digest)
+    progress.report(step, 1, 3)
     refreshed = cycles.refresh_due_dates(session, settings, uow.calendar, now, principal.actor)
+    progress.report(step, 2, 3)
     year = uow.today.year
     opened = cycles.open_cycles(session, settings, uow.calendar, year, now, principal.actor)
+    progress.report(step, 3, 3)
     return Outcome(
         data={
             "pairings": len(settings.pairings),

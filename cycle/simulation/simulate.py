@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, col
 from sqlmodel import select as sm_select
 
+from cycle import progress
 from cycle.bootstrap import App, compose
 from cycle.clock import SteppingClock
 from cycle.errors import UsageError
@@ -104,7 +105,9 @@ def _run(
     with reading(sim.engine) as session:
         last = session.execute(select(func.max(col(Notification.id)))).scalar() or 0
     tz = sim.calendar.timezone
-    for at, event in _steps(sim, start, end, events):
+    steps = list(_steps(sim, start, end, events))
+    for number, (at, event) in enumerate(steps, start=1):
+        progress.report("Simulation", number, len(steps))
         clock.set(at)
         if event is None:
             sim.bus.handle(Tick(deliver=False, documents=False), Principal.system())

@@ -21,10 +21,13 @@ from cycle.views.labels import OUTBOX_LABELS, kind_label, stage_names
 from cycle.views.wording import anzahl
 
 # The states a message in the outbox can have (the listing's filter), labelled from the table.
-STATUS_LABELS = {s: OUTBOX_LABELS[s] for s in ("pending", "ungewiss", "sent", "failed")}
+STATUS_LABELS = {s: OUTBOX_LABELS[s] for s in ("pending", "ungewiss", "sent", "failed", "skipped")}
 HEADERS = ["Nr.", "Art", "An", "Betreff", "Status", "Versuche", "nächster Versuch", "Fehler"]
 WIDTHS = [None, 16, 36, 48, 14, None, 17, 36]
-SKIPPED_HEADERS = ["Nr.", "Art", "Ebene", "Partnerschaft", "Jahr", "Stufe", "Frist", "fällig am"]
+SKIPPED_HEADERS = [
+    *("Nr.", "Art", "Ebene", "Partnerschaft", "Jahr", "Stufe", "Frist", "fällig am", "Grund")
+]
+CATCH_UP = "beim Nachholen"  # the reason of a point skipped by the catch-up rule
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -162,6 +165,7 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
                         "point_on": n.point_on.isoformat() if n.point_on else None,
                         "to": n.recipients.get("to", []),
                         "cc": n.recipients.get("cc", []),
+                        "reason": n.reason or CATCH_UP,
                     }
                     for n in rows
                 ],
@@ -171,7 +175,8 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
     if fmt in ("csv", "xlsx"):
         body: list[list[Cell]] = [
             [n.id, kind_label(n.kind), n.level, n.pairing_id, n.year,
-             names.get(n.stage_id or "", n.stage_id), n.anchor, n.point_on]
+             names.get(n.stage_id or "", n.stage_id), n.anchor, n.point_on,
+             n.reason or CATCH_UP]
             for n in rows
         ]  # fmt: skip
         return Sheet(SKIPPED_HEADERS, body, "postausgang-uebersprungen")
@@ -187,6 +192,7 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
                 names.get(n.stage_id or "", n.stage_id or ""),
                 german_date(n.anchor),
                 german_date(n.point_on),
+                n.reason or CATCH_UP,
             ]
             for n in rows
         ],
@@ -194,5 +200,5 @@ def _skipped(ctx: ViewContext, fmt: str) -> str | Sheet:
     return (
         f"{shown}\n"
         + anzahl(len(rows), "übersprungene Benachrichtigung", "übersprungene Benachrichtigungen")
-        + " (beim Nachholen nicht gesendet)."
+        + " (nicht gesendet)."
     )

@@ -20,7 +20,14 @@ from cycle.clock import local_date
 from cycle.config.settings import Settings
 from cycle.views.formats import json_members, json_scalar, json_scalars, json_template
 from workflows.cycle_state import cycle_state
-from workflows.status import StageFacts, StageStatus, in_words, stage_status
+from workflows.status import (
+    StageFacts,
+    StageStatus,
+    held_by,
+    in_words,
+    stage_status,
+    waiting_prerequisite,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Result, Select
@@ -167,52 +174,75 @@ def load(
     Stadtteil on every stage row took half as long again (SQLite, 10,000 cycles).
     """
     types = {s.id: s.type for s in settings.stages}
+    names = {s.id: s.name for s in settings.stages}
+    requires = {s.id: s.requires for s in settings.stages}
     tz = ZoneInfo(settings.calendar.timezone)
     adopted = settings.betrieb.start
     cycles = _execute(db, _cycles(year, traeger, stadtteil)).all()
     facts = {cycle_id: (ended_on, start) for cycle_id, _, ended_on, start, *_ in cycles}
+    per_cycle: dict[int, list[Any]] = {}
+    for stage_row in _execute(db, _stages(year, traeger, stadtteil)):
+        if stage_row[1] in types and stage_row[0] in facts:
+            per_cycle.setdefault(stage_row[0], []).append(stage_row)
     cells: dict[int, list[StageCell]] = {}
     local_days: dict[datetime, date] = {}
     states: dict[tuple[object, ...], StageStatus] = {}
-    for (
-        cycle_id,
-        stage_id,
-        status,
-        due,
-        done_on,
-        scheduled_at,
-        extended_until,
-        updated_at,
-    ) in _execute(db, _stages(year, traeger, stadtteil)):
-        if stage_id not in types or cycle_id not in facts:
-            continue
+    for cycle_id, stage_rows in per_cycle.items():
+        statuses = {r[1]: r[2] for r in stage_rows}
+        changed: dict[str, date] = {}
+        for r in stage_rows:
+            day = local_days.get(r[7])
+            if day is None:
+                day = local_days[r[7]] = local_date(_utc(r[7]), tz)
+            changed[r[1]] = day
         ended_on, pairing_start = facts[cycle_id]
-        changed_on = local_days.get(updated_at)
-        if changed_on is None:
-            changed_on = local_days[updated_at] = local_date(_utc(updated_at), tz)
-        key = (types[stage_id], status, due, changed_on, ended_on is not None, pairing_start)
-        state = states.get(key)
-        if state is None:  # the query once per distinct facts: most cells share theirs
-            state = states[key] = stage_status(
-                StageFacts("", types[stage_id], status, due, changed_on),
-                today,
-                ended=ended_on is not None,
-                pairing_start=pairing_start,
-                adopted=adopted,
-            )
-        cell = StageCell(
+        for (
+            _,
             stage_id,
             status,
-            state.done,
             due,
             done_on,
-            state.overdue_days,
-            None if scheduled_at is None else _utc(scheduled_at),
-            extended_until is not None,
-            state.waiting_days,
-            state.waiting_for,
-        )
-        cells.setdefault(cycle_id, []).append(cell)
+            scheduled_at,
+            extended_until,
+            _,
+        ) in stage_rows:
+            waiting = held_by(requires[stage_id], statuses, names)
+            pre = waiting_prerequisite(requires[stage_id], statuses)
+            held_since = None if pre is None else changed[pre]
+            key = (
+                *(types[stage_id], status, due, changed[stage_id], ended_on is not None),
+                *(pairing_start, waiting, held_since),
+            )
+            state = states.get(key)
+            if state is None:  # computed once per distinct facts: most cells share theirs
+                state = states[key] = stage_status(
+                    StageFacts(
+                        "",
+                        types[stage_id],
+                        status,
+                        due,
+                        changed[stage_id],
+                        held_by=waiting,
+                        held_since=held_since,
+                    ),
+                    today,
+                    ended=ended_on is not None,
+                    pairing_start=pairing_start,
+                    adopted=adopted,
+                )
+            cell = StageCell(
+                stage_id,
+                status,
+                state.done,
+                due,
+                done_on,
+                state.overdue_days,
+                None if scheduled_at is None else _utc(scheduled_at),
+                extended_until is not None,
+                state.waiting_days,
+                state.waiting_for,
+            )
+            cells.setdefault(cycle_id, []).append(cell)
     rows = []
     for cycle_id, pairing_id, ended_on, _, t_id, t_name, s_id, s_name in cycles:
         stages = cells.get(cycle_id)

@@ -33,7 +33,7 @@ from cycle.views.reports import stage_rows
 from cycle.webbase import etag
 from notifications.message import display_name
 from workflows.stages import StageType
-from workflows.status import StageFacts, StageStatus, open_prerequisites, stage_status
+from workflows.status import StageFacts, StageStatus, prerequisite_facts, stage_status
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,7 @@ def load(
     replies = meeting_replies(session, pairing, year)
     names = {s.id: s.name for s in settings.stages}
     statuses = {stage_id: row.status for stage_id, row in rows.items()}
+    changed = {k: local_date(r.updated_at, tz) for k, r in rows.items()}
     ended = cycle is None or cycle.ended_on is not None
     known = settings.pairings.get(pairing)
     stages = []
@@ -142,7 +143,7 @@ def load(
                 row.due,
                 local_date(row.updated_at, tz),
                 row.scheduled_at is not None,
-                open_prerequisites(spec.requires, statuses, names),
+                **prerequisite_facts(spec.requires, statuses, changed, names),
             )
             view.status = stage_status(
                 facts,

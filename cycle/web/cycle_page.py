@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -19,7 +20,7 @@ from cycle.service import commands as c
 from cycle.service import permissions, registry
 from cycle.service.outcomes import Outcome, StageChange
 from cycle.service.registry import Surface
-from cycle.views import labels
+from cycle.views import charts, labels
 from cycle.web import cycle_data
 from cycle.web.forms import Fields, event_command
 from cycle.web.pages import handle, page_tag, post, problem_page, render, user
@@ -74,6 +75,15 @@ async def show(
     )
     others = sorted(pid for pid in w.settings.pairings if pid != pairing)
     events = registry.on(Surface.WEB)
+    today, tz = w.app.today(), w.app.calendar.timezone
+    # "Durchgeführt am" starts at the scheduled day (unless it is still ahead), not at today
+    held_on = {
+        f"{s.spec.id}-complete": {"on": day.isoformat()}
+        for s in view.stages
+        if s.row is not None
+        and s.row.scheduled_at is not None
+        and (day := s.row.scheduled_at.astimezone(tz).date()) <= today
+    }
     context = {
         "title": f"Zyklus {year} · {w.settings.stadtteile[p.stadtteil].name}",
         "v": view,
@@ -87,11 +97,34 @@ async def show(
         "form_id": form_id,
         "errors": errors or {},
         "values": values or {},
-        "today": w.app.today(),
+        "defaults": held_on,
+        "local_input": lambda at: f"{at.astimezone(tz):%Y-%m-%dT%H:%M}",
+        "today": today,
     }
+    place = w.settings.stadtteile[p.stadtteil].name
+    context["timeline"] = Markup(_timeline(view, year, today, f"Zyklus {year} · {place}"))
     response = render(request, "cycle.html", context, status)
     tag = page_tag(request, version) if tagging else None
     return response if tag is None else etag.tagged(response, tag)
+
+
+def _timeline(view: cycle_data.CycleView, year: int, today: date, title: str) -> str:
+    """The year's stages as a picture: each from its window's opening (or the stage before)
+    to its due date, done marks, today (``cycle.views.charts``)."""
+    bars: list[charts.Bar] = []
+    for s in view.stages:
+        if s.row is None:
+            continue
+        opens = s.spec.opens.resolve(year) if s.spec.opens is not None else None
+        start = opens or (bars[-1].due if bars else date(year, 1, 1))
+        overdue = s.status is not None and s.status.overdue_days > 0
+        label = labels.status_label(s.row.status)
+        bars.append(
+            charts.Bar(s.spec.name, min(start, s.row.due), s.row.due, s.row.done_on, label, overdue)
+        )
+    if not bars:
+        return ""
+    return charts.timeline("zeitleiste", f"Zeitleiste: {title}", bars, today)
 
 
 def _change_text(ch: StageChange) -> str:

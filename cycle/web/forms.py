@@ -78,7 +78,11 @@ async def event_command(event: str, base: tuple[object, ...], f: Fields) -> obje
     spec = registry.BY_NAME.get(event)
     if spec is None or not spec.shown_on(Surface.WEB):
         raise UsageError(Problem(None, "unbekannt", f"Unbekanntes Ereignis „{event}“."))
-    chosen = (f.text("art") or spec.exclusive[0]) if spec.exclusive else None
+    chosen = f.text("art") if spec.exclusive else None
+    if spec.exclusive and chosen not in spec.exclusive:
+        # a required choice without a default: a new date must never silently undo a step
+        message = f"{spec.exclusive_label} Bitte eine der Möglichkeiten wählen."
+        f.problems.append(Problem(spec.exclusive[0], "fehlt", message))
     values: dict[str, object] = {}
     for field in spec.form_fields():
         if field.name in spec.exclusive and field.name != chosen:

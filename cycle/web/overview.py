@@ -19,11 +19,13 @@ from starlette.routing import Route
 
 from cycle.persistence.tables import Cycle
 from cycle.persistence.uow import reading
-from cycle.views import overview
+from cycle.service.principal import Principal
+from cycle.views import charts, daily, overview
 from cycle.views.overview import SOON_DAYS, CycleRow, StageCell
+from cycle.web import daily as daily_web
 from cycle.web import exports
 from cycle.web.outbox import delivery_banner
-from cycle.web.pages import page_tag, problem_page, render, zeit_in
+from cycle.web.pages import page_tag, problem_page, render, user, zeit_in
 from cycle.webbase import etag
 from cycle.webbase.downloads import headers as download_headers
 from cycle.webbase.pages import Web, web
@@ -51,9 +53,10 @@ class Filters:
         return urlencode({k: v for k, v in pairs.items() if v})
 
 
-def filters(request: Request, today: date) -> Filters:
+def filters(request: Request, today: date, first_open: int | None = None) -> Filters:
+    """The filters of the query; without a year, the oldest year with open work (or this one)."""
     return Filters(
-        query_year(request) or today.year,
+        query_year(request) or first_open or today.year,
         query_text(request, "traeger", "Träger"),
         query_text(request, "stadtteil", "Stadtteil"),
         query_text(request, "handlungsfeld", "Handlungsfeld"),
@@ -166,33 +169,63 @@ def page_of(request: Request, total: int) -> Page:
     return Page(min(number, count), count, total)
 
 
+def _daily(w: Web, who: Principal) -> tuple[list[int], list[daily_web.Item]]:
+    s = w.settings
+    with reading(w.app.engine) as session:
+        years = daily.open_years(session)
+        found = daily.waiting_for(
+            session, daily_web.steps_of(s, who), daily_web.meetings_of(s, who)
+        )
+    return years, daily_web.items(s, found)
+
+
 async def page(request: Request) -> Response:
     w = web(request)
     today = w.app.today()
-    f = filters(request, today)
     banner = await delivery_banner(w)  # the state of another process: part of the tag
+    # The data version is read before anything the page shows: a change meanwhile makes the
+    # tag older than the page, never the page older than its tag.
+    first = await run_in_threadpool(_version, w)
     asked = request.headers.get("if-none-match")
-    known = asked and await run_in_threadpool(_version, w)
-    if known and (tag := page_tag(request, known, banner)) and etag.matches(request, tag):
+    if asked and (tag := page_tag(request, first, banner)) and etag.matches(request, tag):
         return etag.not_modified(tag)
-    version, found = await run_in_threadpool(load, w, f, today)
+    open_years, waiting = await run_in_threadpool(_daily, w, user(request).principal)
+    f = filters(request, today, open_years[0] if open_years else None)
+    _, found = await run_in_threadpool(load, w, f, today)
     shown = page_of(request, len(found.rows))
     body = await run_in_threadpool(_body, request, w, f, found, shown, today)
-    context = {**banner, "title": f"Übersicht {f.year}", "body": body}
+    context = {
+        **banner,
+        "title": f"Übersicht {f.year}",
+        "f": f,
+        "body": body,
+        "waiting": waiting,  # the user's own: not in the shared body
+        "open_elsewhere": [y for y in open_years if y != f.year],
+    }
     response = render(request, "overview.html", context)
-    tag = page_tag(request, version, banner)
+    tag = page_tag(request, first, banner)
     return response if tag is None else etag.tagged(response, tag)
 
 
 def _body(request: Request, w: Web, f: Filters, found: Found, shown: Page, today: date) -> Markup:
-    """Everything below the navigation, rendered once per read model and page: it is the same
-    for every user (no form of it posts; the user's name and CSRF token are in ``base.html``)."""
+    """Everything below the user's own part, rendered once per read model and page: it is the
+    same for every user (no form of it posts; the user's name and CSRF token are in
+    ``base.html``, "Wartet auf mich" in ``overview.html``)."""
     key = (shown.number, shown.total)
     cached = found.rendered.get(key)
     if cached is not None:
         return cached
     s = w.settings
     env: Environment = request.app.state.templates
+    every = [c for r in found.rows for c in r.stages.values()]
+    chart = charts.done_against_due(
+        "erledigt-faellig",
+        f"Stufen {f.year}: fällig und erledigt je Monat",
+        [c.due for c in every],
+        [c.done_on for c in every if c.done_on],
+        today,
+        f.year,
+    )
     cached = Markup(
         env.get_template("overview_body.html").render(
             f=f,
@@ -200,6 +233,7 @@ def _body(request: Request, w: Web, f: Filters, found: Found, shown: Page, today
             seite=shown,
             years=found.years,
             counts=found.counts,
+            chart=Markup(chart),
             stages=s.stages,
             traeger=sorted((t.id, t.name) for t in s.traeger.values()),
             stadtteile=sorted((t.id, t.name) for t in s.stadtteile.values()),

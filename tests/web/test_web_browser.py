@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -297,7 +298,19 @@ def test_reports_and_the_verwendungsnachweis_pass_every_step_in_the_browser(
     screenshot(page, shots(tmp_path) / "verwendungsnachweis.png")
     # Four eyes: who recorded the submission does not check it; a colleague does
     page.locator("#form-check").get_by_role("button", name="Rechnerisch prüfen").click()
-    expect(page.get_by_text("Vier-Augen-Prinzip: kaltenmoor 2026 · koord hat")).to_be_visible()
+    # the refusal in the error summary (focused, linking the form) and at the form itself
+    summary = page.locator("#fehlerliste")
+    expect(
+        summary.get_by_role(
+            "link", name=re.compile("Vier-Augen-Prinzip: kaltenmoor 2026 · koord hat")
+        )
+    ).to_have_attribute("href", "#form-verwendungsnachweis-check")
+    assert page.evaluate("document.activeElement.id") == "fehlerliste"
+    expect(
+        page.locator("#form-verwendungsnachweis-check").get_by_text(
+            "Vier-Augen-Prinzip: kaltenmoor 2026 · koord hat"
+        )
+    ).to_be_visible()
     accessible(page)
     assert status(later)["kaltenmoor"]["verwendungsnachweis"]["status"] == "eingereicht"
     sign_out(page)

@@ -443,7 +443,7 @@ def _sign_off(client: httpx.Client, pairing: str, event: str) -> httpx.Response:
 
 
 def _alert(answer: httpx.Response) -> str:
-    found = re.search(r'<div class="meldung fehler" role="alert">(.*?)</div>', answer.text, re.S)
+    found = re.search(r'<div class="meldung fehler">(.*?)</div>', answer.text, re.S)
     return found.group(1) if found else ""
 
 
