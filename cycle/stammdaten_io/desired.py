@@ -210,7 +210,8 @@ def check(document: dict[str, Any]) -> tuple[MasterData, list[str]]:
     """The config loader's readers over ``document``: master data and problem lines."""
     problems = Problems()
     root = Table(document, "", problems, ("traeger", "stadtteil", "pairing"))
-    master = MasterData(read_traeger(root), read_stadtteile(root), read_pairings(root))
+    traeger, stadtteile = read_traeger(root), read_stadtteile(root)
+    master = MasterData(traeger, stadtteile, read_pairings(root, traeger, stadtteile))
     return master, problems.lines
 
 
