@@ -79,6 +79,7 @@ def _date(cell: RawCell) -> date:
         return date.fromordinal(_EXCEL_EPOCH.toordinal() + int(cell))
     if isinstance(cell, str):
         text = cell.strip()
+        problem = CellProblem(f"„{text[:40]}“ {problem}")
         german, iso = _GERMAN_DATE.match(text), _ISO_DATE.match(text)
         try:
             if german:

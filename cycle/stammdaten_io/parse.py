@@ -57,7 +57,8 @@ def _toml(data: bytes, current: MasterData) -> Parsed:
         return Parsed(current, tuple(problems))
     master, lines = desired.check(document)
     problems += toml_source.with_lines(lines, data)
-    return Parsed(master, tuple(problems), kinds=frozenset(kinds))
+    places = toml_source.places(document, kinds, data)
+    return Parsed(master, tuple(problems), kinds=frozenset(kinds), places=places)
 
 
 def _grids(grids: list[Grid], current: MasterData) -> Parsed:

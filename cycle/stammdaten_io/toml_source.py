@@ -42,10 +42,35 @@ def document(data: bytes, current: MasterData) -> tuple[dict[str, Any], set[str]
     result: dict[str, Any] = {}
     for kind in KINDS:
         if kind.key in parsed:
-            result[kind.key] = parsed[kind.key]
+            result[kind.key] = tables = parsed[kind.key]
+            if kind.key != "pairing" and isinstance(
+                tables, list
+            ):  # the others stay (never deleted)
+                written = {t.get("id") for t in tables if isinstance(t, dict)}
+                kept = [r for i, r in stored[kind.key].items() if i not in written]
+                result[kind.key] = [*tables, *(toml_table(r, kind) for r in kept)]
         else:
             result[kind.key] = [toml_table(r, kind) for r in stored[kind.key].values()]
     return result, {k for k in MASTER_KEYS if k in parsed}, problems
+
+
+def places(document: dict[str, Any], kinds: set[str], data: bytes) -> dict[tuple[str, str], str]:
+    """Where each table of the file starts: (kind, id) → ``Zeile 12``."""
+    text = data.decode("utf-8-sig", errors="replace").splitlines()
+    found: dict[tuple[str, str], str] = {}
+    for kind in kinds:
+        starts = _headers(text, kind)
+        tables = document.get(kind)
+        for n, table in enumerate(tables if isinstance(tables, list) else []):
+            ident = table.get("id") if isinstance(table, dict) else None
+            if isinstance(ident, str) and n < len(starts):
+                found.setdefault((kind, ident), f"Zeile {starts[n] + 1}")
+    return found
+
+
+def _headers(text: list[str], kind: str) -> list[int]:
+    header = re.compile(rf"^\s*\[\[\s*{kind}\s*\]\]")
+    return [i for i, line in enumerate(text) if header.match(line)]
 
 
 def with_lines(lines: list[str], data: bytes) -> list[str]:
