@@ -79,3 +79,28 @@ def appended(xlsx: bytes, sheet: str, *rows: Sequence[Cell]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def thirty(xlsx: bytes) -> bytes:
+    """An export of the shipped config (8 pairings) with 22 new pairings and their Stadtteile:
+    30 in all; ``neu-5`` is a tandem with two contacts."""
+    stadtteile = [[f"neu-{n}", f"Neustadt {n}", None] for n in range(1, 23)]
+    xlsx = appended(xlsx, "Stadtteile", *stadtteile)
+    pairings = [
+        [f"neu-{n}", "awo" if n % 2 else "caritas", f"neu-{n}", "Stadtteilmanagement", None]
+        + ["Ja" if n == 5 else "Nein", "01.05.2026", None, f"Person {n}", f"p{n}@example.org"]
+        + ([None, "Tandem Fünf", "tandem5@example.org"] if n == 5 else [])
+        for n in range(1, 23)
+    ]
+    return appended(xlsx, "Partnerschaften", *pairings)
+
+
+def cell(xlsx: bytes, sheet: str, ident: str, header: str) -> str:
+    """The address (``"F3"``) of the cell in column ``header`` of the row with ``Kennung`` ident."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    rows = list(load_workbook(io.BytesIO(xlsx), read_only=True)[sheet].values)
+    column = get_column_letter(rows[0].index(header) + 1)
+    row = next(n for n, values in enumerate(rows, start=1) if values[0] == ident)
+    return f"{column}{row}"

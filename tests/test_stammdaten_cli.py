@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Run
-from tests.stammdaten_files import appended, edited
+from tests.stammdaten_files import edited, thirty
 from tests.zip_bomb import xlsx_bomb
 
 NOW = "2026-04-02T08:00"
@@ -49,28 +49,15 @@ def test_an_export_imported_again_changes_nothing(started: Run, tmp_path: Path, 
     assert stored(started) == before
 
 
-def _thirty(xlsx: bytes) -> bytes:
-    """The shipped 8 pairings and 22 new ones (with their Stadtteile): 30 in all."""
-    stadtteile = [[f"neu-{n}", f"Neustadt {n}", None] for n in range(1, 23)]
-    xlsx = appended(xlsx, "Stadtteile", *stadtteile)
-    pairings = [
-        [f"neu-{n}", "awo" if n % 2 else "caritas", f"neu-{n}", "Stadtteilmanagement", None]
-        + ["Ja" if n == 5 else "Nein", "01.05.2026", None, f"Person {n}", f"p{n}@example.org"]
-        + ([None, "Tandem Fünf", "tandem5@example.org"] if n == 5 else [])
-        for n in range(1, 23)
-    ]
-    return appended(xlsx, "Partnerschaften", *pairings)
-
-
 def test_thirty_pairings_with_two_errors_are_refused_at_row_and_column_then_applied(
     started: Run, tmp_path: Path
 ) -> None:
     before = stored(started)
-    thirty = _thirty(export(started, tmp_path, "xlsx").read_bytes())
+    workbook = thirty(export(started, tmp_path, "xlsx").read_bytes())
     broken = tmp_path / "dreissig.xlsx"
     # Row 12 (neu-3) names a Träger that does not exist; row 20 (neu-11) a broken address.
     broken.write_bytes(
-        edited(thirty, {("Partnerschaften", "B12"): "awx", ("Partnerschaften", "J20"): "p11@"})
+        edited(workbook, {("Partnerschaften", "B12"): "awx", ("Partnerschaften", "J20"): "p11@"})
     )
     result = started("stammdaten", "import", str(broken), now=NOW)
     assert result.code == 1

@@ -27,7 +27,17 @@ from cycle.persistence import evidence
 from cycle.portal import pages as portal_pages
 from cycle.server import health
 from cycle.server.secret import secret_of
-from cycle.web import auskunft, auth, outbox, overview, preview, protocol, reports, stammdaten
+from cycle.web import (
+    auskunft,
+    auth,
+    outbox,
+    overview,
+    preview,
+    protocol,
+    reports,
+    stammdaten,
+    stammdaten_import,
+)
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
 from cycle.web.group import ROUTES as GROUP_ROUTES
 from cycle.web.pages import TEMPLATES as WEB_TEMPLATES
@@ -68,6 +78,7 @@ def routes() -> list[BaseRoute]:
         *reports.ROUTES,
         *auskunft.ROUTES,
         *legal.ROUTES,  # Datenschutz, Impressum, Barrierefreiheit (SPEC §18), public
+        *stammdaten_import.ROUTES,  # /stammdaten/import, /stammdaten/export before …/{art}
         *stammdaten.ROUTES,
         portal.mount(),  # the Träger portal under /portal (SPEC §14)
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
