@@ -27,10 +27,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def log_in(page: Page, site: Site, login: str) -> None:
-    page.goto(f"{site.url}/stammdaten/import")
+    page.goto(f"{site.url}/stammdaten")
     page.get_by_label("Benutzername").fill(login)
     page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("link", name="Import und Export").click()
     expect(page.get_by_role("heading", name="Stammdaten importieren")).to_be_visible()
 
 
