@@ -175,6 +175,15 @@ def test_cells_that_cannot_be_read_are_named_once() -> None:
     )
 
 
+def test_a_tandem_with_one_contact_is_named_at_the_second_contact() -> None:
+    current = master(5)
+    single = edited(export(current, "xlsx"), {("Partnerschaften", "F3"): "Ja"})
+    assert parse(single, "s.xlsx", current).problems == (
+        "Blatt „Partnerschaften“, Zeile 3, Spalte L „Kontakt 2 Name“: ein Tandem braucht "
+        "mindestens zwei Kontakte (Hansestadt und Träger)",
+    )
+
+
 def test_an_overlap_names_both_rows() -> None:
     current = master(5)
     twice = edited(export(current, "xlsx"), {("Partnerschaften", "C4"): "stadtteil-1"})

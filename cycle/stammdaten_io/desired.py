@@ -218,6 +218,10 @@ def check(document: dict[str, Any]) -> tuple[MasterData, list[str]]:
 # --- problems by place ---
 
 
+def _first_empty(row: Row) -> int:
+    return next(g for g in range(1, len(row.contacts) + 2) if g not in row.contacts)
+
+
 def _contact_group(row: Row, index: int) -> int:
     groups = sorted(row.contacts)
     return groups[index - 1] if 0 < index <= len(groups) else index
@@ -234,8 +238,8 @@ def place_of(match: re.Match[str], origins: dict[str, list[_Origin]]) -> tuple[s
         return f"{kind.art} „{ident}“ (gespeichert, nicht in der Datei)", None
     row, key = origin.row, match["key"]
     place: Place | None
-    if key == "contacts":
-        group = _contact_group(row, int(match["c"])) if match["c"] else 1
+    if key == "contacts":  # a rule of all contacts (none, a tandem's second): the first empty
+        group = _contact_group(row, int(match["c"])) if match["c"] else _first_empty(row)
         name = match["ckey"] or "name"
         column = next(c for c in CONTACT if c.key == name)
         place = row.contact_columns.get((group, name)) or row.place.at(
