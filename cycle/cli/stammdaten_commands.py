@@ -71,7 +71,8 @@ def _import(app: App, args: argparse.Namespace) -> int:
     from cycle.service.uploads import read_upload
 
     upload = read_upload(args.file, "FILE", upload_limit(app))
-    found = preview(upload.content, upload.filename, app.settings.master, app.today())
+    master, version = app.settings.master, app.master_version  # refreshed by dispatch
+    found = preview(upload.content, upload.filename, master, app.today(), version)
     for line in _lines(found):
         print(line)
     if not found.ok:

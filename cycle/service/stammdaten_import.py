@@ -6,9 +6,10 @@ applies it.
 sheet, row and column) and, when it has none, planned (``stammdaten.plan``: neu / geändert with
 old → new per field / unverändert / beendet, the effects on the running year, and the problems
 of the result, placed back in the file). ``ImportPreview.command`` is the ``ApplyMasterData``
-that applies exactly the previewed plan: it carries the plan's version, so the bus refuses it
-when the stored master data changed in between; applying is one transaction with one audit entry
-per changed record (``stammdaten.apply_master_data``).
+that applies exactly the previewed plan: it carries the stored version the preview was built on
+(``App.master_version``), so the bus refuses it when the master data changed in between;
+applying is one transaction with one audit entry per changed record
+(``stammdaten.apply_master_data``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class ImportPreview:
     plan: Plan | None
     problems: tuple[str, ...]
     lines: tuple[Line, ...] = ()
+    version: str | None = None  # the stored master data's version the preview was built on
 
     @property
     def ok(self) -> bool:
@@ -84,7 +86,7 @@ class ImportPreview:
         assert self.plan is not None and self.ok
         return c.ApplyMasterData(
             self.parsed.desired,
-            base_version=self.plan.version,
+            base_version=self.version,
             reason=f"Stammdaten-Import ({self.name})",
         )
 
@@ -125,11 +127,14 @@ def _line(record: RecordPlan, parsed: Parsed, master: MasterData) -> Line:
     return Line(record.status, record.kind, record.id, label, place, record.changes, record.effects)
 
 
-def preview(data: bytes, name: str, current: MasterData, today: date) -> ImportPreview:
-    """Parse ``data`` (the file ``name``) and plan it against ``current`` as of ``today``."""
+def preview(
+    data: bytes, name: str, current: MasterData, today: date, version: str | None
+) -> ImportPreview:
+    """Parse ``data`` (the file ``name``) and plan it against ``current`` (the stored master
+    data of ``version``, ``App.master_version``) as of ``today``."""
     parsed = parse(data, name, current)
     if parsed.problems:
-        return ImportPreview(name, parsed, None, parsed.problems)
+        return ImportPreview(name, parsed, None, parsed.problems, version=version)
     result = plan(current, parsed.desired, today)
     problems = tuple(placed(p, parsed) for p in new_problems(current, result))
     places = parsed.places or {}
@@ -138,4 +143,4 @@ def preview(data: bytes, name: str, current: MasterData, today: date) -> ImportP
         for r in result.records
         if (r.kind, r.id) in places or r.status is not Status.UNVERAENDERT
     )
-    return ImportPreview(name, parsed, result, problems, lines)
+    return ImportPreview(name, parsed, result, problems, lines, version)

@@ -16,6 +16,7 @@ staff role may download the export.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import PurePath
 
 from starlette.concurrency import run_in_threadpool
@@ -80,7 +81,9 @@ async def upload(request: Request, form: FormData) -> Response:
         return render(request, "stammdaten_import.html", context, 422)
     name, data = _name(file), await file.read()
     await _current(request)
-    found = await run_in_threadpool(preview, data, name, w.settings.master, w.app.today())
+    found = await run_in_threadpool(
+        preview, data, name, w.settings.master, w.app.today(), w.app.master_version
+    )
     if not found.ok:
         return _shown(request, found, "", 422)
     try:
@@ -113,12 +116,13 @@ async def apply(request: Request, form: FormData) -> Response:
     if PurePath(name).suffix.casefold() != f".{fmt}":
         name = f"{name}.{fmt}"
     await _current(request)
-    found = await run_in_threadpool(preview, data, name, w.settings.master, w.app.today())
+    found = await run_in_threadpool(
+        preview, data, name, w.settings.master, w.app.today(), w.app.master_version
+    )
     if not found.ok:
         return _shown(request, found, "", 409)
-    command = found.command()
-    version = text(form, "version")
-    command = c.ApplyMasterData(command.desired, version, command.reason, command.successors)
+    # Planned again now, but applied only on the version the preview was shown for.
+    command = replace(found.command(), base_version=text(form, "version"))
     try:
         outcome = await handle(request, command)
     except Forbidden:
