@@ -121,10 +121,16 @@ def placed(problem: MasterProblem, parsed: Parsed) -> str:
     return f"{place}{f', Spalte „{column}“' if column else ''}: {problem.message}"
 
 
+ORDER = (Status.GEAENDERT, Status.BEENDET, Status.NEU, Status.UNVERAENDERT)  # changes first
+
+
 def _line(record: RecordPlan, parsed: Parsed, master: MasterData) -> Line:
     place = (parsed.places or {}).get((record.kind, record.id), NOT_IN_FILE)
     label = _label(record.new, master)
-    return Line(record.status, record.kind, record.id, label, place, record.changes, record.effects)
+    changes = record.changes
+    if record.status is Status.NEU:  # its Kennung stands beside it already
+        changes = tuple(ch for ch in changes if ch.field != "id")
+    return Line(record.status, record.kind, record.id, label, place, changes, record.effects)
 
 
 def preview(
@@ -138,9 +144,12 @@ def preview(
     result = plan(current, parsed.desired, today)
     problems = tuple(placed(p, parsed) for p in new_problems(current, result))
     places = parsed.places or {}
-    lines = tuple(
-        _line(r, parsed, result.master)
-        for r in result.records
-        if (r.kind, r.id) in places or r.status is not Status.UNVERAENDERT
+    lines = sorted(
+        (
+            _line(r, parsed, result.master)
+            for r in result.records
+            if (r.kind, r.id) in places or r.status is not Status.UNVERAENDERT
+        ),
+        key=lambda line: ORDER.index(line.status),
     )
-    return ImportPreview(name, parsed, result, problems, lines, version)
+    return ImportPreview(name, parsed, result, problems, tuple(lines), version)

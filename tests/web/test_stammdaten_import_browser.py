@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.stammdaten_files import edited, thirty
 from tests.web.conftest import PASSWORD, Site, make_site, running
-from tests.web.test_web_browser import accessible
+from tests.web.test_web_browser import accessible, screenshot, shots
 
 NOW = "2026-04-02T08:00"
 UPLOAD = "Datei (.xlsx, .csv mit Semikolon oder .toml)"
@@ -70,11 +70,15 @@ def test_a_coordinator_imports_thirty_pairings_after_fixing_two_mistakes(
     page.get_by_label(UPLOAD).set_input_files(str(fixed))
     page.get_by_role("button", name="Vorschau anzeigen").click()
     expect(page.get_by_text("44 neu, 0 geändert, 23 unverändert, 0 beendet")).to_be_visible()
-    preview = page.get_by_role("table", name="Jede Zeile der Datei und was sie ändert")
+    preview = page.get_by_role(
+        "table", name="Jede Zeile der Datei und was sie ändert (Änderungen zuerst)"
+    )
     expect(preview.locator("tbody tr")).to_have_count(67)
     tandem = preview.get_by_role("row", name="neu Partnerschaft neu-5")
     expect(tandem).to_contain_text("Tandem Fünf")
     accessible(page)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    screenshot(page, shots(tmp_path) / "stammdaten-import.png")
     before = json.loads(site.ok("status", "--format", "json"))["cycles"]
     assert len(before) == 8  # the preview changed nothing
 
