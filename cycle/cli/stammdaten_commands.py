@@ -117,6 +117,3 @@ def _record(line: Line) -> list[str]:
         out.append(f"            {change.label}: {old} → {change.new or '–'}")
     out += [f"            ⇒ {effect}" for effect in line.effects]
     return out
-
-
-COMMANDS = {"stammdaten": cmd_stammdaten}
