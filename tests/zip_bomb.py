@@ -1,5 +1,5 @@
-"""DOCX zip bombs as an attacker builds them: a real DOCX whose ``word/document.xml`` unpacks to
-``mib`` MiB of spaces from about 1 KB per MiB of DEFLATE data.
+"""Zip bombs as an attacker builds them: a real DOCX whose ``word/document.xml`` (or a real XLSX
+whose first sheet) unpacks to ``mib`` MiB of spaces from about 1 KB per MiB of DEFLATE data.
 
 ``declared="honest"`` states the true size in the headers (the CRC is left 0: a reader that
 stops at its budget never gets to compare it); ``declared="small"`` patches the sizes down to
@@ -70,12 +70,24 @@ def _local(name: str, data: bytes, size: int, crc: int, method: int) -> bytes:
 def docx_bomb(mib: int = 1024, declared: Literal["honest", "small"] = "honest") -> bytes:
     buffer = io.BytesIO()
     Document().save(buffer)
+    return _bomb(buffer, "word/document.xml", mib, declared)
+
+
+def xlsx_bomb(mib: int = 1024, declared: Literal["honest", "small"] = "honest") -> bytes:
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    return _bomb(buffer, "xl/worksheets/sheet1.xml", mib, declared)
+
+
+def _bomb(buffer: io.BytesIO, target: str, mib: int, declared: Literal["honest", "small"]) -> bytes:
     with zipfile.ZipFile(buffer) as real:
         parts = [(i.filename, real.read(i)) for i in real.infolist()]
     out, central = bytearray(), bytearray()
     for name, content in parts:
         method = zipfile.ZIP_DEFLATED
-        if name == "word/document.xml":
+        if name == target:
             data = _deflate_of_spaces(mib)
             if declared == "honest":
                 size, crc = len(PREFIX) + mib * MIB, 0

@@ -247,6 +247,12 @@ def cmd_calendar(app: App, args: argparse.Namespace) -> int:
     return listings.calendar(app, args)
 
 
+def cmd_stammdaten(app: App, args: argparse.Namespace) -> int:
+    from cycle.cli import stammdaten_commands
+
+    return stammdaten_commands.cmd_stammdaten(app, args)
+
+
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "init": cmd_init,
     "status": cmd_status,
@@ -257,6 +263,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "simulate": cmd_simulate,
     "calendar": cmd_calendar,
     "report": cmd_report,
+    "stammdaten": cmd_stammdaten,
 }
 
 

@@ -73,6 +73,9 @@ def build_parser() -> Parser:
     _export_format(p)
 
     add_event_parsers(sub)
+    from cycle.cli import stammdaten_commands
+
+    stammdaten_commands.add_parsers(sub)  # stammdaten export|import (SPEC §16)
 
     p = sub.add_parser("tick", help="ein Durchlauf: fällige Nachrichten erzeugen und zustellen")
     p.add_argument("--no-deliver", action="store_true", help="nur einreihen, nicht zustellen")

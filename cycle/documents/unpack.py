@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from dataclasses import dataclass
 
 MAX_PART = 32 * 1024 * 1024  # one part unpacked (a document.xml, an image)
 MAX_TOTAL = 64 * 1024 * 1024  # all parts together
@@ -40,46 +41,61 @@ TOO_BIG = (
 BROKEN = "Die Datei ist kein lesbares DOCX-Dokument (beschädigt oder kein Word-Format)."
 
 
-def repacked(data: bytes) -> bytes:
+@dataclass(frozen=True)
+class Budget:
+    """What one kind of container may unpack to, and the German messages of its refusals."""
+
+    max_part: int = MAX_PART
+    max_total: int = MAX_TOTAL
+    max_parts: int = MAX_PARTS
+    too_big: str = TOO_BIG
+    broken: str = BROKEN
+
+
+DOCX = Budget()
+
+
+def repacked(data: bytes, budget: Budget = DOCX) -> bytes:
     """The parts of ``data`` as measured, in a new uncompressed ZIP archive.
 
-    Raises ``ZuGross`` when a part or the whole unpacks beyond the budgets (stopping at the
-    first chunk over), ``Kaputt`` when the archive cannot be read.
+    Raises ``ZuGross`` when a part or the whole unpacks beyond the budget (stopping at the
+    first chunk over), ``Kaputt`` when the archive cannot be read. The default budget is a
+    DOCX's; an XLSX import passes its own (``cycle.stammdaten_io.sources``).
     """
     # Opening a ZIP builds an object per central directory entry: count them first.
-    if data.count(_CENTRAL) > MAX_PARTS:
-        raise ZuGross(TOO_BIG)
+    if data.count(_CENTRAL) > budget.max_parts:
+        raise ZuGross(budget.too_big)
     out = io.BytesIO()
     try:
         with (
             zipfile.ZipFile(io.BytesIO(data)) as source,
             zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target,
         ):
-            _copy(source, target)
+            _copy(source, target, budget)
     except ZuGross:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as error:
-        raise Kaputt(BROKEN) from error
+        raise Kaputt(budget.broken) from error
     except (ValueError, RuntimeError, NotImplementedError) as error:  # encrypted, odd headers
-        raise Kaputt(BROKEN) from error
+        raise Kaputt(budget.broken) from error
     return out.getvalue()
 
 
-def _copy(source: zipfile.ZipFile, target: zipfile.ZipFile) -> None:
+def _copy(source: zipfile.ZipFile, target: zipfile.ZipFile, budget: Budget) -> None:
     parts = source.infolist()
-    if len(parts) > MAX_PARTS:
-        raise ZuGross(TOO_BIG)
+    if len(parts) > budget.max_parts:
+        raise ZuGross(budget.too_big)
     if len({p.filename for p in parts}) != len(parts):
-        raise Kaputt(BROKEN)  # two parts of one name: which one would the parser take?
+        raise Kaputt(budget.broken)  # two parts of one name: which one would the parser take?
     total = 0
     for info in parts:
         if info.compress_type not in _METHODS:
-            raise Kaputt(BROKEN)
+            raise Kaputt(budget.broken)
         copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
         with source.open(info) as part, target.open(copy, "w") as sink:
             size = 0
             while chunk := part.read(CHUNK):
                 size, total = size + len(chunk), total + len(chunk)
-                if size > MAX_PART or total > MAX_TOTAL:
-                    raise ZuGross(TOO_BIG)
+                if size > budget.max_part or total > budget.max_total:
+                    raise ZuGross(budget.too_big)
                 sink.write(chunk)

@@ -37,6 +37,7 @@ from cycle.web import (
     reports,
     sso,
     stammdaten,
+    stammdaten_import,
     users,
 )
 from cycle.web.cycle_page import ROUTES as CYCLE_ROUTES
@@ -81,6 +82,7 @@ def routes() -> list[BaseRoute]:
         *reports.ROUTES,
         *auskunft.ROUTES,
         *legal.ROUTES,  # Datenschutz, Impressum, Barrierefreiheit (SPEC §18), public
+        *stammdaten_import.ROUTES,  # /stammdaten/import, /stammdaten/export before …/{art}
         *stammdaten.ROUTES,
         portal.mount(),  # the Träger portal under /portal (SPEC §14)
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
