@@ -123,6 +123,9 @@ FIELD_LABELS: dict[str, str] = {
     "neue_frist": "neue Frist",
     "bisherige_frist": "bisherige Frist",
     "vorheriger_termin": "vorheriger Termin",
+    "detail": "Einzelheit",  # an SSO refusal: what the provider or the token check said
+    "claim": "Merkmal",
+    "werte": "Werte beim Anbieter",
 }
 
 
