@@ -74,6 +74,9 @@ def test_staff_sign_in_with_the_citys_account_in_the_browser(site: Site, issuer:
     expect(page.locator("main form")).to_have_count(0)  # reads, records nothing
     accessible(page)
     page.get_by_role("button", name="Abmelden").click()
+    # The logged-out page sends the browser on to the provider: wait for it, or the next
+    # page.goto races with that navigation.
+    expect(page).to_have_url(re.compile(rf"^{re.escape(issuer)}/oauth2/end_session"))
 
     set_user(issuer, "sub-uwe", preferred_username="uwe.u", name="Uwe U", groups=["bauamt"])
     sso_sign_in(page, site, "sub-uwe")
