@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from cycle.config.settings import MasterData
+if TYPE_CHECKING:  # annotations only: ``zyklus --help`` need not import the config package
+    from cycle.config.settings import MasterData
 
 
 @dataclass(frozen=True)
