@@ -57,9 +57,13 @@ PERSONAL_KEYS = frozenset(
         "durch",
     }
 )
+SYSTEM_ACTOR = "zyklus"  # the scheduler's own passes: the software's name, no person's
 PREFIX = "pseudonym:"
 DELETED = "[gelöscht]"
 ACTOR = "actor"  # the field name of a pseudonymised actor in ``audit_klartext``
+
+
+_EMPTY: tuple[object, ...] = ("", [], {}, ())
 
 
 def is_pseudonym(value: object) -> bool:
@@ -80,8 +84,11 @@ def pseudonym_of(salt: str, clear_json: str, secret: bytes | None) -> str:
 class Splitter:
     """Pseudonymises the personal values of a batch of entries; ``rows`` for ``audit_klartext``.
 
-    One pseudonym per distinct value and cycle within the batch (a tick's entries by one actor
-    share one row).
+    One pseudonym per distinct value and cycle within the batch. The software's own name
+    (``SYSTEM_ACTOR``) is no person's: it gets one pseudonym per year and batch, not one per
+    cycle (an everything-due tick would otherwise store thousands of rows saying "zyklus"),
+    and no cycle's retention deletes it. An empty value (``""``, ``[]``, ``{}``: a mail
+    without cc) names nobody and stays as it is.
     """
 
     def __init__(self, secret: bytes | None) -> None:
@@ -92,6 +99,8 @@ class Splitter:
     def value(self, value: object, entry_id: int, pairing: str | None, year: int | None) -> str:
         if is_pseudonym(value):
             return str(value)  # already pseudonymised (a converted chain)
+        if value == SYSTEM_ACTOR:
+            pairing = None
         clear = _clear_json(value)
         known = self._seen.get((clear, pairing, year))
         if known is not None:
@@ -115,7 +124,7 @@ class Splitter:
         if isinstance(payload, Mapping):
             return {
                 k: self.value(v, entry_id, pairing, year)
-                if k in PERSONAL_KEYS and v is not None
+                if k in PERSONAL_KEYS and v is not None and v not in _EMPTY
                 else self.payload(v, entry_id, pairing, year)
                 for k, v in payload.items()
             }
