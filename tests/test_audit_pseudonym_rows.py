@@ -1,6 +1,6 @@
 """How many clear values an everything-due tick puts beside the chain (SPEC §9, §18; issue 22
-item 9): one per contact address and cycle, the software's own name once per year and batch, none for
-an empty value — and the log still reads "zyklus" and the addresses in clear."""
+item 9): one per contact address and cycle, the software's own name once per year and batch,
+none for an empty value — and the log still reads "zyklus" and the addresses in clear."""
 
 from __future__ import annotations
 
