@@ -189,7 +189,12 @@ def delivery(ws: Workspace, rows: list[Row]) -> None:
 
 
 def whole_process(
-    rows: list[Row], label: str, pairings: int | None, args: list[str], runs: int = 7
+    rows: list[Row],
+    label: str,
+    pairings: int | None,
+    args: list[str],
+    runs: int = 7,
+    goal: float | None = None,
 ) -> None:
     """``zyklus ARGS`` as a fresh process (median of ``runs`` after a warm-up: bytecode caches
     and the OS page cache), beside a bare ``python -c pass``; ``ZYKLUS_*`` variables dropped."""
@@ -209,6 +214,8 @@ def whole_process(
         f"median of {runs} (min {min(times):.3f}, max {max(times):.3f}); "
         f"bare interpreter {bare:.3f}"
     )
+    if goal is not None:
+        note += f"; goal ≤ {goal:g} s {'met' if elapsed <= goal else 'MISSED'}"
     rows.append(Row(label, pairings, elapsed, note))
 
 

@@ -32,6 +32,14 @@ from cycle.views.reports import skeleton_data
 from notifications.shapes import Shapes
 
 EVERYTHING = "tick, everything due"
+# The hot-path goals of issue 22 item 9 (docs/benchmarks.md says what bounds each).
+TICK_GOAL = 6.0  # × APScheduler's planning rate, in the same run
+RSS_GOAL_KB = 4.0  # peak RSS per enqueued mail above the loaded config
+STATUS_GOAL = 0.25  # s, ``zyklus status`` on 8 pairings as a whole process
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
 
 
 def _tick_rate(rows: list[Row], pairings: int) -> float | None:
@@ -143,7 +151,11 @@ def apscheduler(ws: cases.Workspace, rows: list[Row], jobs: int = 2_000) -> None
             scheduler.shutdown(wait=False)
     aps_rate = count / elapsed
     tick_rate = _tick_rate(rows, ws.pairings)
-    ratio = f"; tick = {tick_rate / aps_rate:.1f} × APScheduler" if tick_rate else ""
+    ratio = ""
+    if tick_rate:
+        times = tick_rate / aps_rate
+        met = verdict(times >= TICK_GOAL)
+        ratio = f"; tick = {times:.1f} × APScheduler; goal ≥ {TICK_GOAL:g}× {met}"
     note = f"{count:,} jobs planned; {aps_rate:,.0f} jobs/s{ratio}"
     rows.append(Row("APScheduler, one job per point", ws.pairings, elapsed, note))
 
@@ -162,9 +174,12 @@ def peak_rss(folder: Path, pairings: int, rows: list[Row]) -> None:
         )
         found[step] = json.loads(out.stdout.strip().splitlines()[-1])
     tick_run = found["tick"]
+    per_mail = (tick_run["peak_mb"] - tick_run["before_mb"]) * 1024 / max(tick_run["enqueued"], 1)
     note = (
         f"{tick_run['enqueued']:,} mails in {tick_run['seconds']:.1f} s; peak RSS "
-        f"{tick_run['peak_mb']:,.0f} MB (config {tick_run['before_mb']:,.0f} MB); "
+        f"{tick_run['peak_mb']:,.0f} MB (config {tick_run['before_mb']:,.0f} MB): "
+        f"{per_mail:.1f} KB per mail, goal ≤ {RSS_GOAL_KB:g} KB "
+        f"{verdict(per_mail <= RSS_GOAL_KB)}; "
         f"init alone {found['init']['peak_mb']:,.0f} MB"
     )
     rows.append(
@@ -215,7 +230,9 @@ def startup(folder: Path, rows: list[Row]) -> None:
     subprocess.run(
         [sys.executable, "-m", "cycle", *args, "init"], check=True, env=env, capture_output=True
     )
-    cases.whole_process(rows, "zyklus status (start-up, whole process)", 8, [*args, "status"])
+    cases.whole_process(
+        rows, "zyklus status (start-up, whole process)", 8, [*args, "status"], goal=STATUS_GOAL
+    )
 
 
 if __name__ == "__main__":
