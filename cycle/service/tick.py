@@ -60,9 +60,12 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer, documents: bool = True) -> T
     settings, cal, now, session, actor = uow.settings, uow.calendar, uow.now, uow.session, uow.actor
     _lock(session)
     report.opened = len(cycles.open_cycles(session, settings, cal, uow.today.year, now, actor))
+    ctx = uow.mail
+    # The digest first: its read model of every cycle is dropped before the due points and
+    # their drafts are built (the peak memory of a mass day), though it is stored last.
+    digest = _digest(session, ctx, renderer, now)
     points = due.deadline_points(session, settings, cal, now)
     points += due.meeting_points(session, settings, cal, now)
-    ctx = uow.mail
     history = due.sent_before(session, [p for p in points if p.send])
     tz = ctx.calendar.timezone
 
@@ -78,7 +81,6 @@ def enqueue_in(uow: UnitOfWork, renderer: Renderer, documents: bool = True) -> T
             ctx, renderer, p, now, history.get((p.cycle_id, p.stage_id), [])
         )
     batch += signoff.reminders(session, ctx, now)
-    digest = _digest(session, ctx, renderer, now)
     if digest is not None:
         batch.append(digest)
     queued = compose.store(session, batch, settings, renderer, now, actor)
