@@ -333,7 +333,7 @@ def _readme(ctx: ViewContext, pairing: str, year: int) -> str:
         f"Prüfakte Qualitätszyklus {year}, Partnerschaft {pairing}\n"
         f"erstellt am {german.zeit_kurz(ctx.now, ctx.tz)} mit zyklus\n\n"
         "Inhalt:\n"
-        "  abschlussnachweis.pdf        Stufen, Schritte, Nachweise mit SHA-256\n"
+        "  abschlussnachweis.pdf        Zeitleiste, Stufen, Schritte, Nachweise mit SHA-256\n"
         "  nachweise/                   alle gespeicherten Dateien des Zyklus (SHA-256 im Namen)\n"
         "  <stufe>/eingereicht-*        Jahresbericht und Verwendungsnachweis wie eingereicht\n"
         "  <stufe>/*.pdf                dieselben als PDF\n"
