@@ -9,7 +9,9 @@ Layout rules a clerk expects of a printed form:
   and a table marked ``keep`` (the Schlussrechnung) or of at most ``SHORT_TABLE`` rows is
   printed on one page (it moves to the next page when it does not fit);
 - columns are at least as wide as their longest word ("Vergütungsgruppe" never breaks);
-- every page has a footer with the document title and "Seite 1 von 2".
+- every page has a footer with the document title and "Seite 1 von 2";
+- a picture (the timeline, ``cycle.documents.pdf_timeline``) is never split over two pages and
+  stays with the heading before it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from cycle.documents import pdf_fonts
+from cycle.documents import pdf_fonts, pdf_timeline
 from cycle.documents.blocks import (
     Block,
     Bullets,
@@ -33,7 +35,10 @@ from cycle.documents.blocks import (
     SignatureLines,
     Table,
 )
+from cycle.documents.timeline import Timeline
 from cycle.text import clean
+
+PdfBlock = Block | Timeline  # what a PDF prints: the neutral blocks and pictures
 
 FONT = pdf_fonts.FAMILY
 MARGIN = 20.0
@@ -66,7 +71,7 @@ class _Document(FPDF):
         self.set_text_color(0, 0, 0)
 
 
-def pdf(title: str, blocks: Sequence[Block], created: datetime) -> bytes:
+def pdf(title: str, blocks: Sequence[PdfBlock], created: datetime) -> bytes:
     """An A4 PDF. ``created`` (aware) is the document date stored in the PDF metadata."""
     if created.tzinfo is None:
         raise ValueError("created must be timezone-aware")
@@ -86,19 +91,22 @@ def pdf(title: str, blocks: Sequence[Block], created: datetime) -> bytes:
     return bytes(doc.output())
 
 
-def _kept_together(blocks: Sequence[Block], index: int) -> list[Block]:
+def _kept_together(blocks: Sequence[PdfBlock], index: int) -> list[PdfBlock]:
     """The blocks that must start on the same page as ``blocks[index]`` (empty: no rule)."""
     block = blocks[index]
     if isinstance(block, Table):
         return [block] if _whole(block) else [_head_of(block)]
-    if isinstance(block, SignatureLines):
+    if isinstance(block, SignatureLines | Timeline):
         return [block]
     if not (isinstance(block, Heading) or _introduces(block)):
         return []
-    group: list[Block] = [block]
+    group: list[PdfBlock] = [block]
     for following in blocks[index + 1 :]:
         if isinstance(following, Table):
             group.append(following if _whole(following) else _head_of(following))
+            break
+        if isinstance(following, Timeline):
+            group.append(following)
             break
         group.append(following)
         if not isinstance(following, Heading) and not _introduces(following):
@@ -106,7 +114,7 @@ def _kept_together(blocks: Sequence[Block], index: int) -> list[Block]:
     return group
 
 
-def _introduces(block: Block) -> bool:
+def _introduces(block: PdfBlock) -> bool:
     return isinstance(block, Paragraph) and block.text.rstrip().endswith(":")
 
 
@@ -120,14 +128,14 @@ def _head_of(table: Table) -> Table:
     return Table(table.header, table.rows[:2], table.numeric, table.widths)
 
 
-def _fits(doc: FPDF, group: Sequence[Block]) -> bool:
+def _fits(doc: FPDF, group: Sequence[PdfBlock]) -> bool:
     with doc.offset_rendering() as dummy:
         for block in group:
             _block(dummy, block)
     return not dummy.page_break_triggered
 
 
-def _block(doc: Any, block: Block) -> None:
+def _block(doc: Any, block: PdfBlock) -> None:
     if isinstance(block, Heading):
         size, height = _HEADING.get(block.level, _HEADING[3])
         doc.ln(3 if block.level > 1 and doc.y > doc.t_margin + 1 else 0)
@@ -152,9 +160,17 @@ def _block(doc: Any, block: Block) -> None:
         _letterhead(doc, block)
     elif isinstance(block, SignatureLines):
         _signature(doc, block)
+    elif isinstance(block, Timeline):
+        if doc.y + pdf_timeline.height(doc, block) > doc.page_break_trigger and not _at_top(doc):
+            doc.add_page()  # a picture is never cut (``_fits`` sees the height as well)
+        pdf_timeline.draw(doc, block)
     else:
         _table(doc, block)
     doc.ln(2)
+
+
+def _at_top(doc: Any) -> bool:
+    return bool(doc.y <= doc.t_margin + 1)
 
 
 def _letterhead(doc: Any, head: Letterhead) -> None:

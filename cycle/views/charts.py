@@ -1,6 +1,7 @@
 """Pictures drawn on the server as SVG text: no script, no inline style (the CSP forbids both),
 colours by class from the stylesheet, and a text alternative in ``<title>``/``<desc>``
-(``role="img"``): the timeline of one pairing's year, the Übersicht's stages done against due.
+(``role="img"``): the timeline of one pairing's year (laid out by ``cycle.documents.timeline``,
+which the Abschlussnachweis PDF draws as well), the Übersicht's stages done against due.
 
 Pure: dates in, markup out (every text escaped); the pages put it in as it is.
 """
@@ -8,105 +9,93 @@ Pure: dates in, markup out (every text escaped); the pages put it in as it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
-MONTHS = ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez")
+from cycle.documents.timeline import (
+    MARK,
+    MONTHS,
+    WIDTH,
+    LegendKind,
+    Timeline,
+    layout,
+)
+from cycle.documents.timeline import months as _months
+from cycle.german import datum
+
 MONTH_NAMES = (
     *("Januar", "Februar", "März", "April", "Mai", "Juni"),
     *("Juli", "August", "September", "Oktober", "November", "Dezember"),
 )
-WIDTH, LABELS, ROW, HEAD = 800, 170, 30, 44
 
 
-def _d(day: date) -> str:
-    return f"{day:%d.%m.%Y}"
-
-
-def _months(start: date, end: date) -> list[date]:
-    """The first days of the months from ``start``'s to ``end``'s."""
-    found, day = [], date(start.year, start.month, 1)
-    while day <= end:
-        found.append(day)
-        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return found
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One stage on the timeline: its window, its due date, when it was done (if it was)."""
-
-    label: str
-    start: date
-    due: date
-    done_on: date | None
-    status: str  # German, for the text alternative: "durchgeführt", "offen", …
-    overdue: bool = False
-
-
-def timeline(ident: str, title: str, bars: Sequence[Bar], today: date) -> str:
-    """The stages of one cycle over the months from the first window to the last due date."""
-    first = min(b.start for b in bars)
-    last = max(max(b.due, b.done_on or b.due) for b in bars)
-    months = _months(first, last)
-    begin = months[0]
-    end = _months(last, last)[0]
-    end = date(end.year + end.month // 12, end.month % 12 + 1, 1)
-    span = (end - begin).days
-    plot = WIDTH - LABELS - 10
-
-    def x(day: date) -> float:
-        return round(LABELS + plot * max(0, min(span, (day - begin).days)) / span, 1)
-
-    height = HEAD + ROW * len(bars) + 8
+def timeline(ident: str, timeline: Timeline) -> str:
+    """The stages of one cycle over the months from the first window to the last due date,
+    placed by ``cycle.documents.timeline.layout`` (the Abschlussnachweis PDF draws the same)."""
+    at = layout(timeline)
+    height = round(at.height)
+    top, bottom = at.grid
     parts = [
         f'<svg class="bild" id="{ident}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{ident}-t">{escape(title)}</title>',
-        f'<desc id="{ident}-d">{escape(_timeline_text(bars, today))}</desc>',
+        f'<title id="{ident}-t">{escape(timeline.title)}</title>',
+        f'<desc id="{ident}-d">{escape(timeline.text())}</desc>',
     ]
-    for month in months:
+    for month in at.months:
         parts.append(
-            f'<line class="bild-raster" x1="{x(month)}" y1="{HEAD - 12}" x2="{x(month)}" '
-            f'y2="{height - 4}"/><text class="bild-klein" x="{x(month) + 2}" '
-            f'y="{HEAD - 16}">{MONTHS[month.month - 1]}</text>'
+            f'<line class="bild-raster" x1="{month.x}" y1="{top}" x2="{month.x}" '
+            f'y2="{bottom}"/><text class="bild-klein" x="{month.x + 2}" '
+            f'y="{at.month_y}">{month.label}</text>'
         )
-        if month.month == 1 or month == begin:  # the year above its first month
-            parts.append(f'<text class="bild-klein" x="{x(month) + 2}" y="12">{month.year}</text>')
-    for i, b in enumerate(bars):
-        y = HEAD + i * ROW
-        kind = "erledigt" if b.done_on else ("ueberfaellig" if b.overdue else "offen")
-        parts.append(
-            f'<text class="bild-text" x="4" y="{y + 19}">{escape(b.label)}</text>'
-            f'<rect class="bild-fenster bild-{kind}" x="{x(b.start)}" y="{y + 6}" '
-            f'width="{max(2.0, x(b.due) - x(b.start))}" height="{ROW - 12}"/>'
-            f'<line class="bild-frist" x1="{x(b.due)}" y1="{y + 2}" x2="{x(b.due)}" '
-            f'y2="{y + ROW - 2}"/>'
-        )
-        if b.done_on:
+        if month.year:
             parts.append(
-                f'<circle class="bild-haken" cx="{x(b.done_on)}" cy="{y + ROW / 2}" r="6"/>'
-                f'<text class="bild-hakentext" x="{x(b.done_on) - 4}" y="{y + ROW / 2 + 4}">'
-                "✓</text>"
+                f'<text class="bild-klein" x="{month.x + 2}" y="{at.year_y}">{month.year}</text>'
             )
-    if begin <= today < end:
+    for row in at.rows:
+        x, y, w, h = row.box
+        due_top, due_bottom = row.due_line
         parts.append(
-            f'<line class="bild-heute" x1="{x(today)}" y1="{HEAD - 12}" x2="{x(today)}" '
-            f'y2="{height - 4}"/><text class="bild-klein" x="{x(today) + 3}" '
-            f'y="{height - 6}">heute</text>'
+            f'<text class="bild-text" x="4" y="{row.label_y}">{escape(row.label)}</text>'
+            f'<rect class="bild-fenster bild-{row.kind}" x="{x}" y="{y}" width="{w}" '
+            f'height="{h}"/><line class="bild-frist" x1="{row.due_x}" y1="{due_top}" '
+            f'x2="{row.due_x}" y2="{due_bottom}"/>'
         )
-    parts.append("</svg>")
+        if row.done_x is not None:
+            parts.append(_check(row.done_x, row.mark_y))
+    if at.today_x is not None:
+        shift = 3 if at.today_anchor == "start" else -3
+        parts.append(
+            f'<line class="bild-heute" x1="{at.today_x}" y1="{top}" x2="{at.today_x}" '
+            f'y2="{bottom}"/><text class="bild-klein" x="{at.today_x + shift}" '
+            f'y="{at.today_y}" text-anchor="{at.today_anchor}">{escape(at.today_label)}</text>'
+        )
+    parts.append('<g class="bild-legende">')
+    for key in at.legend:
+        parts.append(_key(key.kind, key.x, at.legend_y))
+        parts.append(
+            f'<text class="bild-klein" x="{key.x + 18}" y="{at.legend_y + 10}">'
+            f"{escape(key.label)}</text>"
+        )
+    parts.append("</g></svg>")
     return "".join(parts)
 
 
-def _timeline_text(bars: Sequence[Bar], today: date) -> str:
-    lines = []
-    for b in bars:
-        done = f", erledigt am {_d(b.done_on)}" if b.done_on else ""
-        late = ", überfällig" if b.overdue else ""
-        lines.append(f"{b.label}: {_d(b.start)} bis {_d(b.due)}, {b.status}{done}{late}")
-    return f"Stand {_d(today)}. " + "; ".join(lines) + "."
+def _check(cx: float, cy: float) -> str:
+    return (
+        f'<circle class="bild-haken" cx="{cx}" cy="{cy}" r="{MARK}"/>'
+        f'<text class="bild-hakentext" x="{cx - 4}" y="{cy + 4}">✓</text>'
+    )
+
+
+def _key(kind: LegendKind, x: float, y: float) -> str:
+    """The legend's sample of ``kind``, 12 × 12 from (x, y)."""
+    if kind == "frist":
+        return f'<line class="bild-frist" x1="{x + 6}" y1="{y}" x2="{x + 6}" y2="{y + 12}"/>'
+    if kind == "heute":
+        return f'<line class="bild-heute" x1="{x + 6}" y1="{y}" x2="{x + 6}" y2="{y + 12}"/>'
+    if kind == "haken":
+        return _check(x + 6, y + 6)
+    return f'<rect class="bild-fenster bild-{kind}" x="{x}" y="{y}" width="12" height="12"/>'
 
 
 def done_against_due(
@@ -165,4 +154,4 @@ def _chart_text(months: list[date], per: dict[tuple[int, int], list[int]], today
         f"{per[(m.year, m.month)][1]} erledigt"
         for m in months
     ]
-    return f"Stand {_d(today)}. " + "; ".join(lines) + "."
+    return f"Stand {datum(today)}. " + "; ".join(lines) + "."

@@ -2,8 +2,9 @@
 
 One ZIP with everything the Rechnungsprüfungsamt asks for, checkable offline:
 
-- ``abschlussnachweis.pdf``: each stage with status, due date, done date, the recorded steps
-  (who, when, audit number) and the evidence files with their SHA-256;
+- ``abschlussnachweis.pdf``: the cycle's timeline (the Zyklus page's picture, on the document's
+  date), each stage with status, due date, done date, the recorded steps (who, when, audit
+  number) and the evidence files with their SHA-256;
 - ``nachweise/<sha256>-<name>``: every evidence file of the cycle, byte for byte as stored;
 - ``jahresbericht/`` and ``verwendungsnachweis/``: the submissions as submitted and as PDF;
 - ``protokoll/eintraege.csv`` and ``.json``: the cycle's audit entries with their hashes;
@@ -25,12 +26,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
+
 from cycle import german
 from cycle.documents import leitfaden_pdf, verwendungsnachweis_pdf
-from cycle.documents.blocks import Block, Heading, Paragraph, Table
-from cycle.documents.pdf_render import pdf
+from cycle.documents.blocks import Heading, Paragraph, Table
+from cycle.documents.pdf_render import PdfBlock, pdf
+from cycle.documents.timeline import Timeline
 from cycle.errors import Refused
 from cycle.persistence.tables import AuditEntry
+from cycle.views import cycle_timeline
 from cycle.views.audit_view import EXPORT_HEADERS, completion_record, export_rows
 from cycle.views.context import ViewContext
 from cycle.views.exports import to_csv
@@ -55,8 +60,9 @@ def abschluss_pdf(ctx: ViewContext, pairing: str, year: int) -> bytes:
 
     with reading(ctx.engine) as session:
         rows = stage_rows(session, pairing, year)
+        picture = _timeline(ctx, session, pairing, year)
     evidence = _evidence(ctx.var_dir, rows, entries)
-    return _abschluss_pdf(ctx, pairing, year, record, evidence, chain.ok)
+    return _abschluss_pdf(ctx, pairing, year, record, evidence, chain.ok, picture)
 
 
 def build(ctx: ViewContext, pairing: str, year: int) -> dict[str, bytes]:
@@ -70,6 +76,7 @@ def build(ctx: ViewContext, pairing: str, year: int) -> dict[str, bytes]:
     with reading(ctx.engine) as session:
         rows = stage_rows(session, pairing, year)
         states = audit_replay.state_problem(session, tz) if chain.ok else None
+        picture = _timeline(ctx, session, pairing, year)
     files: dict[str, bytes] = {}
     evidence = _evidence(ctx.var_dir, rows, entries)
     for sha, (name, data) in evidence.items():
@@ -105,7 +112,9 @@ def build(ctx: ViewContext, pairing: str, year: int) -> dict[str, bytes]:
     }
     files["protokoll/pruefung.json"] = _json(verification)
     files["protokoll/pruefung.txt"] = _verification_text(verification).encode("utf-8")
-    files["abschlussnachweis.pdf"] = _abschluss_pdf(ctx, pairing, year, record, evidence, chain.ok)
+    files["abschlussnachweis.pdf"] = _abschluss_pdf(
+        ctx, pairing, year, record, evidence, chain.ok, picture
+    )
     files["LIESMICH.txt"] = _readme(ctx, pairing, year).encode("utf-8")
     files[MANIFEST] = manifest(files).encode("utf-8")
     return files
@@ -207,6 +216,36 @@ def _as_pdf(
     return None  # a PDF or another format: the submitted file is the document
 
 
+def _timeline(ctx: ViewContext, session: Session, pairing: str, year: int) -> Timeline | None:
+    """The Zyklus page's timeline on the document's date (``ctx.now``), not the wall clock."""
+    place = ctx.settings.stadtteile[ctx.settings.pairings[pairing].stadtteil].name
+    return cycle_timeline.of_cycle(
+        session,
+        ctx.settings,
+        pairing,
+        year,
+        ctx.today,
+        ctx.tz,
+        title=f"Zeitleiste: Zyklus {year} · {place}",
+        today_label=f"Stand {german.datum(ctx.today)}",
+    )
+
+
+def _timeline_blocks(picture: Timeline | None) -> list[PdfBlock]:
+    """The picture and the same facts as a table (the text alternative, for the text layer)."""
+    if picture is None:
+        return []
+    return [
+        Heading(2, "Zeitleiste"),
+        Paragraph(
+            f"Jede Stufe als Balken vom Beginn ihres Zeitfensters bis zur Frist; "
+            f"Stand {german.datum(picture.today)} (Datum dieses Nachweises)."
+        ),
+        picture,
+        Table(("Stufe", "Zeitfenster", "Stand"), picture.rows(), widths=(24, 30, 46)),
+    ]
+
+
 def _abschluss_pdf(
     ctx: ViewContext,
     pairing: str,
@@ -214,12 +253,13 @@ def _abschluss_pdf(
     record: dict[str, Any],
     evidence: dict[str, tuple[str, bytes]],
     intact: bool,
+    picture: Timeline | None,
 ) -> bytes:
     settings, tz = ctx.settings, ctx.tz
     p = settings.pairings[pairing]
     traeger, stadtteil = settings.traeger[p.traeger].name, settings.stadtteile[p.stadtteil]
     state = next((s.name for s in settings.stages if s.id == record["state"]), record["state"])
-    blocks: list[Block] = [
+    blocks: list[PdfBlock] = [
         Heading(1, f"Abschlussnachweis Qualitätszyklus {year}"),
         Table(
             ("Angabe", "Eintrag"),
@@ -232,6 +272,7 @@ def _abschluss_pdf(
             ),
             widths=(25, 75),
         ),
+        *_timeline_blocks(picture),
         Heading(2, "Stufen"),
         Table(
             ("Stufe", "Status", "Frist", "erledigt am", "Schritte (Protokoll-Nr.)"),
@@ -292,7 +333,7 @@ def _readme(ctx: ViewContext, pairing: str, year: int) -> str:
         f"Prüfakte Qualitätszyklus {year}, Partnerschaft {pairing}\n"
         f"erstellt am {german.zeit_kurz(ctx.now, ctx.tz)} mit zyklus\n\n"
         "Inhalt:\n"
-        "  abschlussnachweis.pdf        Stufen, Schritte, Nachweise mit SHA-256\n"
+        "  abschlussnachweis.pdf        Zeitleiste, Stufen, Schritte, Nachweise mit SHA-256\n"
         "  nachweise/                   alle gespeicherten Dateien des Zyklus (SHA-256 im Namen)\n"
         "  <stufe>/eingereicht-*        Jahresbericht und Verwendungsnachweis wie eingereicht\n"
         "  <stufe>/*.pdf                dieselben als PDF\n"

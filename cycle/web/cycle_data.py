@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from cycle.clock import local_date
 from cycle.config.settings import Settings, StageSpec
 from cycle.persistence import personal
 from cycle.persistence.tables import AuditEntry, Cycle, Notification, OutboxMessage, StageState
@@ -26,14 +25,14 @@ from cycle.service import registry
 from cycle.service.permissions import may
 from cycle.service.principal import Principal
 from cycle.service.registry import Surface
-from cycle.views import labels
+from cycle.views import cycle_timeline, labels
 from cycle.views.context import ViewContext
 from cycle.views.meeting_replies import Reply, meeting_replies
 from cycle.views.reports import stage_rows
 from cycle.webbase import etag
 from notifications.message import display_name
 from workflows.stages import StageType
-from workflows.status import StageFacts, StageStatus, prerequisite_facts, stage_status
+from workflows.status import StageStatus
 
 
 @dataclass(frozen=True)
@@ -126,32 +125,13 @@ def load(
     )
     sent = _notifications(session, pairing, year)
     replies = meeting_replies(session, pairing, year)
-    names = {s.id: s.name for s in settings.stages}
-    statuses = {stage_id: row.status for stage_id, row in rows.items()}
-    changed = {k: local_date(r.updated_at, tz) for k, r in rows.items()}
     ended = cycle is None or cycle.ended_on is not None
-    known = settings.pairings.get(pairing)
+    status_of = cycle_timeline.statuses(settings, pairing, rows, ended, today, tz)
     stages = []
     for spec in settings.stages:
         row = rows.get(spec.id)
-        view = StageView(spec, row)
-        if row is not None:
-            facts = StageFacts(
-                spec.name,
-                spec.type,
-                row.status,
-                row.due,
-                local_date(row.updated_at, tz),
-                row.scheduled_at is not None,
-                **prerequisite_facts(spec.requires, statuses, changed, names),
-            )
-            view.status = stage_status(
-                facts,
-                today,
-                ended=ended,
-                pairing_start=known.start if known else None,
-                adopted=settings.betrieb.start,
-            )
+        view = StageView(spec, row, status_of.get(spec.id))
+        if view.status is not None:
             view.events = offered_events(view.status, who)
         view.history = [e for e in entries if e.stage_id == spec.id and _shown(e)]
         view.notifications = [n for n in sent if n.stage == spec.id]

@@ -13,6 +13,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from cycle import german
+from cycle.documents.timeline import Timeline
 from cycle.errors import Forbidden, Refused, UserError
 from cycle.persistence.tables import Evidence
 from cycle.persistence.uow import reading
@@ -20,7 +21,7 @@ from cycle.service import commands as c
 from cycle.service import permissions, registry
 from cycle.service.outcomes import Outcome, StageChange
 from cycle.service.registry import Surface
-from cycle.views import charts, labels
+from cycle.views import charts, cycle_timeline, labels
 from cycle.web import cycle_data
 from cycle.web.forms import Fields, event_command
 from cycle.web.pages import handle, page_tag, post, problem_page, render, user
@@ -109,22 +110,12 @@ async def show(
 
 
 def _timeline(view: cycle_data.CycleView, year: int, today: date, title: str) -> str:
-    """The year's stages as a picture: each from its window's opening (or the stage before)
-    to its due date, done marks, today (``cycle.views.charts``)."""
-    bars: list[charts.Bar] = []
-    for s in view.stages:
-        if s.row is None:
-            continue
-        opens = s.spec.opens.resolve(year) if s.spec.opens is not None else None
-        start = opens or (bars[-1].due if bars else date(year, 1, 1))
-        overdue = s.status is not None and s.status.overdue_days > 0
-        label = labels.status_label(s.row.status)
-        bars.append(
-            charts.Bar(s.spec.name, min(start, s.row.due), s.row.due, s.row.done_on, label, overdue)
-        )
+    """The year's stages as a picture (``cycle.views.cycle_timeline``, drawn by
+    ``cycle.views.charts``; the Abschlussnachweis prints the same)."""
+    bars = cycle_timeline.bars(year, ((s.spec, s.row, s.status) for s in view.stages))
     if not bars:
         return ""
-    return charts.timeline("zeitleiste", f"Zeitleiste: {title}", bars, today)
+    return charts.timeline("zeitleiste", Timeline(f"Zeitleiste: {title}", bars, today))
 
 
 def _change_text(ch: StageChange) -> str:
