@@ -12,13 +12,13 @@ from datetime import date
 from sqlmodel import col, select
 
 from cycle.bootstrap import App
-from cycle.clock import local_date
 from cycle.config.settings import Pairing, StageSpec
 from cycle.persistence.portal_store import Access
 from cycle.persistence.tables import Cycle, StageState
 from cycle.persistence.uow import reading
+from cycle.views import cycle_timeline
 from workflows.stages import StageType
-from workflows.status import StageFacts, StageStatus, prerequisite_facts, stage_status
+from workflows.status import StageStatus
 
 
 @dataclass(frozen=True)
@@ -77,32 +77,20 @@ def _views(app: App, access: Access, where: list[object], today: date) -> list[C
         pairing = settings.pairings.get(cycle.pairing_id)
         if pairing is None:
             continue
-        statuses = {r.stage_id: r.status for r in rows}
-        changed = {r.stage_id: local_date(r.updated_at, app.calendar.timezone) for r in rows}
         by_id = {r.stage_id: r for r in rows}
-        names = {s.id: s.name for s in settings.stages}
-        lines = []
-        for spec in settings.stages:
-            row = by_id.get(spec.id)
-            if row is None:
-                continue
-            facts = StageFacts(
-                spec.name,
-                spec.type,
-                row.status,
-                row.due,
-                local_date(row.updated_at, app.calendar.timezone),
-                row.scheduled_at is not None,
-                **prerequisite_facts(spec.requires, statuses, changed, names),
-            )
-            status = stage_status(
-                facts,
-                today,
-                ended=cycle.ended_on is not None,
-                pairing_start=pairing.start,
-                adopted=settings.betrieb.start,
-            )
-            lines.append(StageLine(spec, row, status))
+        status_of = cycle_timeline.statuses(
+            settings,
+            cycle.pairing_id,
+            by_id,
+            cycle.ended_on is not None,
+            today,
+            app.calendar.timezone,
+        )
+        lines = [
+            StageLine(spec, by_id[spec.id], status_of[spec.id])
+            for spec in settings.stages
+            if spec.id in by_id
+        ]
         views.append(
             CycleView(
                 pairing,
