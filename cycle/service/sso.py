@@ -37,6 +37,7 @@ from cycle.service.accounts import RANK, User
 from cycle.service.outcomes import Outcome
 from cycle.service.principal import Principal, Role
 from cycle.service.uow import UnitOfWork
+from cycle.views import labels
 
 ATTEMPT_MINUTES = 10
 VIA = "SSO"
@@ -66,7 +67,8 @@ class SignedIn(Outcome):
 
 
 def _refused(uow: UnitOfWork, reason: str, actor: str, **details: Any) -> None:
-    change = audit.Change("sso_abgelehnt", after=reason, payload={"grund": reason, **details})
+    text = labels.sso_refusal(reason)
+    change = audit.Change("sso_abgelehnt", after=reason, payload={"grund": text, **details})
     audit.record(uow.session, uow.now, actor, change)
 
 

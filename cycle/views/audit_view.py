@@ -23,7 +23,14 @@ from cycle.persistence.uow import reading
 from cycle.views.context import ViewContext
 from cycle.views.exports import Cell, Sheet, local
 from cycle.views.formats import table, to_json
-from cycle.views.labels import action_label, payload_text, stage_names, status_label
+from cycle.views.labels import (
+    action_label,
+    change_text,
+    payload_text,
+    sso_refusal,
+    stage_names,
+    status_label,
+)
 from cycle.views.wording import anzahl
 from workflows.cycle_state import cycle_state
 from workflows.stages import EVENT_LABELS, STATUS_LABELS, is_done
@@ -91,7 +98,9 @@ def export_rows(
             e.year,
             names.get(e.stage_id, e.stage_id) if e.stage_id else None,
             status_label(e.before) if e.before else None,
-            status_label(e.after) if e.after else None,
+            (sso_refusal(e.after) if e.action == "sso_abgelehnt" else status_label(e.after))
+            if e.after
+            else None,
             payload_text(e.payload, tz),
             e.hash,
         ]
@@ -130,9 +139,7 @@ def listing(ctx: ViewContext, pairing: str | None, year: int | None, fmt: str) -
                 e.pairing_id or "",
                 e.year or "",
                 names.get(e.stage_id, e.stage_id) if e.stage_id else "",
-                f"{status_label(e.before)} → {status_label(e.after)}"
-                if e.before or e.after
-                else "",
+                change_text(e.action, e.before, e.after),
             ]
             for e in entries
         ],

@@ -135,6 +135,44 @@ def stage_names(ctx: Any) -> dict[str, str]:
     return {s.id: s.name for s in ctx.settings.stages}
 
 
+# Why a sign-on was refused (``sso_abgelehnt``: the id in ``after``, this text as ``grund``).
+SSO_REFUSALS: dict[str, str] = {
+    "state": "Anmeldeversuch unbekannt, abgelaufen oder aus einem anderen Browser",
+    "code": "Anbieter hat den Anmeldecode nicht eingelöst",
+    "abgelaufen": "ID-Token abgelaufen",
+    "algorithmus": "unzulässiger Signaturalgorithmus",
+    "signatur": "Signatur des ID-Tokens ungültig",
+    "schluessel_unbekannt": "Signaturschlüssel des Anbieters unbekannt",
+    "token_ungueltig": "ID-Token ungültig",
+    "kein_id_token": "kein ID-Token erhalten",
+    "unvollstaendig": "Angaben im ID-Token unvollständig",
+    "iss": "ID-Token eines anderen Anbieters",
+    "aud": "ID-Token für eine andere Anwendung",
+    "jwks_ungueltig": "Schlüsselliste des Anbieters ungültig",
+    "anbieter_antwort_ungueltig": "Antwort des Anbieters ungültig",
+    "anbieter_nicht_erreichbar": "Anbieter nicht erreichbar",
+    "anbieter_fehler": "Anbieter meldet einen Fehler",
+    "kein_benutzername": "Anbieter nennt keinen Benutzernamen",
+    "anderes_konto": "Benutzername gehört zu einem anderen Konto",
+    "gesperrt": "Benutzerkonto gesperrt",
+    "keine_rolle": "keine Rolle beim Anbieter",
+}
+
+
+def sso_refusal(reason: str) -> str:
+    """The German text of a refusal id; any other id is a claim of the ID token (``nonce``)."""
+    return SSO_REFUSALS.get(reason, f"Angabe „{reason}“ im ID-Token ungültig")
+
+
+def change_text(action: str, before: str | None, after: str | None) -> str:
+    """The "vorher → nachher" of an audit entry: status labels, a refused sign-on's reason."""
+    if action == "sso_abgelehnt" and after:
+        return sso_refusal(after)
+    if not (before or after):
+        return ""
+    return f"{status_label(before)} → {status_label(after)}"
+
+
 def status_label(status: str | None) -> str:
     return STATUS_LABELS.get(status or "", status or "")
 

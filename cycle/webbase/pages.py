@@ -65,6 +65,7 @@ def environment(*folders: Path) -> Environment:
     env.filters["datum"] = german.datum
     env.filters["zahl"] = german.zahl
     env.filters["status"] = labels.status_label
+    env.globals["aenderung"] = labels.change_text
     env.filters["ereignis"] = lambda name: labels.action_label(str(name))
     env.filters["art"] = labels.kind_label
     env.filters["urlq"] = lambda s: quote(str(s), safe="")

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
+from cycle.views.labels import sso_refusal
 from cycle.webbase.security import CSRF_COOKIE, Secret
 from tests.web.conftest import PASSWORD, SECRET, Site, csrf, login, running
 from tests.web.sso_support import (
@@ -129,7 +130,7 @@ def test_a_user_without_a_mapped_role_gets_the_refusal_page_and_no_session(
     assert "zyklus_sitzung" not in answer.headers.get("set-cookie", "")
     assert not _signed_in(browser)
     assert "otto.ohne" not in _users(site)
-    assert "keine_rolle" in _audit(site)
+    assert "keine Rolle beim Anbieter" in _audit(site)
 
 
 def test_a_role_removed_in_the_provider_removes_access_and_disabled_stays_disabled(
@@ -266,17 +267,19 @@ def test_a_token_with_a_wrong_claim_is_refused(
     answer = _with_token(local_site, local, **changes)
     assert answer.status_code == 403 and "Anmeldung abgelehnt" in answer.text
     assert _users(local_site) == before
-    assert f"Grund: {reason}" in _audit(local_site)
+    assert f"Grund: {sso_refusal(reason)}" in _audit(local_site)
+    assert sso_refusal(reason) != reason  # German, never the id
 
 
 def test_a_token_signed_with_an_unknown_key_is_refused(local_site: Site, local: LocalProvider):
     stranger = RSAKey.generate_key(2048, parameters={"kid": "fremd", "use": "sig"})
     answer = _with_token(local_site, local, key=stranger)
     assert answer.status_code == 403
-    assert "schluessel_unbekannt" in _audit(local_site)
+    assert "Signaturschlüssel des Anbieters unbekannt" in _audit(local_site)
     impostor = RSAKey.generate_key(2048, parameters={"kid": local.key.kid, "use": "sig"})
     answer = _with_token(local_site, local, key=impostor)  # a known kid, a wrong signature
-    assert answer.status_code == 403 and "signatur" in _audit(local_site)
+    assert answer.status_code == 403
+    assert "Signatur des ID-Tokens ungültig" in _audit(local_site)
 
 
 def test_a_rotated_key_is_fetched_and_accepted(local_site: Site, local: LocalProvider):
@@ -303,7 +306,7 @@ def test_a_provider_that_does_not_answer_gets_the_german_page_after_a_short_time
             assert answer.status_code == 503
             assert "Anmeldedienst der Stadt antwortet gerade nicht" in answer.text
             assert browser.get("/anmelden").status_code == 200  # the rest keeps working
-        assert "anbieter_nicht_erreichbar" in _audit(site)
+        assert "Anbieter nicht erreichbar" in _audit(site)
     finally:
         silent.close()
 
