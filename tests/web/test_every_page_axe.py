@@ -421,3 +421,32 @@ def enter(page: Page, seeded: Seeded, who: str) -> None:
         page.get_by_role("button", name="Abmelden").click()
     else:
         page.context.clear_cookies()
+
+
+def test_the_pages_after_a_refused_form_are_accessible_too(seeded: Seeded, page: Page) -> None:
+    """Answers to a POST: a refused login, a refused event (the error summary, the marked field)
+    and the portal's neutral answer to a link request; each refused, nothing changed."""
+    url, problems = seeded.site.url, []
+    before = seeded.site.ok("audit", "--format", "json")
+    page.goto(f"{url}/anmelden")
+    page.get_by_label("Benutzername").fill("koord")
+    page.get_by_label("Passwort").fill("falsches-passwort-123")
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_text("Anmeldung fehlgeschlagen")).to_be_visible()
+    problems += problems_of(page, "refused login")
+
+    page.goto(f"{url}/portal/neuer-link")
+    page.get_by_label("Ihre E-Mail-Adresse").fill("unbekannt@example.org")
+    page.get_by_role("button", name="Neuen Link anfordern").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Link angefordert")
+    problems += problems_of(page, "link requested")
+
+    sign_in(page, url, "koord")
+    page.goto(f"{url}/zyklus/kaltenmoor/2027")
+    form = page.locator("#form-auftaktgespraech-complete")
+    form.get_by_label("Durchgeführt am").fill("2027-07-01")  # in the future: refused
+    form.get_by_role("button", name="Als durchgeführt erfassen").click()
+    expect(page.locator("#fehlerliste")).to_be_visible()
+    problems += problems_of(page, "refused event")
+    assert problems == [], "\n".join(problems)
+    assert seeded.site.ok("audit", "--format", "json") == before
