@@ -20,19 +20,39 @@ where the send deadline is ``notifications.delivery.send_deadline(transport)`` �
 end-of-DATA: send bound 5 × 120 s + 600 s + 30 s + 3 s = 1233 s, deadline 1234 s) the lease is
 1414 s, about 24 minutes; with ``timeout_seconds = 5`` it is 889 s. A lease must outlast the
 longest send: raising ``data_timeout_seconds`` raises the lease with it (``lease_for``).
-The drain claims one message per send with a fresh instant, so the lease starts with the send.
+The hand-over (below) sets the lease again from its own instant, so the lease starts with the send.
+
+**Batches** (``batch_size`` > 1, ``[mail] zustellstapel``, what ``cycle.mail.deliver`` uses).
+One transaction claims up to ``batch_size`` messages, but only *reserves* them: ``lease_until`` =
+now + ``RESERVATION`` (30 s), renewed in a hand-over once half of it has passed, released by
+``flush`` at the end of the drain. A reservation is no promise: once it has run out (the drain
+died, or one send took longer) another drain may claim the message. What keeps two drains from
+sending one message is the hand-over: it is conditional on the lease owner, so after a
+take-over it changes no row, returns ``False``, and the transport withdraws the send (SMTP:
+RSET before DATA; Maildir: no file) — nothing of it went out. The marks of a batch are held back
+in memory and written, in order, in the next transaction this drain makes — normally the next
+message's hand-over, for the last ones the next claim or ``flush`` — together with their audit
+entries in one append. So a batch costs one commit per message (the hand-over) plus a few per
+drain, where one message at a time cost three (claim, hand-over, mark). A crash loses only
+held-back marks, and every such message was handed over first: it is ``ungewiss`` (below), never
+sent again before the long wait, and never more than once more; a message not handed over is
+``pending`` and due again once the reservation has run out. A held-back mark that finds the row
+taken over is dropped as below; ``flush`` returns those ids so the drain counts them as
+superseded. With ``batch_size`` = 1 everything is written at once as described here, and the
+claim leases for the whole send.
 
 **Marks.** ``mark_sent``, ``defer`` and ``mark_failed`` are UPDATEs conditional on (id, lease
 owner, pending) with RETURNING — no extra SELECT (the notification keys for the audit entry come
 back from a subquery in the RETURNING). If no row changed, another process took the
 message over after our lease ran out: the outcome is logged and dropped, never written over the
-other's. Each mark is its own transaction (row, audit entry and a possible Zustellfehler
-together); "database is locked" is retried ``MARK_TRIES`` times, so a message the server accepted
-is marked sent even beside a long write.
+other's. Each mark commits its row and audit entry together (alone, or in a batch with the
+transaction that carries it); "database is locked" is retried ``MARK_TRIES`` times, so a message
+the server accepted is marked sent even beside a long write.
 
-**Ungewiss.** Right before the content goes to the server (SMTP DATA) ``hand_over`` commits
-status ``ungewiss`` and ``next_attempt_at`` = now + the long wait, so a crash from then on leaves a
-message that is retried once, after the wait, not right after the lease. ``mark_ungewiss``
+**Ungewiss.** Right before the content goes to the server (SMTP DATA, the Maildir write)
+``hand_over`` commits status ``ungewiss``, ``next_attempt_at`` = now + the long wait and the
+lease of the send, so a crash from then on leaves a message that is retried once, after the
+wait, not right after the lease. ``mark_ungewiss``
 records an unknown outcome (timeout or lost connection after the hand-over). The one retry's
 hand-over also sets ``sent_at`` (when the second copy may have gone out); a claim that finds an
 ``ungewiss`` row with ``sent_at`` and a stale lease owner knows that retry was cut off by a crash
@@ -47,10 +67,10 @@ next drain reports them. The status is never pending then, so the marker is neve
 
 **Attempts.** The claim counts nothing. ``mark_sent`` counts the attempt; ``defer`` and
 ``mark_failed`` count it only when ``attempted`` (the attempt reached the server). A refused
-connection or a crash between claim and mark uses up no retry: the lease runs out and the message
-is sent later with the same Message-ID. The one case that can deliver a second copy is a process
-killed after the server took the data but before the mark committed; the copy comes only after
-the lease, never while the first send may still be running.
+connection or a crash between claim and hand-over uses up no retry: the lease runs out and the
+message is sent later with the same Message-ID. The one case that can deliver a second copy is a
+process killed after the server took the data but before the mark committed; the copy comes only
+with the one retry of the ``ungewiss`` message, never while the first send may still be running.
 """
 
 from __future__ import annotations
