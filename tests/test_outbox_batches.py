@@ -11,7 +11,7 @@ import re
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +25,7 @@ from sqlmodel import Session, col
 from cycle.mail.deliver import deliver
 from cycle.mail.outbox import RESERVATION, SqlOutbox
 from cycle.persistence.tables import AuditEntry, OutboxMessage
+from notifications.delivery import drain
 from notifications.message import to_mime
 from notifications.transports import DeliveryError, MaildirTransport, SmtpTransport
 from tests.conftest import Run
@@ -60,6 +61,10 @@ def counting_commits(engine: Engine) -> Iterator[list[int]]:
         yield commits
     finally:
         event.remove(engine, "commit", counted)
+
+
+def _by_id(engine: Engine) -> dict[Hashable, OutboxMessage]:
+    return {row.id: row for row in _rows(engine)}
 
 
 def _rows(engine: Engine) -> list[OutboxMessage]:
@@ -185,7 +190,7 @@ def check_reservation_and_hand_over(engine: Engine) -> None:
     one, two, three, *_ = claimed
     assert first.hand_over(one.id, AT, AT + timedelta(hours=1), retry=False)
     assert first.mark_sent(one.id, AT, {}) is True  # held back until the next transaction
-    row = {r.id: r for r in _rows(engine)}[one.id]
+    row = _by_id(engine)[one.id]
     assert (row.status, row.lease_until) == ("ungewiss", AT + first.lease)  # the send's lease
     assert _audited(engine, "nachricht_gesendet") == 0
 
@@ -193,14 +198,14 @@ def check_reservation_and_hand_over(engine: Engine) -> None:
     taken = {p.id for p in other.claim(after, 50)}
     assert taken == {p.id for p in claimed} - {one.id}  # not the one handed over
     assert first.hand_over(two.id, after, after + timedelta(hours=1), retry=False) is False
-    rows = {r.id: r for r in _rows(engine)}
+    rows = _by_id(engine)
     assert (rows[two.id].status, rows[two.id].lease_owner) == ("pending", "anderer")
     assert rows[one.id].status == "sent"  # the held-back outcome went with that transaction
     assert _audited(engine, "nachricht_gesendet") == 1
 
     assert first.mark_failed(three.id, after, "550", attempted=True) is True  # held back …
     assert first.flush(after) == [three.id]  # … and not written: the other drain has it
-    rows = {r.id: r for r in _rows(engine)}
+    rows = _by_id(engine)
     assert (rows[three.id].status, rows[three.id].lease_owner) == ("pending", "anderer")
     assert _audited(engine, "nachricht_fehlgeschlagen") == 0
 
@@ -228,7 +233,7 @@ def test_flush_releases_what_the_drain_reserved_but_did_not_hand_over(
         one, *rest = first.claim(AT, 50)
         assert first.hand_over(one.id, AT, AT + timedelta(hours=1), retry=False)
         assert first.flush(AT) == []
-        rows = {r.id: r for r in _rows(app.engine)}
+        rows = _by_id(app.engine)
         assert rows.pop(one.id).lease_owner == "erster"  # in flight: keeps the send's lease
         assert {(r.status, r.lease_owner, r.lease_until) for r in rows.values()} == {
             ("pending", None, None)
@@ -236,6 +241,59 @@ def test_flush_releases_what_the_drain_reserved_but_did_not_hand_over(
         assert len(SqlOutbox(app.engine, "anderer").claim(AT, 50)) == len(rest)
     finally:
         app.close()
+
+
+class _TakenOverAtFirstSend:
+    """The real SMTP transport; when the drain starts its first send, the clock jumps past the
+    reservation and another drain claims ``count`` messages (the one being sent among them)."""
+
+    def __init__(self, real: SmtpTransport, other: SqlOutbox, clock: list[datetime], count: int):
+        self.real, self.other, self.clock, self.count = real, other, clock, count
+        self.taken: list[str] = []
+
+    @property
+    def send_bound(self) -> float:
+        return self.real.send_bound
+
+    async def open(self) -> None:
+        await self.real.open()
+
+    async def close(self) -> None:
+        await self.real.close()
+
+    async def send(self, msg: Any, sender: str, recipients: Any, **hook: Any) -> Any:
+        if not self.taken:
+            self.clock[0] = AT + RESERVATION + timedelta(seconds=1)
+            claimed = self.other.claim(self.clock[0], self.count)
+            self.taken = [p.email.message_id for p in claimed]
+        return await self.real.send(msg, sender, recipients, **hook)
+
+
+def test_a_drain_skips_what_another_drain_took_after_the_reservation(
+    zyklus: Run, workspace: Path, smtp_sink: SmtpSink
+) -> None:
+    _ready(zyklus, workspace, smtp_sink)
+    assert tick(zyklus, NOW, "--no-deliver")["enqueued"] == FIRST_TICK
+    app = _app(workspace, NOW)
+    try:
+        clock = [AT]
+        first = SqlOutbox(app.engine, "erster", batch_size=50)
+        real = SmtpTransport(smtp_sink.host, smtp_sink.port, "none", timeout=5)
+        racing = _TakenOverAtFirstSend(real, SqlOutbox(app.engine, "anderer"), clock, 3)
+        report = asyncio.run(drain(first, racing, "x@example.org", AT, clock=lambda: clock[0]))
+        rows = _rows(app.engine)
+    finally:
+        app.close()
+    assert len(racing.taken) == 3  # the message being sent and the next two
+    assert (report.sent, report.superseded, report.failed) == (FIRST_TICK - 3, 3, 0)
+    received = message_ids(smtp_sink.messages)
+    assert len(received) == FIRST_TICK - 3 and not set(received) & set(racing.taken)
+    for row in rows:  # the other drain holds its three, untouched; the rest sent once
+        if row.message_id in racing.taken:
+            assert (row.status, row.lease_owner, row.attempts) == ("pending", "anderer", 0)
+        else:
+            assert (row.status, row.lease_owner) == ("sent", None)
+    assert real.connections == 1  # the withdrawn sends left the connection usable (RSET)
 
 
 # --- kill -9 in the middle of a batch ---------------------------------------------------------

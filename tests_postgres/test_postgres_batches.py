@@ -14,6 +14,9 @@ from tests.test_outbox_batches import (
     drain_commits,
     kill_in_the_middle_of_a_batch,
 )
+from tests.test_outbox_batches import (
+    test_a_drain_skips_what_another_drain_took_after_the_reservation as drain_skips_taken,
+)
 from tests.test_service import _app, _ready
 from tests.test_tick_support import FIRST_TICK, tick
 
@@ -37,6 +40,12 @@ def test_a_reserved_message_taken_over_on_postgresql_is_never_handed_over_twice(
         check_reservation_and_hand_over(app.engine)
     finally:
         app.close()
+
+
+def test_a_drain_on_postgresql_skips_what_another_drain_took_after_the_reservation(
+    zyklus: Run, pg_url: str, workspace: Path, smtp_sink: SmtpSink
+) -> None:
+    drain_skips_taken(zyklus, workspace, smtp_sink)
 
 
 def test_kill_9_in_the_middle_of_a_batch_on_postgresql_loses_nothing(
