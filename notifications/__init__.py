@@ -11,6 +11,6 @@ Knows nothing of ``cycle`` or ``workflows``. Import from the modules (kept light
   ``CalendarEntry``
 - ``notifications.transports``: ``Transport``, ``SendResult``, ``DeliveryError``,
   ``SmtpTransport``, ``MaildirTransport``, ``RecordingTransport``
-- ``notifications.delivery``: ``OutboxPort``, ``Pending``, ``backoff``, ``outage_backoff``,
-  ``send_deadline``, ``drain``, ``DeliveryReport``
+- ``notifications.delivery``: ``OutboxPort`` (``UngewissPort``, ``BatchPort``), ``Pending``,
+  ``backoff``, ``outage_backoff``, ``send_deadline``, ``drain``, ``DeliveryReport``
 """

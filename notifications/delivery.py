@@ -17,7 +17,12 @@ The outbox itself (SQL) belongs to the application; it implements ``OutboxPort``
   outcome (the attempt counts). ``Pending.ungewiss`` says a claimed message is on its one retry,
   ``Pending.interrupted`` that this retry's hand-over was cut off by a crash.
 - Every mark applies only while this drain still owns the message's lease and returns whether it
-  did; ``False`` means another process took the message over: nothing was changed.
+  did; ``False`` means another process took the message over: nothing was changed. ``hand_over``
+  returning ``False`` withdraws the send (the transport hands nothing over).
+- Optionally (``BatchPort``): ``batch_size`` messages are claimed at a time, the marks may be
+  written later — with the next ``claim`` or ``hand_over`` or at ``flush(now)``, which the drain
+  calls when it ends and which returns the ids whose outcome could not be written (another
+  process had taken them over). A message claimed but not handed over is released by ``flush``.
 
 Guarantees of ``drain``:
 
@@ -25,8 +30,9 @@ Guarantees of ``drain``:
   ``t.send_bound + SEND_GRACE``. The outbox lease is longer than that deadline plus the database
   waits of the claim and the mark (``cycle.mail.outbox``), so a message whose send may still be in
   flight is never claimed by another drain.
-- **One claim per send.** Messages are claimed one at a time with a fresh instant from ``clock``,
-  so a lease starts when its send starts, not when the drain started.
+- **Claims.** Messages are claimed one at a time with a fresh instant from ``clock`` (or, with a
+  ``BatchPort``, ``batch_size`` at a time: then the hand-over starts the lease of the send), so a
+  lease starts when its send starts, not when the drain started.
 - **Honest attempts.** Only attempts that reached the server count (``DeliveryError.reached``).
   A refused connection, a DNS or login failure, a crash before or during the send: none uses up
   a retry.
@@ -109,6 +115,16 @@ class UngewissPort(OutboxPort, Protocol):
     ) -> bool: ...
 
 
+@runtime_checkable
+class BatchPort(OutboxPort, Protocol):
+    """An outbox that claims ``batch_size`` messages at a time and may write marks later."""
+
+    @property
+    def batch_size(self) -> int: ...
+
+    def flush(self, now: datetime) -> list[Hashable]: ...
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     """``superseded``: outcomes not recorded because another process had taken the message over."""
@@ -167,6 +183,25 @@ class _Tally:
         self.failed_ids: list[Hashable] = []
         self.refused: dict[Hashable, Mapping[str, str]] = {}
         self.connection_error: str | None = None
+        self.counted: dict[Hashable, str] = {}  # id → the counter its outcome went to
+        self.opened = False  # a send was tried: the transport is to be closed
+
+    def add(self, counter: str, id: Hashable) -> None:
+        setattr(self, counter, getattr(self, counter) + 1)
+        self.counted[id] = counter
+        if counter == "failed":
+            self.failed_ids.append(id)
+
+    def superseded_after_all(self, ids: list[Hashable]) -> None:
+        """Outcomes a ``BatchPort`` could not write: another process had taken the messages."""
+        for id in ids:
+            counter = self.counted.pop(id, None)
+            if counter is not None:
+                setattr(self, counter, getattr(self, counter) - 1)
+            if counter == "failed":
+                self.failed_ids.remove(id)
+            self.refused.pop(id, None)
+            self.superseded += 1
 
     def report(self) -> DeliveryReport:
         return DeliveryReport(
@@ -210,38 +245,66 @@ async def drain(
 
     ``sender`` is the envelope sender (bounce address). ``clock`` gives the instant of each claim
     and mark (default: ``now`` throughout; never earlier than ``now``). ``batch_size`` is how many
-    messages are claimed at a time to be deferred when the server cannot be reached. The transport
-    is opened only if there is something to send and always closed afterwards.
+    messages are claimed at a time to be deferred when the server cannot be reached (a
+    ``BatchPort`` claims its own ``batch_size`` at a time for sending too). The transport is
+    opened only if there is something to send and always closed afterwards.
     ``ungewiss_wait``: how long a message with an unknown outcome waits for its one retry.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("drain: naive datetime refused")
     run = _Run(outbox, max_attempts, base_seconds, _not_before(now, clock), ungewiss_wait)
-    seen, opened = set[Hashable](), False
+    batched = outbox if isinstance(outbox, BatchPort) else None
+    per_claim = batched.batch_size if batched is not None else 1
+    seen = set[Hashable]()
     try:
-        while claimed := outbox.claim(run.clock(), 1):
-            pending = claimed[0]
-            if pending.id in seen:
-                # Deferred earlier in this drain and due again (a long drain on a real clock):
-                # it waits for the next drain; its lease runs out on its own.
+        while claimed := outbox.claim(run.clock(), per_claim):
+            if not await _deliver_claimed(run, transport, sender, claimed, seen, batch_size):
                 break
-            seen.add(pending.id)
-            if pending.interrupted:  # its retry was cut off after the hand-over: no third send
-                _fail(run, pending, "Zweiter Zustellversuch nach der Übergabe abgebrochen", True)
-                continue
-            opened = True  # from here on ``close`` is due, also after a failed open
-            error = await _send_one(run, transport, sender, pending)
-            if error is None:
-                continue
-            if error.connection:  # the server is gone: keep everything for later
-                _defer_outage(run, pending, error)
-                _defer_the_rest(run, error, batch_size)
-                break
-            _record_error(run, pending, error)
     finally:
-        if opened:
-            await transport.close()
+        try:
+            if run.tally.opened:
+                await transport.close()
+        finally:
+            if batched is not None:  # write what is still held back, release the rest
+                run.tally.superseded_after_all(batched.flush(run.clock()))
     return run.tally.report()
+
+
+async def _deliver_claimed(
+    run: _Run,
+    transport: Transport,
+    sender: str,
+    claimed: list[Pending],
+    seen: set[Hashable],
+    batch_size: int,
+) -> bool:
+    """Send the claimed messages in order; ``False`` when the drain is to stop."""
+    for index, pending in enumerate(claimed):
+        if pending.id in seen:
+            # Deferred earlier in this drain and due again (a long drain on a real clock):
+            # it waits for the next drain; its lease runs out on its own (or ``flush`` frees it).
+            return False
+        seen.add(pending.id)
+        if pending.interrupted:  # its retry was cut off after the hand-over: no third send
+            _fail(run, pending, "Zweiter Zustellversuch nach der Übergabe abgebrochen", True)
+            continue
+        run.tally.opened = True  # from here on ``close`` is due, also after a failed open
+        error = await _send_one(run, transport, sender, pending)
+        if error is None:
+            continue
+        if error.withdrawn:  # another drain took it over before the hand-over: not ours
+            run.tally.superseded += 1
+            continue
+        if error.connection:  # the server is gone: keep everything for later
+            _defer_outage(run, pending, error)
+            for other in claimed[index + 1 :]:
+                if other.id not in seen:
+                    seen.add(other.id)
+                    _defer_outage(run, other, error)
+            _defer_the_rest(run, error, batch_size)
+            return False
+        _record_error(run, pending, error)
+    return True
 
 
 def _not_before(now: datetime, clock: Callable[[], datetime] | None) -> Callable[[], datetime]:
@@ -260,14 +323,16 @@ async def _send_one(
     limit = send_deadline(transport).total_seconds()
     handed_over = False
 
-    def on_handover() -> None:
+    def on_handover() -> bool:
         nonlocal handed_over
-        handed_over = True
         ports = run.ports
         if ports is not None:
             now = run.clock()
             retry_at = later(now, run.ungewiss_wait)
-            ports.hand_over(pending.id, now, retry_at, retry=pending.ungewiss)
+            if not ports.hand_over(pending.id, now, retry_at, retry=pending.ungewiss):
+                return False  # another drain holds it now: the transport withdraws the send
+        handed_over = True
+        return True
 
     try:
         async with asyncio.timeout(limit):
@@ -287,7 +352,7 @@ async def _send_one(
     if not run.outbox.mark_sent(pending.id, run.clock(), result.refused):
         tally.superseded += 1
         return None
-    tally.sent += 1
+    tally.add("sent", pending.id)
     if result.refused:
         tally.refused[pending.id] = result.refused
     return None
@@ -300,7 +365,7 @@ def _record_error(run: _Run, pending: Pending, error: DeliveryError) -> None:
         if pending.ungewiss or error.permanent:  # the one retry is used up, or no retry helps
             _fail(run, pending, error.message, error.reached or error.ambiguous)
         elif ports.mark_ungewiss(pending.id, now, later(now, run.ungewiss_wait), error.message):
-            tally.ungewiss += 1
+            tally.add("ungewiss", pending.id)
         else:
             tally.superseded += 1
         return
@@ -309,7 +374,7 @@ def _record_error(run: _Run, pending: Pending, error: DeliveryError) -> None:
         return
     wait = backoff(max(attempts, 1), run.base_seconds)
     if run.outbox.defer(pending.id, now, later(now, wait), error.message, attempted=error.reached):
-        tally.deferred += 1
+        tally.add("deferred", pending.id)
     else:
         tally.superseded += 1
 
@@ -319,8 +384,7 @@ def _fail(run: _Run, pending: Pending, message: str, attempted: bool) -> None:
     if pending.ungewiss:
         message = f"{message}; {MAYBE_ARRIVED}"
     if run.outbox.mark_failed(pending.id, run.clock(), message, attempted=attempted):
-        run.tally.failed += 1
-        run.tally.failed_ids.append(pending.id)
+        run.tally.add("failed", pending.id)
     else:
         run.tally.superseded += 1
 
@@ -335,7 +399,7 @@ def _defer_outage(run: _Run, pending: Pending, error: DeliveryError) -> None:
     else:
         done = run.outbox.defer(pending.id, now, later(now, wait), error.message, attempted=False)
     if done:
-        run.tally.deferred += 1
+        run.tally.add("deferred", pending.id)
         run.tally.connection_error = error.message
     else:
         run.tally.superseded += 1

@@ -31,27 +31,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Literal
 
 import aiosmtplib
 from aiosmtplib.typing import Default
 
-from notifications.transport_base import ContextManaged, DeliveryError, Security, SendResult
+from notifications.transport_base import (
+    WITHDRAWN,
+    ContextManaged,
+    DeliveryError,
+    HandOver,
+    Security,
+    SendResult,
+)
 
 _SECURITY = ("none", "starttls", "tls")
 _CLOSE_WAIT = 1.0  # seconds ``_closed`` lets a dropped connection finish closing
 DATA_TIMEOUT = 600.0  # RFC 5321 §4.5.3.2.6: wait 10 minutes for the reply to end-of-DATA
 
 
+class _Withdrawn(aiosmtplib.SMTPResponseException):
+    """The hand-over hook refused: raised from ``data`` before the DATA command, so aiosmtplib
+    resets the envelope (RSET) as after any refused transaction and re-raises it."""
+
+    def __init__(self) -> None:
+        super().__init__(0, WITHDRAWN)
+
+
 class _Client(aiosmtplib.SMTP):
     """aiosmtplib's client with a hand-over point: ``data`` first calls ``on_handover`` and
-    marks ``handed_over``, then waits up to ``data_timeout`` for each of its replies."""
+    marks ``handed_over``, then waits up to ``data_timeout`` for each of its replies. A hook
+    that returns ``False`` withdraws the message: no DATA, the envelope is reset."""
 
     data_timeout = DATA_TIMEOUT
     handed_over = False
-    on_handover: Callable[[], None] | None = None
+    on_handover: HandOver | None = None
 
     async def data(
         self,
@@ -61,8 +77,9 @@ class _Client(aiosmtplib.SMTP):
         timeout: float | Literal[Default.token] | None = Default.token,
     ) -> aiosmtplib.SMTPResponse:
         self.handed_over = True
-        if self.on_handover is not None:
-            self.on_handover()
+        if self.on_handover is not None and self.on_handover() is False:
+            self.handed_over = False
+            raise _Withdrawn()
         return await super().data(message, timeout=self.data_timeout)
 
 
@@ -168,7 +185,7 @@ class SmtpTransport(ContextManaged):
         sender: str,
         recipients: Sequence[str],
         *,
-        on_handover: Callable[[], None] | None = None,
+        on_handover: HandOver | None = None,
     ) -> SendResult:
         if not recipients:
             raise DeliveryError("Die Nachricht hat keine Empfänger.", permanent=True)
@@ -221,6 +238,10 @@ class SmtpTransport(ContextManaged):
             raise DeliveryError(
                 f"Verbindung zum SMTP-Server unterbrochen: {exc}", permanent=False
             ) from exc
+        except _Withdrawn as exc:
+            raise DeliveryError(
+                exc.message, permanent=False, reached=False, withdrawn=True
+            ) from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
             answers = {r.recipient: f"{r.code} {r.message}" for r in exc.recipients}
             permanent = all(r.code >= 500 for r in exc.recipients)
@@ -257,7 +278,7 @@ class _Phase:
     """Where a send is: before its transaction (not an attempt yet), inside it, or past the
     hand-over (from DATA on: the outcome of a timeout or disconnect is unknown)."""
 
-    def __init__(self, on_handover: Callable[[], None] | None) -> None:
+    def __init__(self, on_handover: HandOver | None) -> None:
         self.on_handover = on_handover
         self.in_transaction = False
         self.client: _Client | None = None

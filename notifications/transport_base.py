@@ -10,10 +10,14 @@ batch without trying each message. ``reached`` says whether the message was hand
 ``not connection``. ``ambiguous=True`` means the outcome is unknown: a timeout or a lost connection
 after the message content was handed over (from the DATA command on), so the server may have
 accepted it; the caller must not simply retry (``notifications.delivery``: status ``ungewiss``).
+``withdrawn=True``: the hand-over hook refused (another drain owns the message now); nothing of
+the content went out and the caller records nothing.
 
 Hand-over hook: ``send(..., on_handover=f)`` calls ``f()`` right before the content is handed over
-(SMTP: before DATA), so the caller can record that from now on a copy may arrive. Transports
-without such a point (Maildir: a local atomic write) never call it.
+(SMTP: before DATA; Maildir: before the file is written), so the caller can record that from now
+on a copy may arrive. If ``f()`` returns ``False`` the content is not handed over: the transport
+abandons the transaction (SMTP: RSET, the connection stays usable) and raises
+``DeliveryError(withdrawn=True)``. ``None`` or ``True`` let the send go on.
 
 Time contract: ``send_bound`` (seconds) bounds ``open()`` followed by one ``send()``. The delivery
 loop enforces it with ``asyncio.timeout`` and derives the outbox lease from it, so a transport must
@@ -49,6 +53,7 @@ class DeliveryError(Exception):
         connection: bool = False,
         reached: bool | None = None,
         ambiguous: bool = False,
+        withdrawn: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -56,6 +61,11 @@ class DeliveryError(Exception):
         self.connection = connection
         self.reached = (not connection) if reached is None else reached
         self.ambiguous = ambiguous
+        self.withdrawn = withdrawn
+
+
+HandOver = Callable[[], bool | None]  # the hand-over hook; ``False`` withdraws the send
+WITHDRAWN = "Nachricht von einem anderen Zustelllauf übernommen; nicht übergeben"
 
 
 class Transport(Protocol):
@@ -76,7 +86,7 @@ class Transport(Protocol):
         sender: str,
         recipients: Sequence[str],
         *,
-        on_handover: Callable[[], None] | None = None,
+        on_handover: HandOver | None = None,
     ) -> SendResult: ...
 
 

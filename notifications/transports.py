@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
 from notifications.smtp import SmtpTransport
 from notifications.transport_base import (
+    WITHDRAWN,
     ContextManaged,
     DeliveryError,
+    HandOver,
     Security,
     SendResult,
     Transport,
@@ -36,7 +38,9 @@ __all__ = [
 class MaildirTransport(ContextManaged):
     """Deliver into a Maildir (the embedded default); folders are created as needed.
 
-    ``send_bound``: a local file write; a hung file system is cut off after it.
+    ``send_bound``: a local file write; a hung file system is cut off after it. The hand-over
+    hook is called right before the write (``transport_base``): a crash after the write leaves
+    the message ``ungewiss``, not due again before the long wait.
     """
 
     def __init__(self, path: Path, send_bound: float = 60.0) -> None:
@@ -61,12 +65,14 @@ class MaildirTransport(ContextManaged):
         sender: str,
         recipients: Sequence[str],
         *,
-        on_handover: Callable[[], None] | None = None,
+        on_handover: HandOver | None = None,
     ) -> SendResult:
         if self._box is None:
             await self.open()
         box = self._box
         assert box is not None
+        if on_handover is not None and on_handover() is False:
+            raise DeliveryError(WITHDRAWN, permanent=False, reached=False, withdrawn=True)
         try:
             await asyncio.to_thread(box.add, msg)
         except OSError as exc:
@@ -120,7 +126,7 @@ class RecordingTransport(ContextManaged):
         sender: str,
         recipients: Sequence[str],
         *,
-        on_handover: Callable[[], None] | None = None,
+        on_handover: HandOver | None = None,
     ) -> SendResult:
         if self.delay:
             await asyncio.sleep(self.delay)

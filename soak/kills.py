@@ -122,12 +122,13 @@ def _moment(ws: Workspace, dienst: Service, sink: SmtpSink) -> str:
     """Where the killed service was: the message it held a lease on, and whether it arrived."""
     mine = f":{dienst.process.pid}:"
     held = [r for r in ws.rows() if r.status in ACTIVE and mine in (r.lease_owner or "")]
-    if not held:
-        return "between two messages"
-    check(len(held) == 1, f"one drain holds {len(held)} leases: {[r.id for r in held]}")
-    row = held[0]
-    if row.status == "pending":
-        return "claimed, before the hand-over"
+    # a batch is reserved (pending) ahead of its sends; only one message is ever handed over
+    # without its outcome written (``cycle.mail.outbox``: the outcome rides on the next one)
+    handed = [r for r in held if r.status == "ungewiss"]
+    check(len(handed) <= 1, f"one drain left {len(handed)} hand-overs: {[r.id for r in handed]}")
+    if not handed:
+        return "claimed, before the hand-over" if held else "between two messages"
+    row = handed[0]
     if row.message_id in message_ids(sink.messages):
         return "after the hand-over, kept by the server, not yet marked sent"
     return "after the hand-over, not yet at the server"

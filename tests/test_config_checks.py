@@ -51,8 +51,21 @@ CASES: list[tuple[str, str, str, list[str]]] = [
         '[mail]\nfarbe = "blau"',
         [
             "mail.farbe: unbekannter Schlüssel (erlaubt: from, maildir, max_attempts, "
-            "retry_base_seconds, smtp, templates, transport, ungewiss_wartezeit_minuten)"
+            "retry_base_seconds, smtp, templates, transport, ungewiss_wartezeit_minuten, "
+            "zustellstapel)"
         ],
+    ),
+    (
+        "delivery batch of none",
+        "",
+        "[mail]\nzustellstapel = 0",
+        ["mail.zustellstapel: 0 ist nicht erlaubt (muss zwischen 1 und 1000 sein)"],
+    ),
+    (
+        "delivery batch too large",
+        "",
+        "[mail]\nzustellstapel = 5000",
+        ["mail.zustellstapel: 5000 ist nicht erlaubt (muss zwischen 1 und 1000 sein)"],
     ),
     (
         "misspelt sub-table",

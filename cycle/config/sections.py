@@ -27,6 +27,7 @@ MAIL_KEYS = (
     "max_attempts",
     "retry_base_seconds",
     "ungewiss_wartezeit_minuten",
+    "zustellstapel",
 )
 SMTP_KEYS = (
     "host",
@@ -94,6 +95,7 @@ def read_mail(root: Table, base_dir: Path, var_dir: Path) -> MailSettings:
         ungewiss_wartezeit_minuten=table.integer(
             "ungewiss_wartezeit_minuten", defaults.ungewiss_wartezeit_minuten, 1, maximum=10080
         ),
+        zustellstapel=table.integer("zustellstapel", defaults.zustellstapel, 1, maximum=1000),
     )
 
 

@@ -36,6 +36,7 @@ class MailSettings:
     max_attempts: int = 8
     retry_base_seconds: int = 60
     ungewiss_wartezeit_minuten: int = 60  # wait before the one retry of an unknown outcome
+    zustellstapel: int = 50  # messages a drain claims in one transaction (``cycle.mail.outbox``)
 
 
 @dataclass(frozen=True)

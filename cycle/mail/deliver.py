@@ -1,8 +1,9 @@
 """Drain the outbox over the configured transport (SMTP or Maildir).
 
 Each drain claims under its own lease owner (host, process, a random part: two drains of one
-process are two owners) with a lease derived from the transport's send bound
-(``cycle.mail.outbox``), and reads the instant of each claim and mark from the app's clock.
+process are two owners) ``[mail] zustellstapel`` messages at a time, with a lease derived from
+the transport's send bound (``cycle.mail.outbox``), and reads the instant of each claim and mark
+from the app's clock.
 After the drain, every message that finally failed in it (or whose notice a crashed drain left
 due) is reported to the Koordinierungsstelle in one Zustellfehler, stored in the outbox under
 ``zustellfehler/<outbox ids>`` (``/2``, … if the same set fails again) and sent right away.
@@ -139,6 +140,7 @@ def deliver(d: Delivery, now: datetime, transport: Transport | None = None) -> D
         _failure_notice(d.mail),
         send_deadline(transport),
         finish=links.Minter(settings),
+        batch_size=settings.mail.zustellstapel,
     )
     envelope = parse_address(settings.mail.sender).addr_spec
     mail = settings.mail

@@ -130,11 +130,17 @@ def append(session: Session, now: datetime, actor: str, changes: Iterable[Change
 
     See ``_append``.
     """
-    return _append(session, now, actor, changes)[0]
+    return _append(session, actor, [(now, change) for change in changes])[0]
+
+
+def append_each(session: Session, actor: str, entries: Iterable[tuple[datetime, Change]]) -> int:
+    """Append entries, each at its own instant, in the caller's transaction (one head update:
+    the outbox writes the marks of a batch together, ``cycle.mail.outbox``)."""
+    return _append(session, actor, entries)[0]
 
 
 def _append(
-    session: Session, now: datetime, actor: str, changes: Iterable[Change]
+    session: Session, actor: str, entries: Iterable[tuple[datetime, Change]]
 ) -> tuple[int, int]:
     """Append entries; returns how many were written and the number (id) of the last entry.
 
@@ -147,9 +153,9 @@ def _append(
     from cycle.persistence.personal import Splitter
     from cycle.persistence.tables import AuditEntry, AuditHead, AuditKlartext
 
-    if now.tzinfo is None:
+    timed = list(entries)
+    if any(now.tzinfo is None for now, _change in timed):
         raise ValueError("audit needs an aware datetime")
-    at = now.astimezone(UTC)
     head_table = AuditHead.__table__  # type: ignore[attr-defined]
     connection = session.connection()
     found = connection.execute(
@@ -163,7 +169,8 @@ def _append(
     key = key_of(session)
     rows: list[dict[str, Any]] = []
     split = Splitter(key.secret)
-    for change in changes:
+    for now, change in timed:
+        at = now.astimezone(UTC)
         if key.secret is None and is_keyed(last):
             raise UsageError(
                 Problem(
@@ -198,7 +205,7 @@ def _append(
 
 def record(session: Session, now: datetime, actor: str, change: Change) -> int:
     """Append one entry; returns its number (``AuditEntry.id``), e.g. for idempotency keys."""
-    return _append(session, now, actor, [change])[1]
+    return _append(session, actor, [(now, change)])[1]
 
 
 @dataclass(frozen=True)
