@@ -1,5 +1,5 @@
 import sys
 
-from cycle.cli.main import main
+from cycle.cli.main import run
 
-sys.exit(main())
+sys.exit(run())

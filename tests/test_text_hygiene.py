@@ -24,7 +24,7 @@ from cycle.documents.blocks import Bullets, Heading, Paragraph, Table, markdown
 from cycle.documents.docx_render import docx as docx_bytes
 from cycle.documents.pdf_render import pdf
 from cycle.documents.render import html
-from cycle.text import BIDI_CONTROLS, clean, strip_bidi
+from cycle.text import BIDI_CONTROLS, clean, has_bidi, strip_bidi
 from tests.conftest import Result, Run
 
 VN = Path(__file__).parent / "data" / "documents" / "verwendungsnachweis-2026.toml"
@@ -176,3 +176,12 @@ def test_documents_never_print_bidi_controls_even_from_old_data():
         words = "\n".join(page.extract_text() for page in document.pages)
     # the core fonts would print an unknown character as "?": it must not be there at all
     assert CLEAN in words and "?" not in words and _no_bidi(words)
+
+
+def test_the_bidi_pattern_finds_exactly_the_controls_of_the_set() -> None:
+    """``strip_bidi``/``has_bidi`` use a character class; it must match the set, no more."""
+    for code in range(0x2000, 0x2100):
+        char = chr(code)
+        assert has_bidi(f"a{char}b") == (char in BIDI_CONTROLS), hex(code)
+        assert strip_bidi(f"a{char}b") == ("ab" if char in BIDI_CONTROLS else f"a{char}b")
+    assert strip_bidi("Müller\u202e\u2066 Şahin\u2069") == "Müller Şahin"
