@@ -58,6 +58,7 @@ def test_the_abschlussnachweis_carries_the_timeline_as_text(zyklus: Run, tmp_pat
     # "today" is the document's date (--now), not the wall clock
     assert "Stand 15.10.2026" in section
     assert "Stand 15.10.2026 (Datum dieses Nachweises)" in " ".join(text.split())
+    assert "intakt; 1 Schritt aus dem Protokoll." in " ".join(text.split())  # not "1 Schritte"
     for legend in ("offen", "erledigt", "überfällig", "Frist", "erledigt am"):
         assert legend in section, legend
     fonts = _run("pdffonts", "-", data=data).splitlines()[2:]

@@ -41,6 +41,7 @@ from cycle.views.context import ViewContext
 from cycle.views.exports import to_csv
 from cycle.views.labels import stage_names
 from cycle.views.reports import known_pairing, stage_rows, submitted_proof
+from cycle.views.wording import anzahl
 from workflows.stages import STATUS_LABELS, StageType
 
 MANIFEST = "manifest.sha256"
@@ -305,10 +306,11 @@ def _abschluss_pdf(
         )
     else:
         blocks.append(Paragraph("Zu diesem Zyklus sind keine Dateien gespeichert."))
+    steps = anzahl(sum(len(s["schritte"]) for s in record["stages"]), "Schritt", "Schritte")
     blocks.append(
         Paragraph(
             ("Hash-Kette des Protokolls intakt" if intact else "WARNUNG: Protokoll beschädigt")
-            + f"; {sum(len(s['schritte']) for s in record['stages'])} Schritte aus dem Protokoll. "
+            + f"; {steps} aus dem Protokoll. "
             "Prüfsummen aller Dateien dieser Akte: manifest.sha256."
         )
     )
