@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cycle.bootstrap import App
 from cycle.errors import UserError
-from cycle.views import calendar_export, pruefakte, reports
+from cycle.persistence.uow import reading
+from cycle.views import calendar_export, daily, pruefakte, reports
 from cycle.views.context import ViewContext
 from cycle.web.pages import problem_page, render
 from cycle.webbase.downloads import headers as download_headers
@@ -34,7 +36,9 @@ MEDIA = {
 async def page(request: Request) -> Response:
     w = web(request)
     s = w.settings
-    year = query_year(request) or w.app.today().year
+    # Without a year, the oldest with open work, as the Übersicht opens (June 2027: the 2026
+    # cycles, whose Verwendungsnachweise are being written)
+    year = query_year(request) or await run_in_threadpool(_default_year, w.app)
     pairings = [
         (pid, s.stadtteile[p.stadtteil].name, s.traeger[p.traeger].name)
         for pid, p in sorted(s.pairings.items())
@@ -46,6 +50,12 @@ async def page(request: Request) -> Response:
         "handlungsfelder": sorted({p.handlungsfeld for p in s.pairings.values()}),
     }
     return render(request, "reports.html", context)
+
+
+def _default_year(app: App) -> int:
+    with reading(app.engine) as session:
+        years = daily.open_years(session)
+    return years[0] if years else app.today().year
 
 
 # The formats each report offers for download: every document ``zyklus report`` and

@@ -112,3 +112,16 @@ def test_the_overview_opens_on_the_oldest_year_with_open_work(site: Site, page: 
     audit = json.loads(site.ok("audit", "--pairing", "kaltenmoor", "--format", "json"))
     assert [e["actor"] for e in audit if e["action"] == "schedule"][-1] == "koord"
     assert "Terminvorschlag beantworten" not in " ".join(_waiting(site, "koord"))
+
+
+def test_the_berichte_page_opens_on_the_same_year_as_the_overview(site: Site) -> None:
+    """June 2027: the 2026 cycles still have open work, so Berichte offers their documents."""
+    client = login(site.url, "koord")
+    try:
+        page = client.get("/berichte").text
+        assert "<h2>Alle Partnerschaften 2026</h2>" in page
+        assert "/berichte/verwendungsnachweis?pairing=kaltenmoor&amp;jahr=2026" in page
+        chosen = client.get("/berichte?jahr=2027").text  # an explicit year still wins
+        assert "<h2>Alle Partnerschaften 2027</h2>" in chosen
+    finally:
+        client.close()
