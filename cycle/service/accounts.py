@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -146,12 +147,25 @@ def add_user(command: AddUser, uow: UnitOfWork, principal: Principal) -> Outcome
     session.add(row)
     session.flush()
     details = {"login": row.login, "name": row.name, "rolle": row.role, "email": row.email}
-    audit.record(
-        session, uow.now, principal.actor, audit.Change("benutzer_angelegt", payload=details)
-    )
+    done = _recorded(uow, principal.actor, "benutzer_angelegt", "benutzer_angelegt", details)
     if command.password is None:
         password_links.enqueue(uow, row, principal.actor)
-    return Outcome(cycle_changes=(CycleChange("benutzer_angelegt", None, None, details),))
+    return done
+
+
+def _recorded(
+    uow: UnitOfWork,
+    actor: str,
+    action: str,
+    event: str,
+    details: dict[str, Any],
+    before: str | None = None,
+    after: str | None = None,
+) -> Outcome:
+    """The audit entry ``action`` of an account change, and the outcome naming ``event``."""
+    change = audit.Change(action, before=before, after=after, payload=details)
+    audit.record(uow.session, uow.now, actor, change)
+    return Outcome(cycle_changes=(CycleChange(event, None, None, details),))
 
 
 def change_password(command: ChangePassword, uow: UnitOfWork, principal: Principal) -> Outcome:
@@ -163,13 +177,9 @@ def change_password(command: ChangePassword, uow: UnitOfWork, principal: Princip
     uow.session.add(row)
     end_sessions(uow.session, row)
     details = {"login": row.login}
-    audit.record(
-        uow.session,
-        uow.now,
-        principal.actor,
-        audit.Change("benutzer_passwort_geaendert", payload=details),
+    return _recorded(
+        uow, principal.actor, "benutzer_passwort_geaendert", "passwort_geaendert", details
     )
-    return Outcome(cycle_changes=(CycleChange("passwort_geaendert", None, None, details),))
 
 
 def set_password_by_link(cmd: SetPasswordByLink, uow: UnitOfWork, _principal: Principal) -> Outcome:
@@ -186,13 +196,8 @@ def set_password_by_link(cmd: SetPasswordByLink, uow: UnitOfWork, _principal: Pr
     uow.session.add(row)
     end_sessions(uow.session, row)
     details = {"login": row.login}
-    audit.record(
-        uow.session,
-        uow.now,
-        f"{row.login} via Link",
-        audit.Change("benutzer_passwort_festgelegt", payload=details),
-    )
-    return Outcome(cycle_changes=(CycleChange("passwort_festgelegt", None, None, details),))
+    actor = f"{row.login} via Link"
+    return _recorded(uow, actor, "benutzer_passwort_festgelegt", "passwort_festgelegt", details)
 
 
 def disable_user(command: DisableUser, uow: UnitOfWork, principal: Principal) -> Outcome:
@@ -204,13 +209,9 @@ def disable_user(command: DisableUser, uow: UnitOfWork, principal: Principal) ->
     uow.session.add(row)
     end_sessions(uow.session, row)
     details = {"login": row.login}
-    audit.record(
-        uow.session,
-        uow.now,
-        principal.actor,
-        audit.Change("benutzer_gesperrt", before="aktiv", after="gesperrt", payload=details),
+    return _recorded(
+        uow, principal.actor, "benutzer_gesperrt", "benutzer_gesperrt", details, "aktiv", "gesperrt"
     )
-    return Outcome(cycle_changes=(CycleChange("benutzer_gesperrt", None, None, details),))
 
 
 def enable_user(command: EnableUser, uow: UnitOfWork, principal: Principal) -> Outcome:
@@ -220,13 +221,8 @@ def enable_user(command: EnableUser, uow: UnitOfWork, principal: Principal) -> O
     row.active, row.updated_at = True, uow.now
     uow.session.add(row)
     details = {"login": row.login}
-    audit.record(
-        uow.session,
-        uow.now,
-        principal.actor,
-        audit.Change("benutzer_entsperrt", before="gesperrt", after="aktiv", payload=details),
-    )
-    return Outcome(cycle_changes=(CycleChange("benutzer_entsperrt", None, None, details),))
+    action = "benutzer_entsperrt"
+    return _recorded(uow, principal.actor, action, action, details, "gesperrt", "aktiv")
 
 
 def change_role(command: ChangeRole, uow: UnitOfWork, principal: Principal) -> Outcome:
