@@ -25,9 +25,9 @@ from cycle.views.exports import Cell, Sheet, local
 from cycle.views.formats import table, to_json
 from cycle.views.labels import (
     action_label,
+    after_label,
     change_text,
     payload_text,
-    sso_refusal,
     stage_names,
     status_label,
 )
@@ -98,9 +98,7 @@ def export_rows(
             e.year,
             names.get(e.stage_id, e.stage_id) if e.stage_id else None,
             status_label(e.before) if e.before else None,
-            (sso_refusal(e.after) if e.action == "sso_abgelehnt" else status_label(e.after))
-            if e.after
-            else None,
+            after_label(e.action, e.after) if e.after else None,
             payload_text(e.payload, tz),
             e.hash,
         ]

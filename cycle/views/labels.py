@@ -164,13 +164,20 @@ def sso_refusal(reason: str) -> str:
     return SSO_REFUSALS.get(reason, f"Angabe „{reason}“ im ID-Token ungültig")
 
 
+def after_label(action: str, after: str | None) -> str:
+    """The "nachher" of an audit entry: a status label, or a refused sign-on's reason."""
+    if action == "sso_abgelehnt" and after:
+        return sso_refusal(after)
+    return status_label(after)
+
+
 def change_text(action: str, before: str | None, after: str | None) -> str:
     """The "vorher → nachher" of an audit entry: status labels, a refused sign-on's reason."""
     if action == "sso_abgelehnt" and after:
-        return sso_refusal(after)
+        return after_label(action, after)
     if not (before or after):
         return ""
-    return f"{status_label(before)} → {status_label(after)}"
+    return f"{status_label(before)} → {after_label(action, after)}"
 
 
 def status_label(status: str | None) -> str:
